@@ -1,0 +1,3 @@
+//! chainstate
+//!
+//! TODO(helper): implement.

@@ -1,0 +1,84 @@
+//! Consensus parameters: the rules that differ between Bitcoin mainnet and a
+//! simulated teaching network (subsidy schedule, retarget window and spacing,
+//! proof-of-work limit, block size).
+
+use super::amount::Amount;
+use super::pow::{CompactTarget, Target};
+
+/// Consensus parameters shared by every node of a network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Params {
+    /// The easiest allowed target (Bitcoin: `0x1d00ffff`).
+    pub pow_limit: Target,
+    /// Target seconds between blocks (Bitcoin: 600).
+    pub pow_target_spacing_secs: u32,
+    /// Blocks per difficulty adjustment (Bitcoin: 2016). `0` disables retargeting.
+    pub retarget_window: u32,
+    /// Subsidy of the first block (Bitcoin: 50 BTC).
+    pub initial_subsidy: Amount,
+    /// Blocks between subsidy halvings (Bitcoin: 210,000).
+    pub halving_interval: u32,
+    /// Maximum serialized block size in bytes (Bitcoin's legacy limit: 1,000,000).
+    pub max_block_size: usize,
+    /// How far a block's time may run ahead of a node's clock (Bitcoin: 7200 s).
+    pub max_future_block_time_secs: u32,
+    /// Confirmations before a coinbase output may be spent (Bitcoin: 100).
+    pub coinbase_maturity: u32,
+}
+
+impl Params {
+    /// Bitcoin mainnet's parameters.
+    pub fn bitcoin() -> Params {
+        Params {
+            pow_limit: Target::from_compact(CompactTarget::from_consensus(0x1d00ffff))
+                .expect("mainnet pow limit is a valid compact target"),
+            pow_target_spacing_secs: 600,
+            retarget_window: 2016,
+            initial_subsidy: Amount::from_sat_unchecked(50 * Amount::SAT_PER_BTC),
+            halving_interval: 210_000,
+            max_block_size: 1_000_000,
+            max_future_block_time_secs: 2 * 60 * 60,
+            coinbase_maturity: 100,
+        }
+    }
+
+    /// Seconds one retarget window should take (Bitcoin: 14 days).
+    pub fn target_timespan_secs(&self) -> i64 {
+        self.retarget_window as i64 * self.pow_target_spacing_secs as i64
+    }
+
+    /// The block subsidy at `height` (Bitcoin Core `GetBlockSubsidy`): halved
+    /// every `halving_interval` blocks, zero after 64 halvings.
+    pub fn block_subsidy(&self, height: u32) -> Amount {
+        let halvings = if self.halving_interval == 0 {
+            0
+        } else {
+            height / self.halving_interval
+        };
+        if halvings >= 64 {
+            return Amount::ZERO;
+        }
+        Amount::from_sat_unchecked(self.initial_subsidy.to_sat() >> halvings)
+    }
+
+    /// Whether a retarget happens at `height` (the first block of a window).
+    pub fn is_retarget_height(&self, height: u32) -> bool {
+        self.retarget_window != 0 && height != 0 && height % self.retarget_window == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subsidy_halves() {
+        let p = Params::bitcoin();
+        assert_eq!(p.block_subsidy(0).to_sat(), 5_000_000_000);
+        assert_eq!(p.block_subsidy(209_999).to_sat(), 5_000_000_000);
+        assert_eq!(p.block_subsidy(210_000).to_sat(), 2_500_000_000);
+        assert_eq!(p.block_subsidy(840_000).to_sat(), 312_500_000);
+        assert_eq!(p.block_subsidy(64 * 210_000).to_sat(), 0);
+        assert_eq!(p.target_timespan_secs(), 14 * 24 * 3600);
+    }
+}

@@ -1,0 +1,3 @@
+//! sighash
+//!
+//! TODO(helper): implement.

@@ -1,0 +1,3 @@
+//! spv
+//!
+//! TODO(helper): implement.

@@ -1,0 +1,305 @@
+//! Transactions in Bitcoin's legacy serialization.
+//!
+//! Layout (all integers little-endian):
+//! `version:i32 | n_in:varint | inputs | n_out:varint | outputs | lock_time:u32`,
+//! an input being `prev txid:32 | vout:u32 | script_sig:var_bytes | sequence:u32`
+//! and an output `value:u64 | script_pubkey:var_bytes`. The txid is `sha256d`
+//! of exactly these bytes, so real Bitcoin (non-segwit) transactions decode to
+//! their real txids. Scripts are kept as raw bytes ([`ScriptBuf`]); the ledger
+//! only knows how to lock to and spend P2PKH (see [`crate::ledger::script`]).
+//!
+//! Coinbase transactions carry their block height first in `script_sig`
+//! (BIP34), which keeps coinbase txids unique.
+
+use std::fmt;
+
+use super::amount::Amount;
+use super::encode::{write_var_bytes, write_varint, Decodable, DecodeError, Encodable, Reader};
+use super::hash::Txid;
+use super::script::ScriptBuf;
+
+/// A reference to an output of an earlier transaction.
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize,
+)]
+pub struct OutPoint {
+    /// Transaction holding the output.
+    pub txid: Txid,
+    /// Index of the output in that transaction.
+    pub vout: u32,
+}
+
+impl OutPoint {
+    /// The null prevout of a coinbase input (all-zero txid, index `0xffffffff`).
+    pub const NULL: OutPoint = OutPoint {
+        txid: Txid::ZERO,
+        vout: u32::MAX,
+    };
+
+    /// Whether this is the coinbase's null prevout.
+    pub fn is_null(&self) -> bool {
+        *self == Self::NULL
+    }
+}
+
+impl fmt::Display for OutPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.txid, self.vout)
+    }
+}
+
+/// A transaction input.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct TxIn {
+    /// The output being spent.
+    pub previous_output: OutPoint,
+    /// Unlocking script (for P2PKH: `<sig+hashtype> <pubkey>`).
+    pub script_sig: ScriptBuf,
+    /// Sequence number (`0xffffffff` = final).
+    pub sequence: u32,
+}
+
+/// A transaction output.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TxOut {
+    /// Value in satoshis (range-checked by validation, not by decoding).
+    pub value: Amount,
+    /// Locking script.
+    pub script_pubkey: ScriptBuf,
+}
+
+/// A Bitcoin transaction (legacy, non-segwit serialization).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Transaction {
+    /// Transaction version.
+    pub version: i32,
+    /// Inputs.
+    pub input: Vec<TxIn>,
+    /// Outputs.
+    pub output: Vec<TxOut>,
+    /// Lock time.
+    pub lock_time: u32,
+}
+
+impl Transaction {
+    /// Computes the txid: `sha256d` of the serialization (hashes every call).
+    pub fn compute_txid(&self) -> Txid {
+        Txid::hash(&self.encode())
+    }
+
+    /// Serialized size in bytes.
+    pub fn size(&self) -> usize {
+        // Cheap enough and always exact; avoids a second hand-kept formula.
+        self.encode().len()
+    }
+
+    /// Whether this is a coinbase: one input spending the null prevout.
+    pub fn is_coinbase(&self) -> bool {
+        self.input.len() == 1 && self.input[0].previous_output.is_null()
+    }
+
+    /// Sum of output values, or `None` on overflow/out of range.
+    pub fn total_out(&self) -> Option<Amount> {
+        Amount::checked_sum(self.output.iter().map(|o| o.value))
+    }
+
+    /// Builds a coinbase for `height` (BIP34: height first in `script_sig`)
+    /// paying `value` to `script_pubkey`. `extra_nonce` is appended to the
+    /// script so a miner can change the Merkle root when the header nonce
+    /// space runs out.
+    pub fn new_coinbase(
+        height: u32,
+        extra_nonce: u64,
+        value: Amount,
+        script_pubkey: ScriptBuf,
+    ) -> Transaction {
+        let mut sig = Vec::with_capacity(16);
+        push_script_num(&mut sig, height as i64);
+        push_script_num(&mut sig, extra_nonce as i64);
+        Transaction {
+            version: 1,
+            input: vec![TxIn {
+                previous_output: OutPoint::NULL,
+                script_sig: ScriptBuf(sig),
+                sequence: u32::MAX,
+            }],
+            output: vec![TxOut {
+                value,
+                script_pubkey,
+            }],
+            lock_time: 0,
+        }
+    }
+
+    /// The BIP34 height of a coinbase, if its `script_sig` starts with a
+    /// minimal push of a non-negative number.
+    pub fn coinbase_height(&self) -> Option<u32> {
+        if !self.is_coinbase() {
+            return None;
+        }
+        let s = &self.input[0].script_sig.0;
+        let first = *s.first()?;
+        if first == 0x00 {
+            return Some(0);
+        }
+        if (0x51..=0x60).contains(&first) {
+            return Some((first - 0x50) as u32);
+        }
+        let n = first as usize;
+        if n == 0 || n > 4 || s.len() < 1 + n {
+            return None;
+        }
+        let bytes = &s[1..1 + n];
+        if bytes[n - 1] & 0x80 != 0 {
+            return None;
+        }
+        let mut v: u32 = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            v |= (*b as u32) << (8 * i);
+        }
+        Some(v)
+    }
+}
+
+/// Pushes a number as a minimal script push (BIP34 encoding of the height).
+fn push_script_num(out: &mut Vec<u8>, n: i64) {
+    if n == 0 {
+        out.push(0x00);
+        return;
+    }
+    if (1..=16).contains(&n) {
+        out.push(0x50 + n as u8);
+        return;
+    }
+    let neg = n < 0;
+    let mut abs = n.unsigned_abs();
+    let mut bytes = Vec::new();
+    while abs > 0 {
+        bytes.push((abs & 0xff) as u8);
+        abs >>= 8;
+    }
+    if bytes.last().is_some_and(|b| b & 0x80 != 0) {
+        bytes.push(if neg { 0x80 } else { 0 });
+    } else if neg {
+        *bytes.last_mut().expect("n != 0 so at least one byte") |= 0x80;
+    }
+    out.push(bytes.len() as u8);
+    out.extend_from_slice(&bytes);
+}
+
+impl Encodable for OutPoint {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.txid.as_bytes());
+        out.extend_from_slice(&self.vout.to_le_bytes());
+    }
+}
+
+impl Decodable for OutPoint {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(OutPoint {
+            txid: Txid(r.array()?),
+            vout: r.u32_le()?,
+        })
+    }
+}
+
+impl Encodable for TxIn {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.previous_output.encode_to(out);
+        write_var_bytes(out, &self.script_sig.0);
+        out.extend_from_slice(&self.sequence.to_le_bytes());
+    }
+}
+
+impl Decodable for TxIn {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(TxIn {
+            previous_output: OutPoint::decode_from(r)?,
+            script_sig: ScriptBuf(r.var_bytes()?),
+            sequence: r.u32_le()?,
+        })
+    }
+}
+
+impl Encodable for TxOut {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.value.to_sat().to_le_bytes());
+        write_var_bytes(out, &self.script_pubkey.0);
+    }
+}
+
+impl Decodable for TxOut {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(TxOut {
+            value: Amount::from_sat_unchecked(r.u64_le()?),
+            script_pubkey: ScriptBuf(r.var_bytes()?),
+        })
+    }
+}
+
+impl Encodable for Transaction {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.version.to_le_bytes());
+        write_varint(out, self.input.len() as u64);
+        for i in &self.input {
+            i.encode_to(out);
+        }
+        write_varint(out, self.output.len() as u64);
+        for o in &self.output {
+            o.encode_to(out);
+        }
+        out.extend_from_slice(&self.lock_time.to_le_bytes());
+    }
+}
+
+impl Decodable for Transaction {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let version = r.i32_le()?;
+        let n_in = r.length(41)?;
+        let mut input = Vec::with_capacity(n_in);
+        for _ in 0..n_in {
+            input.push(TxIn::decode_from(r)?);
+        }
+        let n_out = r.length(9)?;
+        let mut output = Vec::with_capacity(n_out);
+        for _ in 0..n_out {
+            output.push(TxOut::decode_from(r)?);
+        }
+        let lock_time = r.u32_le()?;
+        Ok(Transaction {
+            version,
+            input,
+            output,
+            lock_time,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coinbase_height_round_trips() {
+        for h in [
+            0u32,
+            1,
+            16,
+            17,
+            127,
+            128,
+            255,
+            256,
+            100_000,
+            840_000,
+            0x7fff_ffff,
+        ] {
+            let cb = Transaction::new_coinbase(h, 7, Amount::ZERO, ScriptBuf(vec![]));
+            assert!(cb.is_coinbase());
+            assert_eq!(cb.coinbase_height(), Some(h), "height {h}");
+            let bytes = cb.encode();
+            assert_eq!(Transaction::decode(&bytes).unwrap(), cb);
+            assert_eq!(cb.size(), bytes.len());
+        }
+    }
+}

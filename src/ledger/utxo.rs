@@ -1,0 +1,3 @@
+//! utxo
+//!
+//! TODO(helper): implement.

@@ -1,0 +1,3 @@
+//! validate
+//!
+//! TODO(helper): implement.

@@ -1,0 +1,15 @@
+//! # forklab
+//!
+//! A deterministic discrete-event simulator of proof-of-work networks, and a
+//! teaching lab. Layers (imports point down only):
+//!
+//! - [`ledger`]: the real chain code (no time, no network, no RNG of its own);
+//! - [`sim`]: the discrete-event kernel (time, event queue, RNG streams);
+//! - [`net`]: topology and links;
+//! - [`scenario`]: validated YAML scenarios;
+//! - [`node`], [`world`]: honest node behaviour and a whole run;
+//! - [`metrics`], [`report`]: CSV output and charts.
+#![warn(missing_docs)]
+
+pub mod ledger;
+pub mod sim;
