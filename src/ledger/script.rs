@@ -34,3 +34,30 @@ impl ScriptBuf {
         self.0.is_empty()
     }
 }
+
+impl ScriptBuf {
+    /// `OP_DUP OP_HASH160 <pubkey_hash> OP_EQUALVERIFY OP_CHECKSIG`.
+    pub fn new_p2pkh(_pubkey_hash: &[u8; 20]) -> ScriptBuf {
+        todo!()
+    }
+
+    /// The 20-byte hash if this is exactly a P2PKH locking script.
+    pub fn p2pkh_hash(&self) -> Option<[u8; 20]> {
+        todo!()
+    }
+
+    /// `<sig_with_hashtype> <pubkey>`: a P2PKH unlocking script.
+    pub fn new_p2pkh_sig(_sig_with_hashtype: &[u8], _pubkey: &[u8]) -> ScriptBuf {
+        todo!()
+    }
+
+    /// `(signature with hashtype byte, public key)` if this script is exactly two pushes.
+    pub fn parse_p2pkh_sig(&self) -> Option<(&[u8], &[u8])> {
+        todo!()
+    }
+
+    /// Bitcoin Core-style asm, e.g. `OP_DUP OP_HASH160 62e9… OP_EQUALVERIFY OP_CHECKSIG`.
+    pub fn to_asm(&self) -> String {
+        todo!()
+    }
+}
