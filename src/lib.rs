@@ -12,4 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod ledger;
+pub mod net;
 pub mod sim;
+pub mod report;
+pub mod scenario;

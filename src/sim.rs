@@ -1,6 +1,55 @@
 //! The discrete-event kernel: simulated time, one event queue with a total
 //! order, and named RNG streams. Knows nothing of blocks.
+//!
+//! - [`time`]: [`SimTime`] (an instant) and [`SimDuration`] (a span), integer
+//!   nanoseconds;
+//! - [`queue`]: [`EventQueue`], ordered by `(time, insertion sequence)`, with
+//!   cheap cancellation; scheduling in the past is an error;
+//! - [`rng`]: [`RngStreams`], ChaCha12 streams named by `(label, index)` and
+//!   derived from one master seed.
+//!
+//! # Example
+//!
+//! A tiny run loop: one `Event` enum, one queue, pop until empty.
+//!
+//! ```
+//! use forklab::sim::{EventQueue, QueueError, SimDuration, SimTime};
+//!
+//! #[derive(Debug, PartialEq)]
+//! enum Event {
+//!     Ping(u32),
+//!     Timeout,
+//! }
+//!
+//! let mut queue = EventQueue::new();
+//! queue.schedule(SimTime::from_nanos(50), Event::Ping(1))?;
+//! queue.schedule(SimTime::from_nanos(50), Event::Ping(2))?; // FIFO among equal times
+//! let timeout = queue.schedule_after(SimDuration::from_millis(1), Event::Timeout);
+//!
+//! let mut seen = Vec::new();
+//! while let Some(next) = queue.pop() {
+//!     if let Event::Ping(n) = next.event {
+//!         if n == 2 {
+//!             queue.cancel(timeout); // the timeout never fires
+//!         }
+//!     }
+//!     seen.push((next.time.as_nanos(), next.event));
+//! }
+//! assert_eq!(seen, [(50, Event::Ping(1)), (50, Event::Ping(2))]);
+//! assert_eq!(queue.now(), SimTime::from_nanos(50));
+//!
+//! // The clock never goes backwards: the past is refused.
+//! assert!(matches!(
+//!     queue.schedule(SimTime::from_nanos(10), Event::Timeout),
+//!     Err(QueueError::InPast { .. })
+//! ));
+//! # Ok::<(), QueueError>(())
+//! ```
 
+pub mod queue;
+pub mod rng;
 pub mod time;
 
+pub use queue::{EventId, EventQueue, QueueError, Scheduled};
+pub use rng::{derive_seed, RngStreams};
 pub use time::{SimDuration, SimTime};

@@ -24,6 +24,11 @@ pub struct Params {
     pub max_future_block_time_secs: u32,
     /// Confirmations before a coinbase output may be spent (Bitcoin: 100).
     pub coinbase_maturity: u32,
+    /// Whether validation checks `hash <= target` (always true for real
+    /// chains). A simulation that models proof-of-work timing instead of
+    /// grinding nonces sets it to false and says so in its run manifest;
+    /// `bits` are still checked against the retarget rule.
+    pub check_pow: bool,
 }
 
 impl Params {
@@ -39,6 +44,7 @@ impl Params {
             max_block_size: 1_000_000,
             max_future_block_time_secs: 2 * 60 * 60,
             coinbase_maturity: 100,
+            check_pow: true,
         }
     }
 

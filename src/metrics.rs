@@ -1,0 +1,442 @@
+//! Observes a run and folds what happens into rows for the output CSVs.
+//!
+//! The [`Recorder`] only records: nothing in it feeds back into the
+//! simulation, so turning any of it off cannot change the event digest.
+//! Row types live in [`crate::report::rows`], shared with the chart code
+//! that reads the files back.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::ledger::address::Address;
+use crate::ledger::chainstate::TipChange;
+use crate::ledger::{Amount, Block, BlockHash, Txid};
+use crate::node::mempool::MempoolError;
+use crate::report::rows::{BalanceRow, BlockRow, NodeRow, PropagationRow, ReorgRow, SummaryRow, TipRow, NO_MINER};
+use crate::sim::SimTime;
+use crate::world::{Action, Config, Role};
+
+/// What the world reports about each node at the end.
+pub struct NodeFinal {
+    /// Node id.
+    pub node: u32,
+    /// Role.
+    pub role: Role,
+    /// Region index.
+    pub region: usize,
+    /// Final hashrate.
+    pub hashrate_hps: f64,
+    /// Number of peers.
+    pub peers: u32,
+    /// Final tip height.
+    pub height: u32,
+    /// Final tip.
+    pub tip: BlockHash,
+}
+
+/// One light-client verification (`spv.csv`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SpvRow {
+    /// Light node id.
+    pub node: u32,
+    /// Simulated time, seconds.
+    pub time_s: f64,
+    /// The payment's txid.
+    pub txid: String,
+    /// The block the proof is for.
+    pub block: String,
+    /// Whether the proof verified against the light client's header chain.
+    pub valid: u8,
+    /// Confirmations reported (0 when invalid).
+    pub confirmations: u32,
+    /// Why it was rejected (empty when valid).
+    pub error: String,
+}
+
+/// One payment issued by the workload (`payments.csv`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PaymentRow {
+    /// Simulated time it was issued, seconds.
+    pub time_s: f64,
+    /// Paying wallet.
+    pub from_wallet: u32,
+    /// Receiving wallet.
+    pub to_wallet: u32,
+    /// Transaction id.
+    pub txid: String,
+    /// Amount paid, satoshis.
+    pub amount_sats: u64,
+    /// 1 if the transaction is in a block of the final main chain.
+    pub confirmed: u8,
+}
+
+struct BlockRecord {
+    row: BlockRow,
+    found: SimTime,
+    /// First arrival (ns after found) at each node that got it.
+    arrivals: Vec<u64>,
+    /// Bitset over node ids: which nodes already counted.
+    seen: Vec<u64>,
+}
+
+/// Collects everything a run writes.
+pub struct Recorder {
+    record_tips: bool,
+    region_names: Vec<String>,
+    blocks: Vec<BlockRecord>,
+    index: HashMap<BlockHash, usize>,
+    reorgs: Vec<ReorgRow>,
+    tips: Vec<TipRow>,
+    balances: Vec<BalanceRow>,
+    spv: Vec<SpvRow>,
+    payments: Vec<PaymentRow>,
+    rejections: BTreeMap<String, u64>,
+    tx_rejections: BTreeMap<String, u64>,
+    timeline: Vec<(f64, String)>,
+    per_node_reorgs: BTreeMap<u32, (u32, u32)>,
+    messages: u64,
+    bytes: u64,
+    dropped: u64,
+    tx_accepts: u64,
+    payments_skipped: u64,
+    nodes: Vec<NodeRow>,
+    summary: Vec<SummaryRow>,
+    full_nodes: u32,
+    node_count: usize,
+}
+
+fn secs(t: SimTime) -> f64 {
+    t.as_nanos() as f64 / 1e9
+}
+
+impl Recorder {
+    /// A recorder for a run of `cfg` starting from `genesis`.
+    pub fn new(cfg: &Config, genesis: &Block) -> Recorder {
+        let mut r = Recorder {
+            record_tips: cfg.record_tips,
+            region_names: cfg.region_names.clone(),
+            blocks: Vec::new(),
+            index: HashMap::new(),
+            reorgs: Vec::new(),
+            tips: Vec::new(),
+            balances: Vec::new(),
+            spv: Vec::new(),
+            payments: Vec::new(),
+            rejections: BTreeMap::new(),
+            tx_rejections: BTreeMap::new(),
+            timeline: Vec::new(),
+            per_node_reorgs: BTreeMap::new(),
+            messages: 0,
+            bytes: 0,
+            dropped: 0,
+            tx_accepts: 0,
+            payments_skipped: 0,
+            nodes: Vec::new(),
+            summary: Vec::new(),
+            full_nodes: cfg.nodes.iter().filter(|n| n.role != Role::Light).count() as u32,
+            node_count: cfg.nodes.len(),
+        };
+        let hash = genesis.block_hash();
+        r.index.insert(hash, 0);
+        r.blocks.push(BlockRecord {
+            row: BlockRow {
+                hash: hash.to_string(),
+                parent: genesis.header.prev_blockhash.to_string(),
+                height: 0,
+                miner: NO_MINER,
+                time_s: 0.0,
+                txs: genesis.txdata.len() as u32,
+                size_bytes: genesis.size() as u64,
+                main_chain: 1,
+            },
+            found: SimTime::ZERO,
+            arrivals: Vec::new(),
+            seen: Vec::new(),
+        });
+        r
+    }
+
+    /// A miner found a block.
+    pub fn block_mined(&mut self, now: SimTime, miner: u32, block: &Block, hash: BlockHash, height: u32) {
+        self.index.insert(hash, self.blocks.len());
+        self.blocks.push(BlockRecord {
+            row: BlockRow {
+                hash: hash.to_string(),
+                parent: block.header.prev_blockhash.to_string(),
+                height,
+                miner: miner as i64,
+                time_s: secs(now),
+                txs: block.txdata.len() as u32,
+                size_bytes: block.size() as u64,
+                main_chain: 0,
+            },
+            found: now,
+            arrivals: Vec::new(),
+            seen: vec![0; self.node_count.div_ceil(64)],
+        });
+    }
+
+    /// A full node has a block for the first time (the miner counts at 0 ms).
+    pub fn block_arrived(&mut self, now: SimTime, node: u32, hash: &BlockHash) {
+        let Some(&bi) = self.index.get(hash) else { return };
+        let rec = &mut self.blocks[bi];
+        let (word, bit) = (node as usize / 64, 1u64 << (node % 64));
+        match rec.seen.get_mut(word) {
+            Some(w) if *w & bit == 0 => *w |= bit,
+            _ => return,
+        }
+        rec.arrivals.push(now.saturating_duration_since(rec.found).as_nanos());
+    }
+
+    /// A node's tip changed.
+    pub fn tip_changed(&mut self, now: SimTime, node: u32, tip: &BlockHash, height: u32) {
+        if self.record_tips {
+            self.tips.push(TipRow {
+                node,
+                time_s: secs(now),
+                tip: tip.to_string(),
+                height,
+            });
+        }
+    }
+
+    /// A node switched branches.
+    pub fn reorg(&mut self, now: SimTime, node: u32, change: &TipChange, new_height: u32) {
+        let depth = change.disconnected.len() as u32;
+        let old_height = new_height + depth - change.connected.len() as u32;
+        self.reorgs.push(ReorgRow {
+            node,
+            time_s: secs(now),
+            depth,
+            old_tip: change.old_tip.to_string(),
+            new_tip: change.new_tip.to_string(),
+            old_height,
+            new_height,
+        });
+        let e = self.per_node_reorgs.entry(node).or_insert((0, 0));
+        e.0 += 1;
+        e.1 = e.1.max(depth);
+    }
+
+    /// A block or header was rejected.
+    pub fn rejected(&mut self, reason: &str) {
+        // Keep the reason class, not the hash, as the key.
+        let key = reason.rsplit(": ").next().unwrap_or(reason).to_string();
+        *self.rejections.entry(key).or_insert(0) += 1;
+    }
+
+    /// A transaction was accepted into a mempool.
+    pub fn tx_accepted(&mut self, _now: SimTime, _node: u32, _txid: &Txid) {
+        self.tx_accepts += 1;
+    }
+
+    /// A transaction was refused by a mempool.
+    pub fn tx_rejected(&mut self, e: &MempoolError) {
+        let key = match e {
+            MempoolError::AlreadyKnown => "already-known".to_string(),
+            MempoolError::Conflict(_) => "conflict".to_string(),
+            MempoolError::Invalid(e) => e.to_string(),
+            MempoolError::Coinbase => "coinbase".to_string(),
+            MempoolError::FeeTooLow => "mempool-full".to_string(),
+        };
+        *self.tx_rejections.entry(key).or_insert(0) += 1;
+    }
+
+    /// A message was put on the wire.
+    pub fn message_sent(&mut self, bytes: u64) {
+        self.messages += 1;
+        self.bytes += bytes;
+    }
+
+    /// A message was lost to a partition or an offline receiver.
+    pub fn message_dropped(&mut self) {
+        self.dropped += 1;
+    }
+
+    /// The workload issued a payment.
+    pub fn payment_issued(&mut self, now: SimTime, from: u32, to: u32, txid: &Txid, sats: u64) {
+        self.payments.push(PaymentRow {
+            time_s: secs(now),
+            from_wallet: from,
+            to_wallet: to,
+            txid: txid.to_string(),
+            amount_sats: sats,
+            confirmed: 0,
+        });
+    }
+
+    /// The workload had nothing to spend.
+    pub fn payment_skipped(&mut self) {
+        self.payments_skipped += 1;
+    }
+
+    /// A wallet balance sample.
+    pub fn balance(&mut self, now: SimTime, wallet: u32, pkh: &[u8; 20], bal: Amount) {
+        let t = secs(now);
+        // The end-of-run sample may coincide with a periodic one.
+        if let Some(last) = self.balances.iter().rev().find(|r| r.wallet == wallet) {
+            if last.time_s == t {
+                return;
+            }
+        }
+        self.balances.push(BalanceRow {
+            time_s: t,
+            wallet,
+            address: Address::from_pubkey_hash(*pkh).to_string(),
+            confirmed_sats: bal.to_sat(),
+        });
+    }
+
+    /// A light client checked a payment proof.
+    pub fn spv_check(&mut self, now: SimTime, node: u32, txid: &Txid, block: &BlockHash, verdict: Result<u32, String>) {
+        let (valid, confirmations, error) = match verdict {
+            Ok(c) => (1, c, String::new()),
+            Err(e) => (0, 0, e),
+        };
+        self.spv.push(SpvRow {
+            node,
+            time_s: secs(now),
+            txid: txid.to_string(),
+            block: block.to_string(),
+            valid,
+            confirmations,
+            error,
+        });
+    }
+
+    /// A timeline action took effect.
+    pub fn timeline(&mut self, now: SimTime, action: &Action) {
+        self.timeline.push((secs(now), format!("{action:?}")));
+    }
+
+    /// Closes the books: marks the final main chain, builds node rows and
+    /// the summary.
+    pub fn finish(&mut self, nodes: Vec<NodeFinal>, main_chain: &[BlockHash]) {
+        let main: std::collections::HashSet<String> = main_chain.iter().map(|h| h.to_string()).collect();
+        for b in &mut self.blocks {
+            b.row.main_chain = main.contains(&b.row.hash) as u8;
+        }
+        let mut mined: BTreeMap<u32, (u32, u32)> = BTreeMap::new();
+        for b in &self.blocks[1..] {
+            let e = mined.entry(b.row.miner as u32).or_insert((0, 0));
+            e.0 += 1;
+            e.1 += b.row.main_chain as u32;
+        }
+        self.nodes = nodes
+            .into_iter()
+            .map(|n| {
+                let (mined, main) = mined.get(&n.node).copied().unwrap_or((0, 0));
+                let (reorgs, deepest) = self.per_node_reorgs.get(&n.node).copied().unwrap_or((0, 0));
+                NodeRow {
+                    node: n.node,
+                    role: n.role.as_str().to_string(),
+                    region: self.region_names.get(n.region).cloned().unwrap_or_default(),
+                    hashrate_hps: n.hashrate_hps,
+                    peers: n.peers,
+                    blocks_mined: mined,
+                    blocks_main: main,
+                    reorgs,
+                    deepest_reorg: deepest,
+                    final_height: n.height,
+                    final_tip: n.tip.to_string(),
+                }
+            })
+            .collect();
+    }
+
+    /// Mark payments confirmed given the set of txids on the final main chain.
+    pub fn mark_confirmed(&mut self, confirmed: &std::collections::HashSet<Txid>) {
+        for p in &mut self.payments {
+            if let Ok(t) = p.txid.parse::<Txid>() {
+                p.confirmed = confirmed.contains(&t) as u8;
+            }
+        }
+    }
+
+    /// Rows of `blocks.csv`, in mining order (genesis first).
+    pub fn block_rows(&self) -> Vec<BlockRow> {
+        self.blocks.iter().map(|b| b.row.clone()).collect()
+    }
+
+    /// Rows of `propagation.csv` (mined blocks only).
+    pub fn propagation_rows(&self) -> Vec<PropagationRow> {
+        let n = self.full_nodes.max(1);
+        self.blocks[1..]
+            .iter()
+            .map(|b| {
+                let mut a = b.arrivals.clone();
+                a.sort_unstable();
+                let pct = |k: u32| -> Option<f64> {
+                    // Nodes needed for k% (rounded up), at least one.
+                    let need = ((n as u64 * k as u64).div_ceil(100)).max(1) as usize;
+                    a.get(need - 1).map(|ns| *ns as f64 / 1e6)
+                };
+                PropagationRow {
+                    hash: b.row.hash.clone(),
+                    height: b.row.height,
+                    miner: b.row.miner,
+                    nodes: n,
+                    reached: a.len() as u32,
+                    p10_ms: pct(10),
+                    p20_ms: pct(20),
+                    p30_ms: pct(30),
+                    p40_ms: pct(40),
+                    p50_ms: pct(50),
+                    p60_ms: pct(60),
+                    p70_ms: pct(70),
+                    p80_ms: pct(80),
+                    p90_ms: pct(90),
+                    p100_ms: pct(100),
+                }
+            })
+            .collect()
+    }
+
+    /// Rows of `reorgs.csv`.
+    pub fn reorg_rows(&self) -> &[ReorgRow] {
+        &self.reorgs
+    }
+    /// Rows of `tips.csv` (empty when not recorded).
+    pub fn tip_rows(&self) -> &[TipRow] {
+        &self.tips
+    }
+    /// Whether tips were recorded.
+    pub fn records_tips(&self) -> bool {
+        self.record_tips
+    }
+    /// Rows of `balances.csv`.
+    pub fn balance_rows(&self) -> &[BalanceRow] {
+        &self.balances
+    }
+    /// Rows of `spv.csv`.
+    pub fn spv_rows(&self) -> &[SpvRow] {
+        &self.spv
+    }
+    /// Rows of `payments.csv`.
+    pub fn payment_rows(&self) -> &[PaymentRow] {
+        &self.payments
+    }
+    /// Rows of `nodes.csv`.
+    pub fn node_rows(&self) -> &[NodeRow] {
+        &self.nodes
+    }
+    /// Rejected blocks/headers by reason.
+    pub fn rejections(&self) -> &BTreeMap<String, u64> {
+        &self.rejections
+    }
+    /// Rejected transactions by reason.
+    pub fn tx_rejections(&self) -> &BTreeMap<String, u64> {
+        &self.tx_rejections
+    }
+    /// Messages sent, bytes sent, messages dropped.
+    pub fn traffic(&self) -> (u64, u64, u64) {
+        (self.messages, self.bytes, self.dropped)
+    }
+    /// Mempool acceptances and skipped payments.
+    pub fn tx_counts(&self) -> (u64, u64) {
+        (self.tx_accepts, self.payments_skipped)
+    }
+    /// Rows of `summary.csv` computed so far.
+    pub fn summary_rows(&self) -> &[SummaryRow] {
+        &self.summary
+    }
+}

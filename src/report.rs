@@ -1,0 +1,117 @@
+//! Charts of a run, drawn from its CSV files only.
+//!
+//! A run's output directory holds CSV files whose rows are the structs of
+//! [`rows`] (the simulator writes them with the same structs). [`plot_run`]
+//! reads them back and writes `charts/<stem>.png` and `charts/<stem>.svg` for
+//! each chart, so `sim plot output/<run>` can regenerate the charts of any
+//! run, even a hand-edited one. The simulator can also call the per-chart
+//! functions ([`fork_tree`], [`tip_timeline`], [`propagation_cdf`],
+//! [`balances`], [`reorg_depths`]) with rows it already holds, or draw onto
+//! its own plotters area with the `draw_*` variants.
+//!
+//! | stem | from | shows |
+//! |---|---|---|
+//! | `fork_tree` | `blocks.csv` | blocks at (time, height) linked to parents; main chain by miner, stale in red |
+//! | `tip_timeline` | `tips.csv`, `blocks.csv` | each node's tip over time: main chain or stale branch (at most 50 nodes, sampled evenly) |
+//! | `propagation_cdf` | `propagation.csv` | share of nodes reached vs time since found: median over blocks, 10th–90th percentile band |
+//! | `balances` | `balances.csv` | confirmed balance (BTC) per wallet over time (at most 20 wallets) |
+//! | `reorg_depths` | `reorgs.csv` | reorg events per depth, or "no reorgs" |
+//!
+//! Invariants: `blocks.csv` is required; a chart whose other CSV is absent is
+//! skipped. Output is a pure function of the CSV contents (fixed canvas, fixed
+//! embedded font, no hash-map iteration), so the same files give
+//! byte-identical PNG and SVG charts. A malformed CSV is a [`ReportError`]
+//! naming the file and line.
+
+use std::path::{Path, PathBuf};
+
+mod charts;
+mod csvdata;
+pub mod font;
+pub mod rows;
+pub mod style;
+
+pub use charts::*;
+pub use csvdata::{
+    load_balances, load_blocks, load_nodes, load_propagation, load_reorgs, load_summary, load_tips,
+    load_tips_sampled, sample_nodes,
+};
+
+use rows::*;
+
+/// Name of the chart directory inside a run directory.
+pub const CHARTS_DIR: &str = "charts";
+
+/// Why charts could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A required file does not exist.
+    #[error("required file {} not found", path.display())]
+    Missing {
+        /// The file looked for.
+        path: PathBuf,
+    },
+    /// Reading or writing a file failed.
+    #[error("cannot access {}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A CSV file is malformed or holds an out-of-range value.
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Csv {
+        /// The CSV file.
+        path: PathBuf,
+        /// 1-based line number, when known.
+        line: Option<u64>,
+        /// What is wrong.
+        message: String,
+    },
+    /// plotters failed to draw or encode a chart.
+    #[error("cannot draw chart {chart}: {message}")]
+    Draw {
+        /// File stem of the chart.
+        chart: &'static str,
+        /// plotters' error.
+        message: String,
+    },
+    /// The embedded font could not be loaded.
+    #[error("the embedded chart font could not be loaded")]
+    Font,
+}
+
+/// Reads the CSV files of `run_dir` and writes every chart they allow into
+/// `run_dir/charts/` (created if needed). Returns the files written, sorted.
+pub fn plot_run(run_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    if !run_dir.is_dir() {
+        return Err(ReportError::Missing {
+            path: run_dir.to_path_buf(),
+        });
+    }
+    let out = run_dir.join(CHARTS_DIR);
+    let present = |name: &str| run_dir.join(name).is_file();
+    let blocks = load_blocks(run_dir)?;
+    let mut written = fork_tree(&blocks, &out)?;
+    if present(TIPS_CSV) {
+        let (tips, total) = load_tips_sampled(run_dir, MAX_TIMELINE_NODES)?;
+        let chart = charts::tip_timeline::TipTimeline {
+            tips: &tips,
+            blocks: &blocks,
+            total_nodes: Some(total),
+        };
+        written.extend(charts::write_chart(&chart, &out)?);
+    }
+    if present(PROPAGATION_CSV) {
+        written.extend(propagation_cdf(&load_propagation(run_dir)?, &out)?);
+    }
+    if present(BALANCES_CSV) {
+        written.extend(balances(&load_balances(run_dir)?, &out)?);
+    }
+    if present(REORGS_CSV) {
+        written.extend(reorg_depths(&load_reorgs(run_dir)?, &out)?);
+    }
+    written.sort();
+    Ok(written)
+}

@@ -1,0 +1,267 @@
+//! `propagation_cdf`: how fast blocks reach the nodes.
+//!
+//! Each row of `propagation.csv` gives, for one block, the time until 10%,
+//! 20%, …, 100% of the nodes that should receive it had it. For each of these
+//! ten levels the chart takes, across blocks, the median time (a step curve:
+//! share of nodes reached against time since the block was found) and the
+//! 10th and 90th percentile (a light band: the fast and the slow blocks).
+//! A level a block never reached counts as infinitely late, so when more
+//! than half the blocks never reached everyone the median curve stops short
+//! of 100%. Quantiles are nearest-rank, so every plotted time is one that
+//! occurred. Blocks with `nodes = 0` are ignored.
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{write_chart, Chart};
+use crate::report::rows::PropagationRow;
+use crate::report::style::*;
+use crate::report::{font, ReportError};
+
+const STEM: &str = "propagation_cdf";
+
+/// Per-level quantiles across blocks; index `k` is the level `(k+1)*10`%.
+/// `None` means "not reached" at that quantile of blocks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PropagationSummary {
+    /// Blocks taken into account.
+    pub blocks: usize,
+    /// 10th percentile across blocks (fast blocks), ms.
+    pub fast_ms: [Option<f64>; 10],
+    /// Median across blocks, ms.
+    pub median_ms: [Option<f64>; 10],
+    /// 90th percentile across blocks (slow blocks), ms.
+    pub slow_ms: [Option<f64>; 10],
+}
+
+/// Nearest-rank quantile of sorted values; infinite means not reached.
+fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    Some(sorted[i]).filter(|v| v.is_finite())
+}
+
+/// Summarises the per-block percentiles into per-level quantiles.
+pub fn summarize_propagation(rows: &[PropagationRow]) -> PropagationSummary {
+    let rows: Vec<&PropagationRow> = rows.iter().filter(|r| r.nodes > 0).collect();
+    let mut out = PropagationSummary {
+        blocks: rows.len(),
+        fast_ms: [None; 10],
+        median_ms: [None; 10],
+        slow_ms: [None; 10],
+    };
+    if rows.is_empty() {
+        return out;
+    }
+    let mut per_level: Vec<Vec<f64>> = (0..10).map(|_| Vec::with_capacity(rows.len())).collect();
+    for r in &rows {
+        // A block's times never decrease with the level; enforce it so a
+        // slightly inconsistent row cannot bend the curves backwards.
+        let mut last = 0.0f64;
+        for (k, p) in r.percentiles().iter().enumerate() {
+            let v = p.unwrap_or(f64::INFINITY).max(last);
+            last = v;
+            per_level[k].push(v);
+        }
+    }
+    for (k, values) in per_level.iter_mut().enumerate() {
+        values.sort_by(f64::total_cmp);
+        out.fast_ms[k] = quantile(values, 0.1);
+        out.median_ms[k] = quantile(values, 0.5);
+        out.slow_ms[k] = quantile(values, 0.9);
+    }
+    out
+}
+
+/// Step curve points through `(t_k, level_k)`, starting at the origin;
+/// unreached levels are drawn at `x_max` when `clamp`, else the curve ends.
+fn steps(times: &[Option<f64>; 10], x_max: f64, clamp: bool) -> Vec<(f64, f64)> {
+    let mut pts = vec![(0.0, 0.0)];
+    let mut prev = 0.0;
+    for (k, t) in times.iter().enumerate() {
+        let level = (k + 1) as f64 / 10.0;
+        match t {
+            Some(t) => {
+                pts.push((*t, prev));
+                pts.push((*t, level));
+            }
+            None if clamp => {
+                pts.push((x_max, prev));
+                pts.push((x_max, level));
+            }
+            None => {
+                pts.push((x_max, prev));
+                break;
+            }
+        }
+        prev = level;
+    }
+    if times[9].is_some() {
+        pts.push((x_max, 1.0));
+    }
+    pts
+}
+
+struct PropagationCdf<'a> {
+    rows: &'a [PropagationRow],
+}
+
+impl Chart for PropagationCdf<'_> {
+    const STEM: &'static str = STEM;
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
+        draw_propagation_cdf(root, self.rows)
+    }
+}
+
+/// Writes `propagation_cdf.png` and `propagation_cdf.svg` into `out_dir`.
+pub fn propagation_cdf(
+    rows: &[PropagationRow],
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    write_chart(&PropagationCdf { rows }, out_dir)
+}
+
+/// Draws the propagation CDF onto `root`.
+pub fn draw_propagation_cdf<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rows: &[PropagationRow],
+) -> Result<(), ReportError> {
+    font::ensure_registered()?;
+    let err = draw_err(STEM);
+    let s = summarize_propagation(rows);
+    let (plot, legend) = page(root, STEM, "Block propagation: share of nodes reached")?;
+    let finite_max = s
+        .fast_ms
+        .iter()
+        .chain(&s.median_ms)
+        .chain(&s.slow_ms)
+        .flatten()
+        .fold(0.0f64, |m, v| m.max(*v));
+    if s.blocks == 0 {
+        draw_message(&plot, STEM, "no propagation data")?;
+        return Ok(());
+    }
+    if s.fast_ms[0].is_none() {
+        // Per-block times only grow with the level: nothing finite anywhere.
+        draw_message(&plot, STEM, "no block reached 10% of its nodes")?;
+        return Ok(());
+    }
+    let x_max = if finite_max > 0.0 {
+        finite_max * 1.08
+    } else {
+        1.0
+    };
+
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(15)
+        .margin_top(25)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(0.0..x_max, 0.0..1.05)
+        .map_err(&err)?;
+    chart
+        .configure_mesh()
+        .x_desc("time since the block was found (ms)")
+        .y_desc("share of nodes reached")
+        .x_labels(10)
+        .x_label_formatter(&number_label)
+        .y_labels(12)
+        .y_label_formatter(&|v| format!("{v:.1}"))
+        .label_style(text(TICK_PX))
+        .axis_desc_style(text(AXIS_DESC_PX))
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(&err)?;
+
+    let mut band = steps(&s.fast_ms, x_max, true);
+    let mut slow = steps(&s.slow_ms, x_max, true);
+    slow.reverse();
+    band.extend(slow);
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            band,
+            MAIN_COLOR.mix(0.2).filled(),
+        )))
+        .map_err(&err)?;
+    chart
+        .draw_series(LineSeries::new(
+            steps(&s.median_ms, x_max, false),
+            MAIN_COLOR.stroke_width(4),
+        ))
+        .map_err(&err)?;
+    chart
+        .draw_series(s.median_ms.iter().enumerate().filter_map(|(k, t)| {
+            t.map(|t| Circle::new((t, (k + 1) as f64 / 10.0), 5, MAIN_COLOR.filled()))
+        }))
+        .map_err(&err)?;
+
+    let blocks = s.blocks;
+    let entries = [
+        LegendEntry::new(
+            format!("median of\n{blocks} blocks"),
+            Marker::Line(MAIN_COLOR),
+        ),
+        LegendEntry::new(
+            "10th to 90th\npercentile\nof blocks",
+            Marker::Boxed(MAIN_COLOR, 0.2),
+        ),
+    ];
+    draw_legend(&legend, STEM, None, &entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(p: [Option<f64>; 10]) -> PropagationRow {
+        PropagationRow {
+            hash: "h".into(),
+            height: 1,
+            miner: 0,
+            nodes: 10,
+            reached: 10,
+            p10_ms: p[0],
+            p20_ms: p[1],
+            p30_ms: p[2],
+            p40_ms: p[3],
+            p50_ms: p[4],
+            p60_ms: p[5],
+            p70_ms: p[6],
+            p80_ms: p[7],
+            p90_ms: p[8],
+            p100_ms: p[9],
+        }
+    }
+
+    fn scaled(f: f64) -> [Option<f64>; 10] {
+        std::array::from_fn(|k| Some(f * (k + 1) as f64))
+    }
+
+    #[test]
+    fn median_of_three_blocks() {
+        let rows = vec![row(scaled(1.0)), row(scaled(2.0)), row(scaled(30.0))];
+        let s = summarize_propagation(&rows);
+        assert_eq!(s.blocks, 3);
+        assert_eq!(s.median_ms[0], Some(2.0));
+        assert_eq!(s.median_ms[9], Some(20.0));
+        assert_eq!(s.fast_ms[9], Some(10.0));
+        assert_eq!(s.slow_ms[9], Some(300.0));
+    }
+
+    #[test]
+    fn unreached_levels_count_as_late() {
+        let mut partial = scaled(1.0);
+        partial[9] = None;
+        let rows = vec![row(partial), row(partial), row(scaled(1.0))];
+        let s = summarize_propagation(&rows);
+        assert_eq!(s.median_ms[8], Some(9.0));
+        assert_eq!(s.median_ms[9], None);
+        assert_eq!(s.fast_ms[9], Some(10.0));
+        // The median curve stops at 90%.
+        let pts = steps(&s.median_ms, 50.0, false);
+        assert_eq!(pts.last(), Some(&(50.0, 0.9)));
+    }
+}

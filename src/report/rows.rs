@@ -1,0 +1,229 @@
+//! One serde struct per CSV file of a run's output directory.
+//!
+//! The simulator writes these files with the `csv` crate from these very
+//! structs and [`plot_run`](crate::report::plot_run) reads them back, so the
+//! column order of every file is the field order of its struct (the header
+//! row holds the field names). Reading matches columns by header name and
+//! ignores unknown extra columns, so adding a column at the end is backwards
+//! compatible.
+//!
+//! Conventions: times are simulated seconds (`time_s`) or milliseconds
+//! (`*_ms`) as `f64`; node ids are `u32`; a `miner` of `-1` marks a block
+//! nobody mined (genesis); amounts are satoshis; hashes are the usual
+//! reversed-hex strings.
+
+use serde::{Deserialize, Serialize};
+
+/// File name of the block list ([`BlockRow`]).
+pub const BLOCKS_CSV: &str = "blocks.csv";
+/// File name of the per-block propagation percentiles ([`PropagationRow`]).
+pub const PROPAGATION_CSV: &str = "propagation.csv";
+/// File name of the reorg events ([`ReorgRow`]).
+pub const REORGS_CSV: &str = "reorgs.csv";
+/// File name of the sampled wallet balances ([`BalanceRow`]).
+pub const BALANCES_CSV: &str = "balances.csv";
+/// File name of the per-node tip changes ([`TipRow`]); optional.
+pub const TIPS_CSV: &str = "tips.csv";
+/// File name of the per-node summary ([`NodeRow`]).
+pub const NODES_CSV: &str = "nodes.csv";
+/// File name of the run summary ([`SummaryRow`]).
+pub const SUMMARY_CSV: &str = "summary.csv";
+
+/// The `miner` value of a block no node mined (genesis).
+pub const NO_MINER: i64 = -1;
+
+/// One block known to any node during the run (`blocks.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BlockRow {
+    /// Block hash (reversed hex).
+    pub hash: String,
+    /// Hash of the parent block; for genesis the all-zero hash (or empty).
+    pub parent: String,
+    /// Height (genesis is 0).
+    pub height: u32,
+    /// Node id of the miner, or [`NO_MINER`] for genesis.
+    pub miner: i64,
+    /// Simulated time the block was found, seconds.
+    pub time_s: f64,
+    /// Number of transactions including the coinbase.
+    pub txs: u32,
+    /// Serialized size in bytes.
+    pub size_bytes: u64,
+    /// 1 if the block is on the final main chain, 0 if it went stale.
+    pub main_chain: u8,
+}
+
+impl BlockRow {
+    /// Whether the block is on the final main chain.
+    pub fn is_main(&self) -> bool {
+        self.main_chain != 0
+    }
+}
+
+/// How fast one block reached the nodes (`propagation.csv`).
+///
+/// `pK_ms` is the time from the block being found until `K`% of `nodes` had
+/// it; empty (or `NaN`) when that share was never reached.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PropagationRow {
+    /// Block hash.
+    pub hash: String,
+    /// Block height.
+    pub height: u32,
+    /// Miner node id, or [`NO_MINER`].
+    pub miner: i64,
+    /// Nodes that should receive the block (online honest full nodes).
+    pub nodes: u32,
+    /// Nodes that did receive it by the end of the run.
+    pub reached: u32,
+    /// Time until 10% of `nodes` had the block, ms.
+    pub p10_ms: Option<f64>,
+    /// Time until 20% of `nodes` had the block, ms.
+    pub p20_ms: Option<f64>,
+    /// Time until 30% of `nodes` had the block, ms.
+    pub p30_ms: Option<f64>,
+    /// Time until 40% of `nodes` had the block, ms.
+    pub p40_ms: Option<f64>,
+    /// Time until 50% of `nodes` had the block, ms.
+    pub p50_ms: Option<f64>,
+    /// Time until 60% of `nodes` had the block, ms.
+    pub p60_ms: Option<f64>,
+    /// Time until 70% of `nodes` had the block, ms.
+    pub p70_ms: Option<f64>,
+    /// Time until 80% of `nodes` had the block, ms.
+    pub p80_ms: Option<f64>,
+    /// Time until 90% of `nodes` had the block, ms.
+    pub p90_ms: Option<f64>,
+    /// Time until all of `nodes` had the block, ms.
+    pub p100_ms: Option<f64>,
+}
+
+impl PropagationRow {
+    /// The ten percentiles in order (10%, 20%, …, 100%); `NaN` reads as
+    /// `None` (never reached).
+    pub fn percentiles(&self) -> [Option<f64>; 10] {
+        [
+            self.p10_ms,
+            self.p20_ms,
+            self.p30_ms,
+            self.p40_ms,
+            self.p50_ms,
+            self.p60_ms,
+            self.p70_ms,
+            self.p80_ms,
+            self.p90_ms,
+            self.p100_ms,
+        ]
+        .map(|p| p.filter(|v| !v.is_nan()))
+    }
+}
+
+/// One reorg at one node (`reorgs.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReorgRow {
+    /// The node that switched chains.
+    pub node: u32,
+    /// Simulated time of the switch, seconds.
+    pub time_s: f64,
+    /// Blocks disconnected from the old tip.
+    pub depth: u32,
+    /// Tip before the switch.
+    pub old_tip: String,
+    /// Tip after the switch.
+    pub new_tip: String,
+    /// Height of the old tip.
+    pub old_height: u32,
+    /// Height of the new tip.
+    pub new_height: u32,
+}
+
+/// A wallet's confirmed balance at a sampling instant (`balances.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BalanceRow {
+    /// Simulated time of the sample, seconds.
+    pub time_s: f64,
+    /// Wallet id.
+    pub wallet: u32,
+    /// The wallet's (first) address.
+    pub address: String,
+    /// Confirmed balance on the reference chain, satoshis.
+    pub confirmed_sats: u64,
+}
+
+/// A node's tip changed (`tips.csv`, optional).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TipRow {
+    /// Node id.
+    pub node: u32,
+    /// Simulated time of the change, seconds.
+    pub time_s: f64,
+    /// The new tip's hash.
+    pub tip: String,
+    /// The new tip's height.
+    pub height: u32,
+}
+
+/// Per-node totals at the end of the run (`nodes.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeRow {
+    /// Node id.
+    pub node: u32,
+    /// Role, e.g. `honest` or an adversary kind.
+    pub role: String,
+    /// Region name (latency model), empty if none.
+    pub region: String,
+    /// Hash rate, hashes per second.
+    pub hashrate_hps: f64,
+    /// Number of peers.
+    pub peers: u32,
+    /// Blocks this node mined.
+    pub blocks_mined: u32,
+    /// Of those, blocks on the final main chain.
+    pub blocks_main: u32,
+    /// Reorgs this node went through.
+    pub reorgs: u32,
+    /// Depth of its deepest reorg.
+    pub deepest_reorg: u32,
+    /// Height of its final tip.
+    pub final_height: u32,
+    /// Its final tip.
+    pub final_tip: String,
+}
+
+/// One named value of the run summary (`summary.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// Metric name.
+    pub metric: String,
+    /// Its value, formatted.
+    pub value: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nan_percentile_reads_as_not_reached() {
+        let row = PropagationRow {
+            hash: "aa".into(),
+            height: 1,
+            miner: 0,
+            nodes: 10,
+            reached: 5,
+            p10_ms: Some(1.0),
+            p20_ms: Some(f64::NAN),
+            p30_ms: None,
+            p40_ms: None,
+            p50_ms: None,
+            p60_ms: None,
+            p70_ms: None,
+            p80_ms: None,
+            p90_ms: None,
+            p100_ms: None,
+        };
+        let p = row.percentiles();
+        assert_eq!(p[0], Some(1.0));
+        assert_eq!(p[1], None);
+    }
+}

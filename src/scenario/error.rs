@@ -1,0 +1,185 @@
+//! [`ScenarioError`]: every way a scenario can be rejected, each displayed as
+//! ONE line that says where (file, line, column, or the `--set` key), which
+//! field (a path like `network.regions[2].share`), and what is wrong.
+//!
+//! Formats:
+//! - `<file>:<line>:<column>: <field path>: <message>` when the position is
+//!   known;
+//! - `<file>: <field path>: <message>` when it is not (e.g. a default value);
+//! - `--set <key>: <message>` when the value came from a `--set` override;
+//! - semantic errors end with `, allowed: <range>`.
+
+use std::fmt;
+
+/// Where a problem is: a place in the scenario file, or a `--set` override.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// In the file (or text) named `source`, at a 1-based line and column
+    /// when known.
+    File {
+        /// File name as given by the caller.
+        source: String,
+        /// 1-based `(line, column)`, when known.
+        position: Option<(usize, usize)>,
+    },
+    /// In the value of a `--set key=value` override.
+    Set {
+        /// The override's key path.
+        key: String,
+    },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File {
+                source,
+                position: Some((line, column)),
+            } => write!(f, "{source}:{line}:{column}"),
+            Origin::File {
+                source,
+                position: None,
+            } => f.write_str(source),
+            Origin::Set { key } => write!(f, "--set {key}"),
+        }
+    }
+}
+
+/// Why a scenario was rejected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioError {
+    /// The scenario file could not be read.
+    #[error("{source_name}: cannot read scenario: {message}")]
+    Read {
+        /// The path as given.
+        source_name: String,
+        /// The operating system's reason.
+        message: String,
+    },
+    /// The text is not valid YAML (or has duplicate keys).
+    #[error("{origin}: yaml syntax error: {message}")]
+    Syntax {
+        /// Where the parser stopped.
+        origin: Origin,
+        /// The parser's message.
+        message: String,
+    },
+    /// A `--set key=value` override is malformed or cannot be applied.
+    #[error("--set {key}: {message}")]
+    Override {
+        /// The key path (or the whole argument when it has no `=`).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A key that is not part of the scenario schema (or an unknown `kind`).
+    #[error("{origin}: {path}: {message}")]
+    UnknownField {
+        /// Where the key is.
+        origin: Origin,
+        /// Field path of the unknown key.
+        path: String,
+        /// Names the key, suggests the nearest known one, lists the known ones.
+        message: String,
+    },
+    /// A value of the wrong type or shape (serde's message).
+    #[error("{origin}: {}{message}", path_prefix(path))]
+    Type {
+        /// Where the value is.
+        origin: Origin,
+        /// Field path of the value (empty for the top level).
+        path: String,
+        /// What was expected.
+        message: String,
+    },
+    /// A well-typed value outside its allowed range, or inconsistent with
+    /// another field.
+    #[error("{origin}: {path}: {message}, allowed: {allowed}")]
+    Invalid {
+        /// Where the value is.
+        origin: Origin,
+        /// Field path of the value.
+        path: String,
+        /// What is wrong.
+        message: String,
+        /// The allowed range or form.
+        allowed: String,
+    },
+}
+
+fn path_prefix(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}: ")
+    }
+}
+
+impl ScenarioError {
+    /// The field path the error is about, when there is one.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            ScenarioError::UnknownField { path, .. }
+            | ScenarioError::Type { path, .. }
+            | ScenarioError::Invalid { path, .. } => Some(path),
+            ScenarioError::Override { key, .. } => Some(key),
+            ScenarioError::Read { .. } | ScenarioError::Syntax { .. } => None,
+        }
+    }
+
+    /// The 1-based line in the scenario file, when known.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ScenarioError::Syntax { origin, .. }
+            | ScenarioError::UnknownField { origin, .. }
+            | ScenarioError::Type { origin, .. }
+            | ScenarioError::Invalid { origin, .. } => match origin {
+                Origin::File {
+                    position: Some((line, _)),
+                    ..
+                } => Some(*line),
+                _ => None,
+            },
+            ScenarioError::Read { .. } | ScenarioError::Override { .. } => None,
+        }
+    }
+}
+
+/// Collapses a message to one line (serde and libyaml messages rarely, but
+/// possibly, contain newlines).
+pub(crate) fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_one_line_with_position() {
+        let e = ScenarioError::Invalid {
+            origin: Origin::File {
+                source: "a.yaml".into(),
+                position: Some((5, 3)),
+            },
+            path: "consensus.difficulty_bits".into(),
+            message: "300 is out of range".into(),
+            allowed: "1..=255".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "a.yaml:5:3: consensus.difficulty_bits: 300 is out of range, allowed: 1..=255"
+        );
+        assert_eq!(e.line(), Some(5));
+        let e = ScenarioError::Type {
+            origin: Origin::Set {
+                key: "nodes.count".into(),
+            },
+            path: String::new(),
+            message: "bad".into(),
+        };
+        assert_eq!(e.to_string(), "--set nodes.count: bad");
+        assert_eq!(e.line(), None);
+        assert_eq!(one_line("a\n  b\tc"), "a b c");
+    }
+}

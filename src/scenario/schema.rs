@@ -1,0 +1,767 @@
+//! The scenario file format: serde structs, one per YAML section, each with
+//! `#[serde(deny_unknown_fields)]` and a documented default for every field
+//! that has a sensible one, so a ten-line file runs.
+//!
+//! These types only describe *shape*; ranges and cross-field rules (shares sum
+//! to one, node ids exist, …) are checked in [`super::validate`]. The field
+//! list of every struct is mirrored in [`super::known`], which produces the
+//! "did you mean" suggestions; a unit test keeps the two in step.
+//!
+//! Everything is also `Serialize`: the resolved scenario (defaults filled in)
+//! is written to each run's manifest.
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::sim::time::SimDuration;
+
+/// A whole scenario: what network to build, how to run it and when to stop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Scenario name, `[A-Za-z0-9_-]+`; also the output directory name.
+    pub name: String,
+    /// Master seed of every random stream of the run (default 1).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// When the run stops (at least one condition is required).
+    #[serde(default)]
+    pub stop: Stop,
+    /// Consensus rules: difficulty, retargeting, subsidy, block size.
+    #[serde(default)]
+    pub consensus: Consensus,
+    /// Whether nonces are really ground.
+    #[serde(default)]
+    pub pow: Pow,
+    /// Topology, latency, bandwidth, regions and per-message costs.
+    #[serde(default)]
+    pub network: Network,
+    /// The nodes: a count with a hashrate distribution, or an explicit list.
+    #[serde(default)]
+    pub nodes: Nodes,
+    /// Simulated wallets and their payments.
+    #[serde(default)]
+    pub workload: Workload,
+    /// Mempool limits of every node.
+    #[serde(default)]
+    pub mempool: Mempool,
+    /// Scheduled events (partitions, outages, hashrate changes), sorted by
+    /// `at` once validated.
+    #[serde(default)]
+    pub timeline: Vec<TimelineEvent>,
+    /// What the run records.
+    #[serde(default)]
+    pub metrics: Metrics,
+}
+
+/// Stop conditions; the run stops at whichever comes first, then keeps
+/// delivering messages (without mining) for `settle`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stop {
+    /// Stop once any node's best chain reaches this height.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Stop at this simulated time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<SimDuration>,
+    /// Stop after this many processed events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<u64>,
+    /// After the stop condition, keep delivering messages (no new mining) for
+    /// this long so the network converges (default `30s`).
+    #[serde(default = "default_settle")]
+    pub settle: SimDuration,
+}
+
+/// Consensus rules shared by every node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consensus {
+    /// Initial difficulty as leading zero bits, 1..=255: the target is
+    /// `2^(256-bits) - 1` (rounded down to compact precision). Exclusive with
+    /// `target_interval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difficulty_bits: Option<u32>,
+    /// Derive the initial target from the total hashrate so that the expected
+    /// block interval is this. Exclusive with `difficulty_bits`; when neither
+    /// is given, `10m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_interval: Option<SimDuration>,
+    /// Blocks per difficulty adjustment; `0` turns retargeting off
+    /// (default 2016).
+    #[serde(default = "default_retarget_window")]
+    pub retarget_window: u32,
+    /// Subsidy of the first block in satoshis (default 50 BTC).
+    #[serde(default = "default_subsidy_sats")]
+    pub subsidy_sats: u64,
+    /// Blocks between subsidy halvings; `0` never halves (default 210,000).
+    #[serde(default = "default_halving_interval")]
+    pub halving_interval: u32,
+    /// Maximum serialized block size in bytes (default 1,000,000).
+    #[serde(default = "default_max_block_bytes")]
+    pub max_block_bytes: u64,
+    /// Confirmations before a coinbase output may be spent (default 100).
+    #[serde(default = "default_coinbase_maturity")]
+    pub coinbase_maturity: u32,
+    /// Pad every block with valid OP_RETURN data up to this many bytes, to
+    /// model SimBlock's fixed-size (535 kB) blocks; `0` = no padding
+    /// (default). At most `max_block_bytes`.
+    #[serde(default)]
+    pub block_fill_bytes: u64,
+}
+
+/// Proof-of-work settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pow {
+    /// Grind real nonces: `auto` (default) grinds when a block takes at most
+    /// 2^24 expected hashes; `true` is refused above 2^28 (it would take
+    /// forever); `false` samples block times only.
+    #[serde(default)]
+    pub grind: Switch,
+}
+
+/// A three-way setting: `auto`, `true` or `false`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Switch {
+    /// Decided by a documented rule (default).
+    #[default]
+    Auto,
+    /// Always on.
+    On,
+    /// Always off.
+    Off,
+}
+
+impl Switch {
+    /// Resolves `auto` to `auto_value`.
+    pub fn resolve(self, auto_value: bool) -> bool {
+        match self {
+            Switch::Auto => auto_value,
+            Switch::On => true,
+            Switch::Off => false,
+        }
+    }
+}
+
+impl Serialize for Switch {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Switch::Auto => s.serialize_str("auto"),
+            Switch::On => s.serialize_bool(true),
+            Switch::Off => s.serialize_bool(false),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Switch {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct SwitchVisitor;
+        impl Visitor<'_> for SwitchVisitor {
+            type Value = Switch;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`auto`, `true` or `false`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Switch, E> {
+                Ok(if v { Switch::On } else { Switch::Off })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Switch, E> {
+                match v {
+                    "auto" => Ok(Switch::Auto),
+                    "true" => Ok(Switch::On),
+                    "false" => Ok(Switch::Off),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(SwitchVisitor)
+    }
+}
+
+/// The network: who connects to whom and how fast messages travel.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// The peer graph (default `full_mesh`).
+    #[serde(default)]
+    pub topology: Topology,
+    /// One-way link latency (default constant 100 ms).
+    #[serde(default)]
+    pub latency: Latency,
+    /// Bandwidth of nodes without a region (default 20 up / 50 down Mbit/s).
+    #[serde(default)]
+    pub bandwidth: Bandwidth,
+    /// Optional regions; when present nodes are placed by share and take the
+    /// region's bandwidth and latency row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<Region>,
+    /// Processing delay per received message (default `1ms`).
+    #[serde(default = "default_processing")]
+    pub processing: SimDuration,
+    /// Per-node validation cost model.
+    #[serde(default)]
+    pub validation: ValidationCost,
+    /// Transactions are announced in batches at this interval ("trickling",
+    /// default `2s`); `0s` announces each at once.
+    #[serde(default = "default_tx_announce_interval")]
+    pub tx_announce_interval: SimDuration,
+}
+
+/// How nodes are connected (`kind: …`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Topology {
+    /// Every node connects to every other (at most 2,000 nodes).
+    #[default]
+    FullMesh,
+    /// Node `i` connects to `i+1 mod n`.
+    Ring,
+    /// A random graph where every node has exactly `k` peers (`k < n`,
+    /// `n·k` even).
+    RandomRegular {
+        /// Peers per node.
+        k: u32,
+    },
+    /// Each pair is connected with probability `p`.
+    ErdosRenyi {
+        /// Edge probability, in [0, 1].
+        p: f64,
+    },
+    /// Watts–Strogatz: a ring lattice with `k` neighbours per node (even,
+    /// `< n`), each edge rewired with probability `beta`.
+    SmallWorld {
+        /// Lattice neighbours per node (even).
+        k: u32,
+        /// Rewiring probability, in [0, 1].
+        beta: f64,
+    },
+    /// Bitcoin-like: each node opens `outbound` connections to random peers
+    /// that accept at most `max_inbound` inbound connections.
+    BitcoinOutbound {
+        /// Outbound connections per node (default 8).
+        #[serde(default = "default_outbound")]
+        outbound: u32,
+        /// Inbound connection limit per node (default 125).
+        #[serde(default = "default_max_inbound")]
+        max_inbound: u32,
+        /// How many outbound connections each node opens (default `fixed`).
+        #[serde(default)]
+        distribution: OutboundDistribution,
+    },
+    /// An explicit undirected edge list of node ids.
+    Edges {
+        /// Edges as `[a, b]` pairs.
+        list: Vec<[u32; 2]>,
+    },
+}
+
+/// How many outbound connections a `bitcoin_outbound` node opens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboundDistribution {
+    /// Exactly `outbound` each.
+    #[default]
+    Fixed,
+    /// Drawn from SimBlock's measured Bitcoin 2019 degree distribution.
+    #[serde(rename = "simblock_2019")]
+    Simblock2019,
+}
+
+/// One-way latency model of a link (`kind: …`), in milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Latency {
+    /// The same latency on every link.
+    Constant {
+        /// Latency in ms.
+        ms: f64,
+    },
+    /// Uniform in `[min_ms, max_ms]`.
+    Uniform {
+        /// Lower bound in ms.
+        min_ms: f64,
+        /// Upper bound in ms.
+        max_ms: f64,
+    },
+    /// Normal, truncated at zero.
+    Normal {
+        /// Mean in ms.
+        mean_ms: f64,
+        /// Standard deviation in ms.
+        sd_ms: f64,
+    },
+    /// Log-normal with this mean and standard deviation.
+    Lognormal {
+        /// Mean in ms.
+        mean_ms: f64,
+        /// Standard deviation in ms.
+        sd_ms: f64,
+    },
+    /// Pareto with this mean and shape (SimBlock's jitter model).
+    Pareto {
+        /// Mean in ms.
+        mean_ms: f64,
+        /// Shape α, > 1 so the mean exists (default 5).
+        #[serde(default = "default_pareto_shape")]
+        shape: f64,
+    },
+    /// Use `network.regions`' latency matrix as per-link means, with jitter.
+    Regions {
+        /// Jitter around the matrix mean (default `pareto`).
+        #[serde(default)]
+        jitter: Jitter,
+    },
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency::Constant { ms: 100.0 }
+    }
+}
+
+/// Jitter around a region-matrix mean latency.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Jitter {
+    /// Pareto with shape 5 and the matrix mean (SimBlock).
+    #[default]
+    Pareto,
+    /// No jitter: exactly the matrix mean.
+    Constant,
+    /// Log-normal with the matrix mean.
+    Lognormal,
+}
+
+/// Link bandwidth of a node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bandwidth {
+    /// Upload in Mbit/s (> 0).
+    pub up_mbps: f64,
+    /// Download in Mbit/s (> 0).
+    pub down_mbps: f64,
+}
+
+impl Default for Bandwidth {
+    fn default() -> Self {
+        Bandwidth {
+            up_mbps: 20.0,
+            down_mbps: 50.0,
+        }
+    }
+}
+
+/// A geographic region: share of nodes, bandwidth, latency to every region.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Name referenced by `nodes.list[].region`; unique.
+    pub name: String,
+    /// Fraction of nodes placed here; the shares of all regions sum to 1.
+    pub share: f64,
+    /// Upload in Mbit/s of nodes here.
+    pub up_mbps: f64,
+    /// Download in Mbit/s of nodes here.
+    pub down_mbps: f64,
+    /// Mean one-way latency in ms to each region, in the order of
+    /// `network.regions` (row `i` of the matrix).
+    pub latency_ms: Vec<f64>,
+}
+
+/// How long a node takes to validate what it receives.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationCost {
+    /// Fixed cost per block (default `5ms`).
+    #[serde(default = "default_per_block")]
+    pub per_block: SimDuration,
+    /// Extra cost per transaction, in blocks and when relayed (default `50us`).
+    #[serde(default = "default_per_tx")]
+    pub per_tx: SimDuration,
+}
+
+impl Default for ValidationCost {
+    fn default() -> Self {
+        ValidationCost {
+            per_block: default_per_block(),
+            per_tx: default_per_tx(),
+        }
+    }
+}
+
+/// The nodes of the network: `count` + `hashrate`, or an explicit `list`.
+/// Full nodes get ids `0..`, then the `light` nodes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nodes {
+    /// Number of full nodes (1..=1,000,000); exclusive with `list`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// How the total hashrate is spread over `count` nodes (default equal,
+    /// 1000 H/s in total).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hashrate: Option<Hashrate>,
+    /// Extra light (SPV) nodes without hashrate (default 0).
+    #[serde(default)]
+    pub light: u32,
+    /// Explicit full nodes; exclusive with `count`/`hashrate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list: Option<Vec<NodeEntry>>,
+}
+
+/// How a total hashrate is spread over `nodes.count` nodes (`kind: …`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Hashrate {
+    /// Every node gets `total_hps / count`.
+    Equal {
+        /// Total hashes per second of the network.
+        total_hps: f64,
+    },
+    /// As SimBlock: each node ~ N(mean, mean·sd_fraction) truncated above
+    /// zero, then scaled so the sum is exactly `total_hps`.
+    Normal {
+        /// Total hashes per second of the network.
+        total_hps: f64,
+        /// Standard deviation as a fraction of the mean (default 0.3).
+        #[serde(default = "default_sd_fraction")]
+        sd_fraction: f64,
+    },
+    /// Node `i` gets `total_hps · shares[i]`.
+    Shares {
+        /// Total hashes per second of the network.
+        total_hps: f64,
+        /// One share per node, summing to 1.
+        shares: Vec<f64>,
+    },
+}
+
+impl Hashrate {
+    /// The total hashes per second.
+    pub fn total_hps(&self) -> f64 {
+        match self {
+            Hashrate::Equal { total_hps }
+            | Hashrate::Normal { total_hps, .. }
+            | Hashrate::Shares { total_hps, .. } => *total_hps,
+        }
+    }
+}
+
+impl Default for Hashrate {
+    fn default() -> Self {
+        Hashrate::Equal { total_hps: 1000.0 }
+    }
+}
+
+/// One explicitly listed full node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeEntry {
+    /// Hashes per second (default 0).
+    #[serde(default)]
+    pub hashrate_hps: f64,
+    /// Name of a `network.regions` entry; unset = placed by share when
+    /// regions exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Role; default `miner` if `hashrate_hps > 0`, else `relay`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// What a node does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A full node that mines.
+    Miner,
+    /// A full node that validates and relays but does not mine.
+    Relay,
+    /// A header-only (SPV) client.
+    Light,
+}
+
+/// Simulated wallets issuing signed payments.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Number of wallets (default 0: no transactions).
+    #[serde(default)]
+    pub wallets: u32,
+    /// Poisson rate of payments for the whole network, per second (default 0).
+    #[serde(default)]
+    pub payments_per_s: f64,
+    /// Each wallet's endowment in the genesis block, in satoshis
+    /// (default 10 BTC).
+    #[serde(default = "default_initial_balance_sats")]
+    pub initial_balance_sats: u64,
+    /// Fee rate of every payment in sat/byte (default 2).
+    #[serde(default = "default_fee_rate")]
+    pub fee_rate_sat_per_byte: u64,
+    /// Which wallets light nodes follow (default `light`: light node `i`
+    /// watches wallet `i mod wallets`).
+    #[serde(default)]
+    pub watch: Watch,
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload {
+            wallets: 0,
+            payments_per_s: 0.0,
+            initial_balance_sats: default_initial_balance_sats(),
+            fee_rate_sat_per_byte: default_fee_rate(),
+            watch: Watch::default(),
+        }
+    }
+}
+
+/// Which wallets light nodes follow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Watch {
+    /// Light nodes watch nothing.
+    None,
+    /// Each light node watches one wallet.
+    #[default]
+    Light,
+}
+
+/// Mempool limits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mempool {
+    /// Maximum total size of unconfirmed transactions in bytes
+    /// (default 5,000,000).
+    #[serde(default = "default_mempool_bytes")]
+    pub max_bytes: u64,
+}
+
+impl Default for Mempool {
+    fn default() -> Self {
+        Mempool {
+            max_bytes: default_mempool_bytes(),
+        }
+    }
+}
+
+/// One scheduled event: `at` plus exactly one action field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineEvent {
+    /// When, as simulated time since the start.
+    pub at: SimDuration,
+    /// Split the network into these groups of node ids; links between groups
+    /// drop messages. Nodes not listed form one more group together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Vec<Vec<u32>>>,
+    /// Remove every partition (`heal: all`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heal: Option<Heal>,
+    /// Take these nodes offline (they drop everything and stop mining).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<Vec<u32>>,
+    /// Bring these nodes back online.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online: Option<Vec<u32>>,
+    /// Change one node's hashrate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hashrate: Option<HashrateChange>,
+}
+
+/// What a `heal` event heals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Heal {
+    /// Every partition.
+    All,
+}
+
+/// A new hashrate for one node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashrateChange {
+    /// The node id.
+    pub node: u32,
+    /// Its new hashes per second (≥ 0).
+    pub hps: f64,
+}
+
+/// The action of a validated [`TimelineEvent`], as one enum.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimelineAction {
+    /// Split into groups (unlisted nodes form one more group).
+    Partition(Vec<Vec<u32>>),
+    /// Remove every partition.
+    HealAll,
+    /// Take nodes offline.
+    Offline(Vec<u32>),
+    /// Bring nodes back online.
+    Online(Vec<u32>),
+    /// Set a node's hashrate.
+    SetHashrate {
+        /// The node id.
+        node: u32,
+        /// Its new hashes per second.
+        hps: f64,
+    },
+}
+
+impl TimelineEvent {
+    /// The single action of this event; `None` only for an event that did
+    /// not pass validation (no action set).
+    pub fn action(&self) -> Option<TimelineAction> {
+        if let Some(groups) = &self.partition {
+            return Some(TimelineAction::Partition(groups.clone()));
+        }
+        if self.heal.is_some() {
+            return Some(TimelineAction::HealAll);
+        }
+        if let Some(ids) = &self.offline {
+            return Some(TimelineAction::Offline(ids.clone()));
+        }
+        if let Some(ids) = &self.online {
+            return Some(TimelineAction::Online(ids.clone()));
+        }
+        self.hashrate
+            .as_ref()
+            .map(|h| TimelineAction::SetHashrate {
+                node: h.node,
+                hps: h.hps,
+            })
+    }
+
+    /// Names of the action fields that are set (validation wants exactly one).
+    pub(crate) fn actions_set(&self) -> Vec<&'static str> {
+        let mut set = Vec::new();
+        if self.partition.is_some() {
+            set.push("partition");
+        }
+        if self.heal.is_some() {
+            set.push("heal");
+        }
+        if self.offline.is_some() {
+            set.push("offline");
+        }
+        if self.online.is_some() {
+            set.push("online");
+        }
+        if self.hashrate.is_some() {
+            set.push("hashrate");
+        }
+        set
+    }
+}
+
+/// What the run records.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// Interval between wallet balance samples (default `10m`).
+    #[serde(default = "default_balance_interval")]
+    pub balance_interval: SimDuration,
+    /// Per-node tip log: `auto` (default) = on when at most 1,000 nodes.
+    #[serde(default)]
+    pub tips: Switch,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            balance_interval: default_balance_interval(),
+            tips: Switch::Auto,
+        }
+    }
+}
+
+impl Default for Consensus {
+    fn default() -> Self {
+        Consensus {
+            difficulty_bits: None,
+            target_interval: None,
+            retarget_window: default_retarget_window(),
+            subsidy_sats: default_subsidy_sats(),
+            halving_interval: default_halving_interval(),
+            max_block_bytes: default_max_block_bytes(),
+            coinbase_maturity: default_coinbase_maturity(),
+            block_fill_bytes: 0,
+        }
+    }
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            topology: Topology::default(),
+            latency: Latency::default(),
+            bandwidth: Bandwidth::default(),
+            regions: Vec::new(),
+            processing: default_processing(),
+            validation: ValidationCost::default(),
+            tx_announce_interval: default_tx_announce_interval(),
+        }
+    }
+}
+
+/// The block interval assumed when a scenario sets neither
+/// `difficulty_bits` nor `target_interval`.
+pub const DEFAULT_TARGET_INTERVAL: SimDuration = SimDuration::from_secs(600);
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_settle() -> SimDuration {
+    SimDuration::from_secs(30)
+}
+fn default_retarget_window() -> u32 {
+    2016
+}
+fn default_subsidy_sats() -> u64 {
+    5_000_000_000
+}
+fn default_halving_interval() -> u32 {
+    210_000
+}
+fn default_max_block_bytes() -> u64 {
+    1_000_000
+}
+fn default_coinbase_maturity() -> u32 {
+    100
+}
+fn default_processing() -> SimDuration {
+    SimDuration::from_millis(1)
+}
+fn default_tx_announce_interval() -> SimDuration {
+    SimDuration::from_secs(2)
+}
+fn default_outbound() -> u32 {
+    8
+}
+fn default_max_inbound() -> u32 {
+    125
+}
+fn default_pareto_shape() -> f64 {
+    5.0
+}
+fn default_per_block() -> SimDuration {
+    SimDuration::from_millis(5)
+}
+fn default_per_tx() -> SimDuration {
+    SimDuration::from_micros(50)
+}
+fn default_sd_fraction() -> f64 {
+    0.3
+}
+fn default_initial_balance_sats() -> u64 {
+    1_000_000_000
+}
+fn default_fee_rate() -> u64 {
+    2
+}
+fn default_mempool_bytes() -> u64 {
+    5_000_000
+}
+fn default_balance_interval() -> SimDuration {
+    SimDuration::from_secs(600)
+}

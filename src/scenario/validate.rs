@@ -1,0 +1,714 @@
+//! Semantic checks on a deserialized [`Scenario`]: ranges, cross-field rules
+//! and references. Each error names the field path and the allowed range.
+//!
+//! Validation also *resolves* the scenario, so the manifest records what
+//! actually ran: a missing `consensus.target_interval`/`difficulty_bits`
+//! becomes `target_interval: 10m`, a `nodes.count` without `hashrate` gets
+//! the default equal split, and the timeline is sorted by `at` (stable, so
+//! events at the same instant keep their file order). Checks run before the
+//! sort, so `timeline[i]` in an error is the position in the file.
+
+use std::collections::BTreeSet;
+
+use super::error::ScenarioError;
+use super::locate::{Context, FieldPath};
+use super::schema::{Hashrate, Latency, Role, Scenario, Switch, Topology, DEFAULT_TARGET_INTERVAL};
+use crate::ledger::Amount;
+use crate::sim::time::SimDuration;
+
+/// Most nodes (full plus light) a scenario may have.
+pub const MAX_NODES: u32 = 1_000_000;
+/// Most nodes a `full_mesh` topology may have (n² links).
+pub const MAX_FULL_MESH_NODES: u32 = 2_000;
+/// Most expected hashes per block with `pow.grind: true` (2^28, see
+/// [`within_hash_limit`]).
+pub const MAX_GRIND_HASHES: f64 = 268_435_456.0;
+/// Most expected hashes per block for `pow.grind: auto` to grind (2^24, see
+/// [`within_hash_limit`]).
+pub const AUTO_GRIND_HASHES: f64 = 16_777_216.0;
+
+/// Whether `hashes` expected per block is within `limit`, allowing 1e-4
+/// relative slack: rounding a target to compact precision makes
+/// `difficulty_bits: 24` need 2^24 × 1.00002 hashes, and it should still
+/// count as 2^24.
+pub fn within_hash_limit(hashes: f64, limit: f64) -> bool {
+    hashes <= limit * (1.0 + 1e-4)
+}
+/// Largest accepted total hashrate, H/s (Bitcoin in 2024: ~7e20).
+const MAX_TOTAL_HPS: f64 = 1e30;
+/// Tolerance of "shares sum to 1".
+const SHARE_TOLERANCE: f64 = 1e-6;
+
+/// Checks and resolves `s` in place.
+pub(crate) fn validate(s: &mut Scenario, ctx: &Context<'_>) -> Result<(), ScenarioError> {
+    let v = Checker { ctx };
+    v.name(s)?;
+    v.stop(s)?;
+    v.consensus(s)?;
+    v.nodes(s)?;
+    let n = s.node_count();
+    v.network(s, n)?;
+    v.workload(s)?;
+    v.timeline(s, n)?;
+    if s.mempool.max_bytes == 0 {
+        return Err(v.bad("mempool.max_bytes", "must not be 0", ">= 1 byte"));
+    }
+    if s.metrics.balance_interval == SimDuration::ZERO {
+        return Err(v.bad(
+            "metrics.balance_interval",
+            "must not be 0",
+            "a positive duration such as `10m`",
+        ));
+    }
+    let hashes = s.expected_hashes_per_block();
+    if s.pow.grind == Switch::On && !within_hash_limit(hashes, MAX_GRIND_HASHES) {
+        return Err(v.bad(
+            "pow.grind",
+            &format!(
+                "`true` would grind ~{hashes:.3e} hashes per block (far too slow)"
+            ),
+            "`true` only up to 2^28 expected hashes per block (difficulty_bits <= 28); use `auto` or `false`",
+        ));
+    }
+    s.timeline.sort_by_key(|e| e.at);
+    Ok(())
+}
+
+struct Checker<'c, 'a> {
+    ctx: &'c Context<'a>,
+}
+
+impl Checker<'_, '_> {
+    fn bad(&self, path: &str, message: &str, allowed: &str) -> ScenarioError {
+        let field = FieldPath::parse(path).expect("validation paths are well formed");
+        ScenarioError::Invalid {
+            origin: self.ctx.origin(&field, false),
+            path: path.to_string(),
+            message: message.to_string(),
+            allowed: allowed.to_string(),
+        }
+    }
+
+    fn name(&self, s: &Scenario) -> Result<(), ScenarioError> {
+        const ALLOWED: &str = "1 to 100 of letters, digits, `_` and `-`";
+        if s.name.is_empty() {
+            return Err(self.bad("name", "is empty", ALLOWED));
+        }
+        if let Some(c) = s
+            .name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+        {
+            return Err(self.bad(
+                "name",
+                &format!("`{}` contains `{c}` (the name is a directory name)", s.name),
+                ALLOWED,
+            ));
+        }
+        if s.name.len() > 100 {
+            return Err(self.bad("name", "is longer than 100 characters", ALLOWED));
+        }
+        Ok(())
+    }
+
+    fn stop(&self, s: &Scenario) -> Result<(), ScenarioError> {
+        let st = &s.stop;
+        if st.height.is_none() && st.time.is_none() && st.events.is_none() {
+            return Err(self.bad(
+                "stop",
+                "no stop condition",
+                "at least one of stop.height, stop.time, stop.events",
+            ));
+        }
+        if st.height == Some(0) {
+            return Err(self.bad("stop.height", "0 would stop before the first block", ">= 1"));
+        }
+        if st.events == Some(0) {
+            return Err(self.bad("stop.events", "must not be 0", ">= 1"));
+        }
+        if st.time == Some(SimDuration::ZERO) {
+            return Err(self.bad("stop.time", "must not be 0", "a positive duration such as `6h`"));
+        }
+        Ok(())
+    }
+
+    fn consensus(&self, s: &mut Scenario) -> Result<(), ScenarioError> {
+        let c = &mut s.consensus;
+        match (c.difficulty_bits, c.target_interval) {
+            (Some(_), Some(_)) => {
+                return Err(self.bad(
+                    "consensus.target_interval",
+                    "both difficulty_bits and target_interval are set",
+                    "exactly one of consensus.difficulty_bits or consensus.target_interval",
+                ))
+            }
+            (None, None) => c.target_interval = Some(DEFAULT_TARGET_INTERVAL),
+            _ => {}
+        }
+        if let Some(bits) = c.difficulty_bits {
+            if !(1..=255).contains(&bits) {
+                return Err(self.bad(
+                    "consensus.difficulty_bits",
+                    &format!("{bits} is out of range"),
+                    "1..=255",
+                ));
+            }
+        }
+        if c.target_interval == Some(SimDuration::ZERO) {
+            return Err(self.bad(
+                "consensus.target_interval",
+                "must not be 0",
+                "a positive duration such as `10m`",
+            ));
+        }
+        if !(1_000..=1_000_000_000).contains(&c.max_block_bytes) {
+            return Err(self.bad(
+                "consensus.max_block_bytes",
+                &format!("{} is out of range", c.max_block_bytes),
+                "1000..=1000000000",
+            ));
+        }
+        if c.block_fill_bytes > c.max_block_bytes {
+            return Err(self.bad(
+                "consensus.block_fill_bytes",
+                &format!(
+                    "{} exceeds max_block_bytes {}",
+                    c.block_fill_bytes, c.max_block_bytes
+                ),
+                "0..=consensus.max_block_bytes",
+            ));
+        }
+        if c.subsidy_sats > Amount::MAX_MONEY.to_sat() {
+            return Err(self.bad(
+                "consensus.subsidy_sats",
+                &format!("{} is more than all bitcoin", c.subsidy_sats),
+                "0..=2100000000000000",
+            ));
+        }
+        Ok(())
+    }
+
+    fn nodes(&self, s: &mut Scenario) -> Result<(), ScenarioError> {
+        let regions: Vec<&str> = s.network.regions.iter().map(|r| r.name.as_str()).collect();
+        let nodes = &mut s.nodes;
+        let full = match (&nodes.count, &nodes.list) {
+            (Some(_), Some(_)) => {
+                return Err(self.bad(
+                    "nodes.list",
+                    "both nodes.count and nodes.list are set",
+                    "either nodes.count (with nodes.hashrate) or nodes.list",
+                ))
+            }
+            (None, None) => {
+                return Err(self.bad(
+                    "nodes",
+                    "no nodes",
+                    "nodes.count (1..=1000000) or nodes.list",
+                ))
+            }
+            (Some(count), None) => {
+                let count = *count;
+                if !(1..=MAX_NODES).contains(&count) {
+                    return Err(self.bad(
+                        "nodes.count",
+                        &format!("{count} is out of range"),
+                        "1..=1000000",
+                    ));
+                }
+                let hashrate = nodes.hashrate.get_or_insert_with(Hashrate::default);
+                let total = hashrate.total_hps();
+                if !(total > 0.0 && total <= MAX_TOTAL_HPS) {
+                    return Err(self.bad(
+                        "nodes.hashrate.total_hps",
+                        &format!("{total} is out of range"),
+                        "> 0 and <= 1e30 hashes per second",
+                    ));
+                }
+                match hashrate {
+                    Hashrate::Equal { .. } => {}
+                    Hashrate::Normal { sd_fraction, .. } => {
+                        if !(0.0..=10.0).contains(sd_fraction) {
+                            return Err(self.bad(
+                                "nodes.hashrate.sd_fraction",
+                                &format!("{sd_fraction} is out of range"),
+                                "0..=10",
+                            ));
+                        }
+                    }
+                    Hashrate::Shares { shares, .. } => {
+                        if shares.len() != count as usize {
+                            return Err(self.bad(
+                                "nodes.hashrate.shares",
+                                &format!("has {} shares for {count} nodes", shares.len()),
+                                "one share per node (length == nodes.count)",
+                            ));
+                        }
+                        self.shares("nodes.hashrate.shares", shares.iter().copied())?;
+                    }
+                }
+                count
+            }
+            (None, Some(list)) => {
+                if nodes.hashrate.is_some() {
+                    return Err(self.bad(
+                        "nodes.hashrate",
+                        "is set together with nodes.list",
+                        "nodes.hashrate only with nodes.count; give each list entry its hashrate_hps",
+                    ));
+                }
+                if list.is_empty() || list.len() > MAX_NODES as usize {
+                    return Err(self.bad(
+                        "nodes.list",
+                        &format!("has {} entries", list.len()),
+                        "1..=1000000 entries",
+                    ));
+                }
+                for (i, node) in list.iter().enumerate() {
+                    let h = node.hashrate_hps;
+                    if !(h >= 0.0 && h <= MAX_TOTAL_HPS) {
+                        return Err(self.bad(
+                            &format!("nodes.list[{i}].hashrate_hps"),
+                            &format!("{h} is out of range"),
+                            ">= 0 and <= 1e30 hashes per second",
+                        ));
+                    }
+                    if let Some(region) = &node.region {
+                        if !regions.contains(&region.as_str()) {
+                            return Err(self.bad(
+                                &format!("nodes.list[{i}].region"),
+                                &format!("unknown region `{region}`"),
+                                &region_names(&regions),
+                            ));
+                        }
+                    }
+                    match (node.role, h > 0.0) {
+                        (Some(Role::Miner), false) => {
+                            return Err(self.bad(
+                                &format!("nodes.list[{i}].role"),
+                                "a miner needs hashrate_hps > 0",
+                                "role miner with hashrate_hps > 0, or relay/light with 0",
+                            ))
+                        }
+                        (Some(role @ (Role::Relay | Role::Light)), true) => {
+                            return Err(self.bad(
+                                &format!("nodes.list[{i}].role"),
+                                &format!("a {} node cannot have hashrate_hps {h}", role_name(role)),
+                                "role miner with hashrate_hps > 0, or relay/light with 0",
+                            ))
+                        }
+                        _ => {}
+                    }
+                }
+                let total: f64 = list.iter().map(|n| n.hashrate_hps).sum();
+                if !(total > 0.0 && total <= MAX_TOTAL_HPS) {
+                    return Err(self.bad(
+                        "nodes.list",
+                        &format!("total hashrate {total} is out of range"),
+                        "at least one node with hashrate_hps > 0, total <= 1e30",
+                    ));
+                }
+                list.len() as u32
+            }
+        };
+        if nodes.light > MAX_NODES || full as u64 + nodes.light as u64 > MAX_NODES as u64 {
+            return Err(self.bad(
+                "nodes.light",
+                &format!("{full} full plus {} light nodes is too many", nodes.light),
+                "full plus light nodes <= 1000000",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Each share in [0, 1], summing to 1 ± 1e-6.
+    fn shares(&self, path: &str, shares: impl Iterator<Item = f64>) -> Result<(), ScenarioError> {
+        let mut sum = 0.0;
+        for (i, x) in shares.enumerate() {
+            if !(0.0..=1.0).contains(&x) {
+                return Err(self.bad(&format!("{path}[{i}]"), &format!("{x} is out of range"), "0..=1"));
+            }
+            sum += x;
+        }
+        if (sum - 1.0).abs() > SHARE_TOLERANCE {
+            return Err(self.bad(
+                path,
+                &format!("shares sum to {sum}, not 1"),
+                "shares summing to 1 (within 1e-6)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn network(&self, s: &Scenario, n: usize) -> Result<(), ScenarioError> {
+        let net = &s.network;
+        self.topology(&net.topology, n)?;
+        self.latency(&net.latency, !net.regions.is_empty())?;
+        self.mbps("network.bandwidth.up_mbps", net.bandwidth.up_mbps)?;
+        self.mbps("network.bandwidth.down_mbps", net.bandwidth.down_mbps)?;
+        let count = net.regions.len();
+        if count > 1_000 {
+            return Err(self.bad("network.regions", &format!("has {count} regions"), "at most 1000"));
+        }
+        let mut names = BTreeSet::new();
+        for (i, r) in net.regions.iter().enumerate() {
+            let at = format!("network.regions[{i}]");
+            if r.name.is_empty() {
+                return Err(self.bad(&format!("{at}.name"), "is empty", "a non-empty unique name"));
+            }
+            if !names.insert(r.name.as_str()) {
+                return Err(self.bad(
+                    &format!("{at}.name"),
+                    &format!("region `{}` is defined twice", r.name),
+                    "a non-empty unique name",
+                ));
+            }
+            self.mbps(&format!("{at}.up_mbps"), r.up_mbps)?;
+            self.mbps(&format!("{at}.down_mbps"), r.down_mbps)?;
+            if r.latency_ms.len() != count {
+                return Err(self.bad(
+                    &format!("{at}.latency_ms"),
+                    &format!("has {} entries for {count} regions", r.latency_ms.len()),
+                    "one latency per region, in the order of network.regions",
+                ));
+            }
+            for (j, ms) in r.latency_ms.iter().enumerate() {
+                self.ms(&format!("{at}.latency_ms[{j}]"), *ms)?;
+            }
+        }
+        if count > 0 {
+            // Checked after the per-region checks so a bad share is named.
+            for (i, r) in net.regions.iter().enumerate() {
+                if !(0.0..=1.0).contains(&r.share) {
+                    return Err(self.bad(
+                        &format!("network.regions[{i}].share"),
+                        &format!("{} is out of range", r.share),
+                        "0..=1",
+                    ));
+                }
+            }
+            let sum: f64 = net.regions.iter().map(|r| r.share).sum();
+            if (sum - 1.0).abs() > SHARE_TOLERANCE {
+                return Err(self.bad(
+                    "network.regions",
+                    &format!("region shares sum to {sum}, not 1"),
+                    "shares summing to 1 (within 1e-6)",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn topology(&self, t: &Topology, n: usize) -> Result<(), ScenarioError> {
+        let n64 = n as u64;
+        match t {
+            Topology::FullMesh => {
+                if n > MAX_FULL_MESH_NODES as usize {
+                    return Err(self.bad(
+                        "network.topology.kind",
+                        &format!(
+                            "full_mesh with {n} nodes would need {} links",
+                            n64 * (n64 - 1) / 2
+                        ),
+                        "full_mesh up to 2000 nodes; use `kind: bitcoin_outbound` (or random_regular) for larger networks",
+                    ));
+                }
+            }
+            Topology::Ring => {}
+            Topology::RandomRegular { k } => {
+                let k = *k as u64;
+                if k == 0 || k >= n64 {
+                    return Err(self.bad(
+                        "network.topology.k",
+                        &format!("k = {k} with {n} nodes"),
+                        "1 <= k < number of nodes",
+                    ));
+                }
+                if (k * n64) % 2 == 1 {
+                    return Err(self.bad(
+                        "network.topology.k",
+                        &format!("k = {k} with {n} nodes: n·k is odd, so no {k}-regular graph exists"),
+                        "n·k even (make k or the number of nodes even)",
+                    ));
+                }
+            }
+            Topology::ErdosRenyi { p } => {
+                self.probability("network.topology.p", *p)?;
+                let links = p * (n as f64) * (n as f64 - 1.0) / 2.0;
+                let cap = MAX_FULL_MESH_NODES as f64 * (MAX_FULL_MESH_NODES as f64 - 1.0) / 2.0;
+                if links > cap {
+                    return Err(self.bad(
+                        "network.topology.p",
+                        &format!("p = {p} with {n} nodes gives ~{links:.0} links"),
+                        "p·n·(n-1)/2 <= 1999000 links; use `kind: bitcoin_outbound` for large networks",
+                    ));
+                }
+            }
+            Topology::SmallWorld { k, beta } => {
+                let k = *k as u64;
+                if k < 2 || k % 2 == 1 || k >= n64 {
+                    return Err(self.bad(
+                        "network.topology.k",
+                        &format!("k = {k} with {n} nodes"),
+                        "k even, 2 <= k < number of nodes",
+                    ));
+                }
+                self.probability("network.topology.beta", *beta)?;
+            }
+            Topology::BitcoinOutbound {
+                outbound,
+                max_inbound,
+                ..
+            } => {
+                let o = *outbound as u64;
+                if o == 0 || (n64 > 1 && o >= n64) {
+                    return Err(self.bad(
+                        "network.topology.outbound",
+                        &format!("{o} outbound connections with {n} nodes"),
+                        "1 <= outbound < number of nodes",
+                    ));
+                }
+                if (*max_inbound as u64) < o {
+                    return Err(self.bad(
+                        "network.topology.max_inbound",
+                        &format!("{max_inbound} is below outbound {o}, so not every connection can be accepted"),
+                        "max_inbound >= outbound",
+                    ));
+                }
+            }
+            Topology::Edges { list } => {
+                for (i, [a, b]) in list.iter().enumerate() {
+                    for (j, id) in [a, b].into_iter().enumerate() {
+                        if *id as usize >= n {
+                            return Err(self.bad(
+                                &format!("network.topology.list[{i}][{j}]"),
+                                &format!("node {id} does not exist ({n} nodes)"),
+                                &node_range(n),
+                            ));
+                        }
+                    }
+                    if a == b {
+                        return Err(self.bad(
+                            &format!("network.topology.list[{i}]"),
+                            &format!("edge [{a}, {b}] connects a node to itself"),
+                            "two different node ids",
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn latency(&self, l: &Latency, have_regions: bool) -> Result<(), ScenarioError> {
+        let p = "network.latency";
+        match l {
+            Latency::Constant { ms } => self.ms(&format!("{p}.ms"), *ms),
+            Latency::Uniform { min_ms, max_ms } => {
+                self.ms(&format!("{p}.min_ms"), *min_ms)?;
+                self.ms(&format!("{p}.max_ms"), *max_ms)?;
+                if min_ms > max_ms {
+                    return Err(self.bad(
+                        &format!("{p}.max_ms"),
+                        &format!("max_ms {max_ms} is below min_ms {min_ms}"),
+                        "min_ms <= max_ms",
+                    ));
+                }
+                Ok(())
+            }
+            Latency::Normal { mean_ms, sd_ms } | Latency::Lognormal { mean_ms, sd_ms } => {
+                self.ms(&format!("{p}.mean_ms"), *mean_ms)?;
+                self.ms(&format!("{p}.sd_ms"), *sd_ms)
+            }
+            Latency::Pareto { mean_ms, shape } => {
+                self.ms(&format!("{p}.mean_ms"), *mean_ms)?;
+                if !(*shape > 1.0 && shape.is_finite()) {
+                    return Err(self.bad(
+                        &format!("{p}.shape"),
+                        &format!("{shape} is out of range (the mean would not exist)"),
+                        "> 1 (SimBlock uses 5)",
+                    ));
+                }
+                Ok(())
+            }
+            Latency::Regions { .. } => {
+                if !have_regions {
+                    return Err(self.bad(
+                        &format!("{p}.kind"),
+                        "`regions` latency needs network.regions",
+                        "a network.regions list, or another latency kind",
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn ms(&self, path: &str, ms: f64) -> Result<(), ScenarioError> {
+        if !(ms >= 0.0 && ms.is_finite()) {
+            return Err(self.bad(path, &format!("{ms} ms is out of range"), ">= 0 ms"));
+        }
+        Ok(())
+    }
+
+    fn mbps(&self, path: &str, mbps: f64) -> Result<(), ScenarioError> {
+        if !(mbps > 0.0 && mbps.is_finite()) {
+            return Err(self.bad(path, &format!("{mbps} Mbit/s is out of range"), "> 0 Mbit/s"));
+        }
+        Ok(())
+    }
+
+    fn probability(&self, path: &str, p: f64) -> Result<(), ScenarioError> {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(self.bad(path, &format!("{p} is not a probability"), "0..=1"));
+        }
+        Ok(())
+    }
+
+    fn workload(&self, s: &Scenario) -> Result<(), ScenarioError> {
+        let w = &s.workload;
+        if w.wallets > MAX_NODES {
+            return Err(self.bad(
+                "workload.wallets",
+                &format!("{} is out of range", w.wallets),
+                "0..=1000000",
+            ));
+        }
+        if !(w.payments_per_s >= 0.0 && w.payments_per_s <= 1e6) {
+            return Err(self.bad(
+                "workload.payments_per_s",
+                &format!("{} is out of range", w.payments_per_s),
+                "0..=1000000 payments per second",
+            ));
+        }
+        if w.payments_per_s > 0.0 && w.wallets < 2 {
+            return Err(self.bad(
+                "workload.wallets",
+                &format!("{} wallets cannot pay each other", w.wallets),
+                ">= 2 wallets when payments_per_s > 0",
+            ));
+        }
+        let total = (w.wallets as u128) * (w.initial_balance_sats as u128);
+        if total > Amount::MAX_MONEY.to_sat() as u128 {
+            return Err(self.bad(
+                "workload.initial_balance_sats",
+                &format!(
+                    "{} wallets × {} sats is more than all bitcoin",
+                    w.wallets, w.initial_balance_sats
+                ),
+                "wallets × initial_balance_sats <= 2100000000000000",
+            ));
+        }
+        if w.fee_rate_sat_per_byte > 100_000 {
+            return Err(self.bad(
+                "workload.fee_rate_sat_per_byte",
+                &format!("{} is out of range", w.fee_rate_sat_per_byte),
+                "0..=100000 sat/byte",
+            ));
+        }
+        Ok(())
+    }
+
+    fn timeline(&self, s: &Scenario, n: usize) -> Result<(), ScenarioError> {
+        const ACTIONS: &str = "exactly one of partition, heal, offline, online, hashrate";
+        for (i, e) in s.timeline.iter().enumerate() {
+            let at = format!("timeline[{i}]");
+            let set = e.actions_set();
+            match set.len() {
+                0 => return Err(self.bad(&at, "event has no action", ACTIONS)),
+                1 => {}
+                _ => {
+                    return Err(self.bad(
+                        &format!("{at}.{}", set[1]),
+                        &format!("event has several actions ({})", set.join(", ")),
+                        ACTIONS,
+                    ))
+                }
+            }
+            let check_ids = |field: &str, ids: &[u32]| -> Result<(), ScenarioError> {
+                for (j, id) in ids.iter().enumerate() {
+                    if *id as usize >= n {
+                        return Err(self.bad(
+                            &format!("{at}.{field}[{j}]"),
+                            &format!("node {id} does not exist ({n} nodes)"),
+                            &node_range(n),
+                        ));
+                    }
+                }
+                Ok(())
+            };
+            if let Some(groups) = &e.partition {
+                if groups.is_empty() {
+                    return Err(self.bad(
+                        &format!("{at}.partition"),
+                        "has no groups",
+                        "a list of node-id groups, e.g. [[0], [1, 2]]",
+                    ));
+                }
+                let mut seen = BTreeSet::new();
+                for (g, group) in groups.iter().enumerate() {
+                    let field = format!("partition[{g}]");
+                    if group.is_empty() {
+                        return Err(self.bad(
+                            &format!("{at}.{field}"),
+                            "group is empty",
+                            "non-empty groups of node ids",
+                        ));
+                    }
+                    check_ids(&field, group)?;
+                    for (j, id) in group.iter().enumerate() {
+                        if !seen.insert(*id) {
+                            return Err(self.bad(
+                                &format!("{at}.{field}[{j}]"),
+                                &format!("node {id} is in two groups"),
+                                "disjoint groups",
+                            ));
+                        }
+                    }
+                }
+            }
+            if let Some(ids) = &e.offline {
+                check_ids("offline", ids)?;
+            }
+            if let Some(ids) = &e.online {
+                check_ids("online", ids)?;
+            }
+            if let Some(h) = &e.hashrate {
+                if h.node as usize >= n {
+                    return Err(self.bad(
+                        &format!("{at}.hashrate.node"),
+                        &format!("node {} does not exist ({n} nodes)", h.node),
+                        &node_range(n),
+                    ));
+                }
+                if !(h.hps >= 0.0 && h.hps <= MAX_TOTAL_HPS) {
+                    return Err(self.bad(
+                        &format!("{at}.hashrate.hps"),
+                        &format!("{} is out of range", h.hps),
+                        ">= 0 and <= 1e30 hashes per second",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn node_range(n: usize) -> String {
+    format!("node ids 0..={}", n.saturating_sub(1))
+}
+
+fn region_names(regions: &[&str]) -> String {
+    if regions.is_empty() {
+        "a name from network.regions (none are defined)".to_string()
+    } else {
+        format!("one of {}", regions.join(", "))
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Miner => "miner",
+        Role::Relay => "relay",
+        Role::Light => "light",
+    }
+}

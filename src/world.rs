@@ -1,0 +1,1016 @@
+//! A whole run: builds the world from a [`Config`], runs the event loop and
+//! hands the recorded metrics to the output writer.
+//!
+//! One [`EventQueue`] orders everything by `(time, sequence)`. Nodes are
+//! plain state in a `Vec`, indexed by [`NodeIdx`]; blocks and transactions
+//! are immutable `Arc`s stored once, and the shared [`BlockCache`] memoises
+//! everything that is a pure function of a block (its validity against its
+//! ancestry, the UTXO set after it, signature checks), so ten thousand nodes
+//! on the same tip share one UTXO set. Each node still runs the ledger's
+//! [`Chainstate`]: its own block tree, fork choice, reorgs and mempool.
+//!
+//! Mining is modelled, not ground (unless `pow.grind`): a miner with hashrate
+//! `h` finds its next block after an exponential time with mean
+//! `expected_hashes(target) / h`, resampled whenever its tip changes (valid
+//! because the process is memoryless). When the event fires the miner
+//! assembles a real block from its mempool.
+
+pub mod config;
+pub mod digest;
+pub mod event;
+pub mod output;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rand::Rng;
+use rand_chacha::ChaCha12Rng;
+
+use crate::ledger::chainstate::{AcceptStatus, BlockCache, Chainstate, TipChange};
+use crate::ledger::keys::PrivateKey;
+use crate::ledger::merkle::MerkleProof;
+use crate::ledger::pow::{self, Target};
+use crate::ledger::spv::HeaderChain;
+use crate::ledger::{sighash, Amount, Block, BlockHash, Header, ScriptBuf, Transaction, TxIn, TxOut, Txid};
+use crate::metrics::Recorder;
+use crate::net::link::Uplink;
+use crate::net::partition::Partitions;
+use crate::node::mempool::Mempool;
+use crate::sim::{EventId, EventQueue, RngStreams, SimDuration, SimTime};
+
+pub use config::{Action, Config, NodeSpec, Role};
+pub use digest::EventDigest;
+pub use event::{Event, Msg, NodeIdx};
+
+/// Bytes a P2PKH spend with one input and two outputs takes (for fees).
+const P2PKH_1IN_2OUT_BYTES: u64 = 226;
+
+/// A full node's state.
+struct FullState {
+    chain: Chainstate,
+    mempool: Mempool,
+    /// Blocks requested and not yet received: hash → when.
+    requested: BTreeMap<BlockHash, SimTime>,
+    /// Transactions requested and not yet received.
+    tx_requested: BTreeMap<Txid, SimTime>,
+    /// Accepted transactions not yet announced.
+    tx_to_announce: Vec<Txid>,
+    tx_flush_pending: bool,
+    /// Coinbase destination.
+    payout: ScriptBuf,
+    extra_nonce: u64,
+}
+
+/// A light client's state.
+struct LightState {
+    headers: HeaderChain,
+    /// The wallet whose payments it verifies.
+    watched: [u8; 20],
+}
+
+enum Kind {
+    Full(Box<FullState>),
+    Light(Box<LightState>),
+}
+
+struct Node {
+    spec: NodeSpec,
+    kind: Kind,
+    peers: Vec<NodeIdx>,
+    /// Light clients attached to this full node.
+    light_peers: Vec<NodeIdx>,
+    mine_event: Option<EventId>,
+    mine_rng: ChaCha12Rng,
+    net_rng: ChaCha12Rng,
+}
+
+/// A simulated user with a real key.
+pub struct Wallet {
+    /// Secret key.
+    pub key: PrivateKey,
+    /// hash160 of the public key.
+    pub pubkey_hash: [u8; 20],
+    /// Its P2PKH locking script.
+    pub script_pubkey: ScriptBuf,
+    /// The full node it uses to see its coins and submit payments.
+    pub home: NodeIdx,
+}
+
+/// Outcome of a run, before it is written out.
+pub struct RunOutput {
+    /// Everything observed.
+    pub metrics: Recorder,
+    /// The event digest.
+    pub digest: EventDigest,
+    /// The best block among honest full nodes at the end.
+    pub final_tip: BlockHash,
+    /// The final main chain (genesis first).
+    pub main_chain: Vec<BlockHash>,
+    /// Sum of all UTXO values on the final main chain.
+    pub main_chain_utxo_total: Amount,
+    /// Total subsidy issued on the final main chain plus the genesis endowment.
+    pub main_chain_issued: Amount,
+    /// Whether every online full node ended on the same tip.
+    pub converged: bool,
+    /// Signature-cache and block-cache hit counters.
+    pub cache_stats: BTreeMap<&'static str, u64>,
+    /// Non-coinbase transactions on the final main chain.
+    pub txs_confirmed: u64,
+}
+
+/// A running simulation.
+pub struct World {
+    cfg: Config,
+    queue: EventQueue<Event>,
+    nodes: Vec<Node>,
+    cache: BlockCache,
+    uplinks: Vec<Uplink>,
+    partitions: Partitions,
+    wallets: Vec<Wallet>,
+    workload_rng: ChaCha12Rng,
+    metrics: Recorder,
+    digest: EventDigest,
+    genesis: Arc<Block>,
+    mining: bool,
+    ended: bool,
+    /// Highest block height mined so far.
+    best_mined_height: u32,
+    trace: Option<Box<dyn FnMut(SimTime, &Event) + Send>>,
+}
+
+impl World {
+    /// Builds the world: genesis block (endowing the wallets), nodes, peers,
+    /// wallets, and the first events.
+    pub fn new(cfg: Config) -> World {
+        let streams = RngStreams::new(cfg.seed);
+        let n = cfg.nodes.len();
+
+        // Wallet keys are derived from the seed so a run is reproducible.
+        let mut wallet_rng = streams.stream("wallet-keys", 0);
+        let full_nodes: Vec<NodeIdx> = (0..n as u32)
+            .filter(|i| cfg.nodes[*i as usize].role != Role::Light)
+            .collect();
+        let wallets: Vec<Wallet> = (0..cfg.wallets)
+            .map(|i| {
+                let mut material = [0u8; 32];
+                wallet_rng.fill(&mut material);
+                let key = PrivateKey::derive(&material);
+                let pubkey_hash = key.public_key().pubkey_hash();
+                Wallet {
+                    script_pubkey: ScriptBuf::new_p2pkh(&pubkey_hash),
+                    pubkey_hash,
+                    key,
+                    home: full_nodes[i * full_nodes.len() / cfg.wallets.max(1)],
+                    // `i * len / wallets` spreads wallets evenly over full nodes.
+                }
+            })
+            .collect();
+
+        let endowment: Vec<TxOut> = wallets
+            .iter()
+            .map(|w| TxOut {
+                value: cfg.initial_balance,
+                script_pubkey: w.script_pubkey.clone(),
+            })
+            .collect();
+        let genesis = Arc::new(crate::ledger::chainstate::new_genesis(
+            &cfg.params,
+            cfg.genesis_time,
+            cfg.initial_bits,
+            endowment,
+        ));
+        let mut cache = BlockCache::new();
+
+        let mut light_rng = streams.stream("light-peers", 0);
+        let mut nodes: Vec<Node> = Vec::with_capacity(n);
+        for (i, spec) in cfg.nodes.iter().enumerate() {
+            let kind = match spec.role {
+                Role::Light => {
+                    let light_index = nodes.iter().filter(|x: &&Node| x.spec.role == Role::Light).count();
+                    let watched = wallets
+                        .get(light_index % wallets.len().max(1))
+                        .map(|w| w.pubkey_hash)
+                        .unwrap_or([0; 20]);
+                    Kind::Light(Box::new(LightState {
+                        headers: HeaderChain::new(genesis.header, cfg.params.clone()),
+                        watched,
+                    }))
+                }
+                _ => {
+                    let payout_key = PrivateKey::derive(format!("forklab miner {i}").as_bytes());
+                    Kind::Full(Box::new(FullState {
+                        chain: Chainstate::new(genesis.clone(), cfg.params.clone(), &mut cache),
+                        mempool: Mempool::new(cfg.mempool_max_bytes),
+                        requested: BTreeMap::new(),
+                        tx_requested: BTreeMap::new(),
+                        tx_to_announce: Vec::new(),
+                        tx_flush_pending: false,
+                        payout: ScriptBuf::new_p2pkh(&payout_key.public_key().pubkey_hash()),
+                        extra_nonce: 0,
+                    }))
+                }
+            };
+            nodes.push(Node {
+                spec: spec.clone(),
+                kind,
+                peers: Vec::new(),
+                light_peers: Vec::new(),
+                mine_event: None,
+                mine_rng: streams.stream("mine", i as u64),
+                net_rng: streams.stream("net", i as u64),
+            });
+        }
+        // Full-node peers come from the topology, indexed over full nodes.
+        for (ti, &node) in full_nodes.iter().enumerate() {
+            nodes[node as usize].peers = cfg
+                .topology
+                .neighbors(crate::net::topology::NodeId(ti as u32))
+                .iter()
+                .map(|p| full_nodes[p.0 as usize])
+                .collect();
+        }
+        // Light clients attach to a few random full nodes.
+        for i in 0..n {
+            if nodes[i].spec.role != Role::Light || full_nodes.is_empty() {
+                continue;
+            }
+            let mut chosen = Vec::new();
+            while chosen.len() < cfg.light_peers.min(full_nodes.len()) {
+                let p = full_nodes[light_rng.gen_range(0..full_nodes.len())];
+                if !chosen.contains(&p) {
+                    chosen.push(p);
+                }
+            }
+            chosen.sort_unstable();
+            for &p in &chosen {
+                nodes[p as usize].light_peers.push(i as u32);
+            }
+            nodes[i].peers = chosen;
+        }
+
+        let uplinks = (0..n).map(|_| Uplink::default()).collect();
+        let metrics = Recorder::new(&cfg, &genesis);
+        let mut world = World {
+            workload_rng: streams.stream("workload", 0),
+            queue: EventQueue::new(),
+            partitions: Partitions::new(n),
+            uplinks,
+            wallets,
+            metrics,
+            digest: EventDigest::default(),
+            genesis,
+            mining: true,
+            ended: false,
+            best_mined_height: 0,
+            trace: None,
+            nodes,
+            cache,
+            cfg,
+        };
+        world.schedule_initial();
+        world
+    }
+
+    /// Installs a callback that sees every event as it is processed (`sim replay --trace`).
+    pub fn set_trace(&mut self, f: Box<dyn FnMut(SimTime, &Event) + Send>) {
+        self.trace = Some(f);
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The wallets.
+    pub fn wallets(&self) -> &[Wallet] {
+        &self.wallets
+    }
+
+    /// The genesis block.
+    pub fn genesis(&self) -> &Arc<Block> {
+        &self.genesis
+    }
+
+    fn schedule_initial(&mut self) {
+        for i in 0..self.nodes.len() as u32 {
+            self.reschedule_mining(i);
+        }
+        if self.cfg.wallets >= 2 && self.cfg.payments_per_s > 0.0 {
+            let d = self.exp_delay_workload(1.0 / self.cfg.payments_per_s);
+            self.queue.schedule_after(d, Event::Payment);
+        }
+        for (i, (at, _)) in self.cfg.timeline.iter().enumerate() {
+            self.queue
+                .schedule(*at, Event::Timeline { index: i as u32 })
+                .expect("timeline times are not in the past at the start");
+        }
+        if self.cfg.wallets > 0 {
+            self.queue.schedule_after(SimDuration::ZERO, Event::SampleBalances);
+        }
+        if let Some(t) = self.cfg.stop_time {
+            self.queue
+                .schedule(t, Event::StopMining)
+                .expect("stop time is not in the past at the start");
+        }
+    }
+
+    fn exp_delay_workload(&mut self, mean_secs: f64) -> SimDuration {
+        let x: f64 = self.workload_rng.sample(rand_distr::Exp1);
+        SimDuration::from_secs_f64(x * mean_secs)
+    }
+
+    /// Current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.queue.now()
+    }
+
+    /// Events processed so far.
+    pub fn events(&self) -> u64 {
+        self.digest.count()
+    }
+
+    /// The highest block mined so far.
+    pub fn best_mined_height(&self) -> u32 {
+        self.best_mined_height
+    }
+
+    /// The event digest so far.
+    pub fn digest(&self) -> &EventDigest {
+        &self.digest
+    }
+
+    /// Whether the run has ended.
+    pub fn is_done(&self) -> bool {
+        self.ended
+    }
+
+    /// Processes up to `max` events; returns how many were processed.
+    pub fn step(&mut self, max: u64) -> u64 {
+        let mut done = 0;
+        while done < max && !self.ended {
+            let Some(next) = self.queue.pop() else {
+                self.ended = true;
+                break;
+            };
+            done += 1;
+            self.digest.push(next.time.as_nanos(), next.event.digest_words());
+            if let Some(trace) = self.trace.as_mut() {
+                trace(next.time, &next.event);
+            }
+            self.handle(next.id, next.event);
+            if let Some(limit) = self.cfg.stop_events {
+                if self.digest.count() >= limit {
+                    self.ended = true;
+                }
+            }
+        }
+        done
+    }
+
+    /// Runs to the end.
+    pub fn run(&mut self) {
+        while !self.ended {
+            self.step(u64::MAX);
+        }
+    }
+
+    fn handle(&mut self, id: EventId, event: Event) {
+        match event {
+            Event::Mine { node } => {
+                if self.nodes[node as usize].mine_event == Some(id) {
+                    self.nodes[node as usize].mine_event = None;
+                    self.mine(node);
+                }
+            }
+            Event::Deliver { from, to, msg } => {
+                if self.partitions.is_online(to) && self.partitions.can_communicate(from, to) {
+                    self.deliver(from, to, msg);
+                } else {
+                    self.metrics.message_dropped();
+                }
+            }
+            Event::TxFlush { node } => self.flush_tx(node),
+            Event::Payment => {
+                self.payment();
+                if self.mining {
+                    let d = self.exp_delay_workload(1.0 / self.cfg.payments_per_s);
+                    self.queue.schedule_after(d, Event::Payment);
+                }
+            }
+            Event::Timeline { index } => self.timeline(index as usize),
+            Event::SampleBalances => {
+                self.sample_balances();
+                if self.mining {
+                    self.queue
+                        .schedule_after(self.cfg.balance_interval, Event::SampleBalances);
+                }
+            }
+            Event::StopMining => self.stop_mining(),
+            Event::End => {
+                self.ended = true;
+            }
+        }
+    }
+
+    fn stop_mining(&mut self) {
+        if !self.mining {
+            return;
+        }
+        self.mining = false;
+        for i in 0..self.nodes.len() {
+            if let Some(ev) = self.nodes[i].mine_event.take() {
+                self.queue.cancel(ev);
+            }
+        }
+        self.queue.schedule_after(self.cfg.settle, Event::End);
+    }
+
+    // ----- mining -------------------------------------------------------
+
+    fn reschedule_mining(&mut self, i: NodeIdx) {
+        let mining = self.mining;
+        let online = self.partitions.is_online(i);
+        let node = &mut self.nodes[i as usize];
+        if let Some(ev) = node.mine_event.take() {
+            self.queue.cancel(ev);
+        }
+        let Kind::Full(full) = &node.kind else {
+            return;
+        };
+        if !mining || !online || node.spec.hashrate_hps <= 0.0 {
+            return;
+        }
+        let target = Target::from_compact(full.chain.next_bits()).expect("next_bits is a valid target");
+        let mean = target.to_work().to_f64_lossy() / node.spec.hashrate_hps;
+        let x: f64 = node.mine_rng.sample(rand_distr::Exp1);
+        let delay = SimDuration::from_secs_f64(x * mean);
+        node.mine_event = Some(self.queue.schedule_after(delay, Event::Mine { node: i }));
+    }
+
+    fn block_time_secs(&self) -> u32 {
+        self.cfg
+            .genesis_time
+            .saturating_add(self.queue.now().as_secs().min(u32::MAX as u64) as u32)
+    }
+
+    fn mine(&mut self, i: NodeIdx) {
+        let now_secs = self.block_time_secs();
+        let params = self.cfg.params.clone();
+        let grind = self.cfg.grind;
+        let fill = self.cfg.block_fill_bytes;
+        let node = &mut self.nodes[i as usize];
+        let Kind::Full(full) = &mut node.kind else {
+            return;
+        };
+        let height = full.chain.height() + 1;
+        let bits = full.chain.next_bits();
+        let time = now_secs.max(full.chain.median_time_past() + 1);
+        // Room for the header, tx count and coinbase.
+        let budget = params.max_block_size.saturating_sub(1000);
+        let picked = full.mempool.select(budget);
+        let fees = Amount::checked_sum(picked.iter().map(|(_, _, f)| *f)).unwrap_or(Amount::ZERO);
+        let reward = params
+            .block_subsidy(height)
+            .checked_add(fees)
+            .expect("subsidy plus fees stays within the supply");
+        full.extra_nonce += 1;
+        let mut coinbase = Transaction::new_coinbase(height, full.extra_nonce, reward, full.payout.clone());
+        let mut txdata = Vec::with_capacity(picked.len() + 1);
+        let body_size: usize = picked.iter().map(|(_, t, _)| t.size()).sum();
+        if fill > 0 {
+            let size_now = 80 + 3 + coinbase.size() + body_size;
+            if size_now + 16 < fill {
+                let pad = fill - size_now - 16;
+                coinbase.output.push(TxOut {
+                    value: Amount::ZERO,
+                    script_pubkey: op_return_padding(pad),
+                });
+            }
+        }
+        txdata.push(coinbase);
+        txdata.extend(picked.into_iter().map(|(_, t, _)| (*t).clone()));
+        let mut block = Block {
+            header: Header {
+                version: 0x2000_0000,
+                prev_blockhash: full.chain.tip(),
+                merkle_root: crate::ledger::MerkleNode::ZERO,
+                time,
+                bits,
+                nonce: 0,
+            },
+            txdata,
+        };
+        block.header.merkle_root = block.compute_merkle_root().expect("a block has a coinbase");
+        if grind {
+            let target = Target::from_compact(bits).expect("next_bits is a valid target");
+            pow::grind(&mut block.header, target, u64::MAX).expect("grinding at a teaching difficulty ends");
+        }
+        let hash = block.block_hash();
+        let block = Arc::new(block);
+        let now = self.queue.now();
+        self.metrics.block_mined(now, i, &block, hash, height);
+        self.best_mined_height = self.best_mined_height.max(height);
+        self.receive_block(i, None, block, hash);
+        if let Some(h) = self.cfg.stop_height {
+            if height >= h {
+                self.stop_mining();
+            }
+        }
+    }
+
+    // ----- messages -----------------------------------------------------
+
+    /// Sends `msg` from `from` to `to`: the sender's uplink serialises
+    /// messages; the delivery time adds latency, the receiver's processing
+    /// delay and, for blocks, its validation cost.
+    fn send(&mut self, from: NodeIdx, to: NodeIdx, msg: Msg) {
+        let now = self.queue.now();
+        let bytes = msg.wire_size();
+        let (fr, tr) = (
+            self.nodes[from as usize].spec.region,
+            self.nodes[to as usize].spec.region,
+        );
+        let tx_time = crate::net::link::transmission_delay(bytes, self.cfg.up_bps[fr], self.cfg.down_bps[tr]);
+        let (_, done) = self.uplinks[from as usize].enqueue(now, tx_time);
+        let latency = self.cfg.link.latency(fr, tr, &mut self.nodes[from as usize].net_rng);
+        let mut at = done + latency + self.cfg.processing;
+        if let Msg::Block(b, _) = &msg {
+            at += self.cfg.validation_per_block + self.cfg.validation_per_tx.saturating_mul(b.txdata.len() as u64);
+        }
+        self.metrics.message_sent(bytes);
+        self.queue
+            .schedule(at, Event::Deliver { from, to, msg })
+            .expect("delivery is never in the past");
+    }
+
+    fn deliver(&mut self, from: NodeIdx, to: NodeIdx, msg: Msg) {
+        let now = self.queue.now();
+        match msg {
+            Msg::InvBlocks(hashes) => {
+                let Kind::Full(full) = &mut self.nodes[to as usize].kind else { return };
+                let mut want = Vec::new();
+                for h in hashes.iter() {
+                    if full.chain.contains(h) {
+                        continue;
+                    }
+                    // Re-request if an earlier request went unanswered for long.
+                    if let Some(at) = full.requested.get(h) {
+                        if now.saturating_duration_since(*at) < SimDuration::from_secs(20) {
+                            continue;
+                        }
+                    }
+                    full.requested.insert(*h, now);
+                    want.push(*h);
+                }
+                if !want.is_empty() {
+                    self.send(to, from, Msg::GetBlocks(want));
+                }
+            }
+            Msg::GetBlocks(hashes) => {
+                let Kind::Full(full) = &self.nodes[to as usize].kind else { return };
+                let blocks: Vec<_> = hashes
+                    .iter()
+                    .filter_map(|h| full.chain.get_block(h).map(|b| (b, *h)))
+                    .collect();
+                for (b, h) in blocks {
+                    self.send(to, from, Msg::Block(b, h));
+                }
+            }
+            Msg::Block(block, hash) => self.receive_block(to, Some(from), block, hash),
+            Msg::SendTip => {
+                let Kind::Full(full) = &self.nodes[to as usize].kind else { return };
+                let tip = full.chain.tip();
+                self.send(to, from, Msg::InvBlocks(Arc::from(vec![tip])));
+            }
+            Msg::InvTx(txids) => {
+                let Kind::Full(full) = &mut self.nodes[to as usize].kind else { return };
+                let want: Vec<Txid> = txids
+                    .iter()
+                    .filter(|t| !full.mempool.contains(t) && !full.tx_requested.contains_key(t))
+                    .copied()
+                    .collect();
+                for t in &want {
+                    full.tx_requested.insert(*t, now);
+                }
+                if !want.is_empty() {
+                    self.send(to, from, Msg::GetTx(want));
+                }
+            }
+            Msg::GetTx(txids) => {
+                let Kind::Full(full) = &self.nodes[to as usize].kind else { return };
+                let txs: Vec<_> = txids
+                    .iter()
+                    .filter_map(|t| full.mempool.get(t).map(|tx| (*t, tx.clone())))
+                    .collect();
+                if !txs.is_empty() {
+                    self.send(to, from, Msg::Txs(txs));
+                }
+            }
+            Msg::Txs(txs) => {
+                for (txid, tx) in txs {
+                    if let Kind::Full(full) = &mut self.nodes[to as usize].kind {
+                        full.tx_requested.remove(&txid);
+                    }
+                    self.accept_tx(to, txid, tx);
+                }
+            }
+            Msg::Headers(headers) => {
+                let Kind::Light(light) = &mut self.nodes[to as usize].kind else { return };
+                for h in headers.iter() {
+                    // Duplicates from several peers are expected; real
+                    // rejections are counted.
+                    if let Err(e) = light.headers.accept_header(h) {
+                        if !e.is_duplicate() {
+                            self.metrics.rejected(&e.to_string());
+                        }
+                    }
+                }
+            }
+            Msg::MerkleBlock { block, proofs } => {
+                let Kind::Light(light) = &self.nodes[to as usize].kind else { return };
+                for proof in proofs {
+                    let verdict = light.headers.verify_payment(&proof, &block);
+                    self.metrics.spv_check(now, to, &proof.txid, &block, verdict.map_err(|e| e.to_string()));
+                }
+            }
+        }
+    }
+
+    fn accept_tx(&mut self, node: NodeIdx, txid: Txid, tx: Arc<Transaction>) {
+        let now = self.queue.now();
+        let params = self.cfg.params.clone();
+        let Kind::Full(full) = &mut self.nodes[node as usize].kind else { return };
+        let height = full.chain.height();
+        match full
+            .mempool
+            .accept(txid, tx, full.chain.utxos(), height, &params, self.cache.sigs_mut())
+        {
+            Ok(_) => {
+                self.metrics.tx_accepted(now, node, &txid);
+                full.tx_to_announce.push(txid);
+                if !full.tx_flush_pending {
+                    full.tx_flush_pending = true;
+                    self.queue
+                        .schedule_after(self.cfg.tx_announce_interval, Event::TxFlush { node });
+                }
+            }
+            Err(e) => self.metrics.tx_rejected(&e),
+        }
+    }
+
+    fn flush_tx(&mut self, node: NodeIdx) {
+        let Kind::Full(full) = &mut self.nodes[node as usize].kind else { return };
+        full.tx_flush_pending = false;
+        let batch: Vec<Txid> = std::mem::take(&mut full.tx_to_announce)
+            .into_iter()
+            .filter(|t| full.mempool.contains(t))
+            .collect();
+        if batch.is_empty() {
+            return;
+        }
+        let batch: Arc<[Txid]> = Arc::from(batch);
+        let peers = self.nodes[node as usize].peers.clone();
+        for p in peers {
+            self.send(node, p, Msg::InvTx(batch.clone()));
+        }
+    }
+
+    /// A full node receives a block (from a peer, or `None` when it mined it).
+    fn receive_block(&mut self, i: NodeIdx, from: Option<NodeIdx>, block: Arc<Block>, hash: BlockHash) {
+        let now = self.queue.now();
+        let now_secs = self.block_time_secs();
+        let Kind::Full(full) = &mut self.nodes[i as usize].kind else { return };
+        full.requested.remove(&hash);
+        let outcome = full.chain.accept_block(block, now_secs, &mut self.cache);
+        match outcome {
+            Err(e) => {
+                self.metrics.rejected(&e.to_string());
+            }
+            Ok(outcome) => {
+                for (h, e) in &outcome.newly_invalid {
+                    self.metrics.rejected(&format!("{h}: {e}"));
+                }
+                match outcome.status {
+                    AcceptStatus::AlreadyKnown => {}
+                    AcceptStatus::Orphan { missing_parent } => {
+                        self.metrics.block_arrived(now, i, &hash);
+                        if let (Some(peer), false) = (from, full.requested.contains_key(&missing_parent)) {
+                            full.requested.insert(missing_parent, now);
+                            self.send(i, peer, Msg::GetBlocks(vec![missing_parent]));
+                        }
+                    }
+                    AcceptStatus::Accepted => {
+                        self.metrics.block_arrived(now, i, &hash);
+                    }
+                }
+                if let Some(change) = outcome.tip_change {
+                    self.on_tip_change(i, from, change);
+                }
+            }
+        }
+    }
+
+    fn on_tip_change(&mut self, i: NodeIdx, from: Option<NodeIdx>, change: TipChange) {
+        let now = self.queue.now();
+        let Kind::Full(full) = &mut self.nodes[i as usize].kind else { return };
+        for b in &change.connected {
+            // Blocks connected out of the orphan pool also count as arrivals.
+            let h = b.block_hash();
+            self.metrics.block_arrived(now, i, &h);
+            let txids: Vec<Txid> = b.txdata.iter().map(|t| t.compute_txid()).collect();
+            full.mempool.remove_for_block(b, &txids);
+        }
+        if !change.disconnected.is_empty() {
+            // Transactions of disconnected blocks go back to the mempool when
+            // still valid on the new tip; conflicting ones are dropped.
+            full.mempool.revalidate(full.chain.utxos());
+            let params = self.cfg.params.clone();
+            let height = full.chain.height();
+            for b in &change.disconnected {
+                for tx in b.txdata.iter().skip(1) {
+                    let txid = tx.compute_txid();
+                    let _ = full.mempool.accept(
+                        txid,
+                        Arc::new(tx.clone()),
+                        full.chain.utxos(),
+                        height,
+                        &params,
+                        self.cache.sigs_mut(),
+                    );
+                }
+            }
+            self.metrics.reorg(now, i, &change, full.chain.height());
+        }
+        let tip_height = full.chain.height();
+        self.metrics.tip_changed(now, i, &change.new_tip, tip_height);
+
+        let connected: Vec<BlockHash> = change.connected.iter().map(|b| b.block_hash()).collect();
+        let inv: Arc<[BlockHash]> = Arc::from(connected);
+        let peers = self.nodes[i as usize].peers.clone();
+        for p in peers {
+            if Some(p) != from {
+                self.send(i, p, Msg::InvBlocks(inv.clone()));
+            }
+        }
+        self.serve_light_clients(i, &change);
+        self.reschedule_mining(i);
+    }
+
+    fn serve_light_clients(&mut self, i: NodeIdx, change: &TipChange) {
+        let lights = self.nodes[i as usize].light_peers.clone();
+        if lights.is_empty() {
+            return;
+        }
+        let headers: Arc<[Header]> = change.connected.iter().map(|b| b.header).collect();
+        for l in lights {
+            self.send(i, l, Msg::Headers(headers.clone()));
+            let Kind::Light(light) = &self.nodes[l as usize].kind else { continue };
+            let watched = light.watched;
+            for b in &change.connected {
+                let txids: Vec<Txid> = b.txdata.iter().map(|t| t.compute_txid()).collect();
+                let proofs: Vec<MerkleProof> = b
+                    .txdata
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .filter(|(_, tx)| tx.output.iter().any(|o| o.script_pubkey.p2pkh_hash() == Some(watched)))
+                    .filter_map(|(idx, _)| MerkleProof::build(&txids, idx))
+                    .collect();
+                if !proofs.is_empty() {
+                    self.send(
+                        i,
+                        l,
+                        Msg::MerkleBlock {
+                            block: b.block_hash(),
+                            proofs,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    // ----- workload -----------------------------------------------------
+
+    fn payment(&mut self) {
+        let w = self.wallets.len();
+        if w < 2 {
+            return;
+        }
+        let sender = self.workload_rng.gen_range(0..w);
+        let mut recipient = self.workload_rng.gen_range(0..w - 1);
+        if recipient >= sender {
+            recipient += 1;
+        }
+        let frac: f64 = self.workload_rng.gen_range(0.05..0.5);
+        let home = self.wallets[sender].home;
+        if !self.partitions.is_online(home) {
+            self.metrics.payment_skipped();
+            return;
+        }
+        let Kind::Full(full) = &self.nodes[home as usize].kind else { return };
+        // Spend the largest confirmed coin the home node does not already see
+        // spent in its mempool.
+        let pkh = self.wallets[sender].pubkey_hash;
+        let coin = full
+            .chain
+            .utxos_of(&pkh)
+            .into_iter()
+            .filter(|(op, _)| !full.mempool.spends(op))
+            .max_by_key(|(op, v)| (*v, std::cmp::Reverse(*op)));
+        let Some((outpoint, value)) = coin else {
+            self.metrics.payment_skipped();
+            return;
+        };
+        let fee = self.cfg.fee_rate_sat_per_byte * P2PKH_1IN_2OUT_BYTES;
+        let pay = ((value.to_sat() as f64 * frac) as u64).max(1);
+        let Some(change) = value.to_sat().checked_sub(pay + fee) else {
+            self.metrics.payment_skipped();
+            return;
+        };
+        let mut tx = Transaction {
+            version: 1,
+            input: vec![TxIn {
+                previous_output: outpoint,
+                script_sig: ScriptBuf::default(),
+                sequence: u32::MAX,
+            }],
+            output: vec![
+                TxOut {
+                    value: Amount::from_sat_unchecked(pay),
+                    script_pubkey: self.wallets[recipient].script_pubkey.clone(),
+                },
+                TxOut {
+                    value: Amount::from_sat_unchecked(change),
+                    script_pubkey: self.wallets[sender].script_pubkey.clone(),
+                },
+            ],
+            lock_time: 0,
+        };
+        let wallet = &self.wallets[sender];
+        sighash::sign_p2pkh_input(&mut tx, 0, &wallet.script_pubkey, &wallet.key)
+            .expect("a wallet signs its own P2PKH coin");
+        let txid = tx.compute_txid();
+        self.metrics.payment_issued(self.queue.now(), sender as u32, recipient as u32, &txid, pay);
+        self.accept_tx(home, txid, Arc::new(tx));
+    }
+
+    fn sample_balances(&mut self) {
+        let now = self.queue.now();
+        for (wi, w) in self.wallets.iter().enumerate() {
+            if let Kind::Full(full) = &self.nodes[w.home as usize].kind {
+                let bal = full.chain.balance(&w.pubkey_hash);
+                self.metrics.balance(now, wi as u32, &w.pubkey_hash, bal);
+            }
+        }
+    }
+
+    // ----- timeline -----------------------------------------------------
+
+    fn timeline(&mut self, index: usize) {
+        let action = self.cfg.timeline[index].1.clone();
+        self.metrics.timeline(self.queue.now(), &action);
+        match action {
+            Action::Partition(groups) => {
+                self.partitions.partition(&groups);
+            }
+            Action::HealAll => {
+                self.partitions.heal_all();
+                // Reconnected peers exchange tips so the better chain spreads.
+                for i in 0..self.nodes.len() as u32 {
+                    self.announce_tip_to_peers(i);
+                }
+            }
+            Action::Offline(nodes) => {
+                for n in nodes {
+                    self.partitions.set_online(n, false);
+                    self.reschedule_mining(n);
+                }
+            }
+            Action::Online(nodes) => {
+                for n in nodes {
+                    self.partitions.set_online(n, true);
+                    self.reschedule_mining(n);
+                    let peers = self.nodes[n as usize].peers.clone();
+                    for p in peers {
+                        self.send(n, p, Msg::SendTip);
+                    }
+                    self.announce_tip_to_peers(n);
+                }
+            }
+            Action::Hashrate { node, hps } => {
+                self.nodes[node as usize].spec.hashrate_hps = hps;
+                self.reschedule_mining(node);
+            }
+        }
+    }
+
+    fn announce_tip_to_peers(&mut self, i: NodeIdx) {
+        if !self.partitions.is_online(i) {
+            return;
+        }
+        let Kind::Full(full) = &self.nodes[i as usize].kind else { return };
+        let inv: Arc<[BlockHash]> = Arc::from(vec![full.chain.tip()]);
+        let peers = self.nodes[i as usize].peers.clone();
+        for p in peers {
+            if self.nodes[p as usize].spec.role != Role::Light {
+                self.send(i, p, Msg::InvBlocks(inv.clone()));
+            }
+        }
+    }
+
+    // ----- end of run ---------------------------------------------------
+
+    /// Ends the run and returns what was observed.
+    pub fn finish(mut self) -> RunOutput {
+        self.sample_balances();
+        // The final main chain: the most-work tip among online full nodes
+        // (ties: lowest node index).
+        let mut best: Option<(crate::ledger::Work, NodeIdx)> = None;
+        let mut tips = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if let Kind::Full(full) = &n.kind {
+                if !self.partitions.is_online(i as u32) {
+                    continue;
+                }
+                tips.push(full.chain.tip());
+                let w = full.chain.chain_work();
+                if best.map_or(true, |(bw, _)| w > bw) {
+                    best = Some((w, i as u32));
+                }
+            }
+        }
+        let (_, best_node) = best.expect("a world has at least one full node");
+        let Kind::Full(full) = &self.nodes[best_node as usize].kind else {
+            unreachable!("best node is a full node")
+        };
+        let chain = &full.chain;
+        let main_chain: Vec<BlockHash> = (0..=chain.height())
+            .map(|h| chain.block_at_height(h).expect("active chain has every height"))
+            .collect();
+        let issued = (1..=chain.height())
+            .map(|h| self.cfg.params.block_subsidy(h))
+            .fold(
+                self.cfg
+                    .initial_balance
+                    .checked_mul(self.cfg.wallets as u64)
+                    .unwrap_or(Amount::ZERO),
+                |a, b| a.checked_add(b).unwrap_or(a),
+            );
+        let final_tip = chain.tip();
+        let converged = tips.iter().all(|t| *t == final_tip);
+        let utxo_total = chain.utxos().total_value();
+        let mut cache_stats = BTreeMap::new();
+        for (k, v) in self.cache.stats() {
+            cache_stats.insert(k, v);
+        }
+        let node_summaries = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let (height, tip) = match &n.kind {
+                    Kind::Full(f) => (f.chain.height(), f.chain.tip()),
+                    Kind::Light(l) => (l.headers.height(), l.headers.tip()),
+                };
+                crate::metrics::NodeFinal {
+                    node: i as u32,
+                    role: n.spec.role,
+                    region: n.spec.region,
+                    hashrate_hps: n.spec.hashrate_hps,
+                    peers: n.peers.len() as u32,
+                    height,
+                    tip,
+                }
+            })
+            .collect();
+        let main_blocks: Vec<Arc<Block>> = main_chain
+            .iter()
+            .map(|h| chain.get_block(h).expect("active chain blocks are stored"))
+            .collect();
+        let confirmed = output::confirmed_txids(&main_blocks);
+        self.metrics.mark_confirmed(&confirmed);
+        self.metrics.finish(node_summaries, &main_chain);
+        RunOutput {
+            txs_confirmed: confirmed.len() as u64,
+            metrics: self.metrics,
+            digest: self.digest,
+            final_tip,
+            main_chain,
+            main_chain_utxo_total: utxo_total,
+            main_chain_issued: issued,
+            converged,
+            cache_stats,
+        }
+    }
+}
+
+/// An unspendable `OP_RETURN` output script of about `bytes` bytes (block padding).
+fn op_return_padding(bytes: usize) -> ScriptBuf {
+    let mut s = Vec::with_capacity(bytes + 6);
+    s.push(0x6a); // OP_RETURN
+    s.push(0x4e); // OP_PUSHDATA4
+    s.extend_from_slice(&(bytes as u32).to_le_bytes());
+    s.resize(6 + bytes, 0);
+    ScriptBuf(s)
+}

@@ -1,0 +1,212 @@
+//! The one [`Event`] enum of a run and the network [`Msg`]s nodes exchange.
+//!
+//! Every event feeds the run's digest ([`Event::digest_words`]) so `sim
+//! replay` can confirm a run reproduces exactly.
+
+use std::sync::Arc;
+
+use crate::ledger::merkle::MerkleProof;
+use crate::ledger::{Block, BlockHash, Header, Transaction, Txid};
+
+/// Index of a node in the world (`0..n`).
+pub type NodeIdx = u32;
+
+/// Something that happens at an instant of simulated time.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A miner finds a block (cancelled and resampled whenever its tip changes).
+    Mine {
+        /// The miner.
+        node: NodeIdx,
+    },
+    /// A message arrives at `to` (latency, transmission, processing and
+    /// validation delays already elapsed).
+    Deliver {
+        /// Sender.
+        from: NodeIdx,
+        /// Receiver.
+        to: NodeIdx,
+        /// The message.
+        msg: Msg,
+    },
+    /// A node announces the transactions it accepted since its last flush.
+    TxFlush {
+        /// The announcing node.
+        node: NodeIdx,
+    },
+    /// The workload issues its next payment.
+    Payment,
+    /// A scheduled timeline action (index into the scenario's timeline).
+    Timeline {
+        /// Index into the sorted timeline.
+        index: u32,
+    },
+    /// Sample wallet balances for `balances.csv`.
+    SampleBalances,
+    /// The time stop condition: mining stops, the settle period begins.
+    StopMining,
+    /// The end of the run.
+    End,
+}
+
+/// A message between nodes.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    /// Announces blocks the sender has connected (oldest first).
+    InvBlocks(Arc<[BlockHash]>),
+    /// Requests blocks by hash.
+    GetBlocks(Vec<BlockHash>),
+    /// A full block.
+    Block(Arc<Block>, BlockHash),
+    /// Asks the receiver to announce its tip (sent on reconnecting).
+    SendTip,
+    /// Announces transactions (batched, like Bitcoin's trickling).
+    InvTx(Arc<[Txid]>),
+    /// Requests transactions.
+    GetTx(Vec<Txid>),
+    /// Transactions.
+    Txs(Vec<(Txid, Arc<Transaction>)>),
+    /// Headers for a light client (oldest first).
+    Headers(Arc<[Header]>),
+    /// Merkle proofs of payments to a light client's watched address.
+    MerkleBlock {
+        /// The block the proofs are for.
+        block: BlockHash,
+        /// One proof per matching transaction.
+        proofs: Vec<MerkleProof>,
+    },
+}
+
+/// Size of a message header on the wire (Bitcoin's P2P framing: magic,
+/// command, length, checksum).
+pub const MSG_HEADER_BYTES: u64 = 24;
+/// Size of one inventory entry (type + hash).
+pub const INV_ENTRY_BYTES: u64 = 36;
+
+impl Msg {
+    /// Size on the wire in bytes (used for transmission delay).
+    pub fn wire_size(&self) -> u64 {
+        MSG_HEADER_BYTES
+            + match self {
+                Msg::InvBlocks(h) => 1 + INV_ENTRY_BYTES * h.len() as u64,
+                Msg::GetBlocks(h) => 1 + INV_ENTRY_BYTES * h.len() as u64,
+                Msg::Block(b, _) => b.size() as u64,
+                Msg::SendTip => 0,
+                Msg::InvTx(t) => 3 + INV_ENTRY_BYTES * t.len() as u64,
+                Msg::GetTx(t) => 3 + INV_ENTRY_BYTES * t.len() as u64,
+                Msg::Txs(t) => t.iter().map(|(_, tx)| tx.size() as u64).sum(),
+                Msg::Headers(h) => 1 + 81 * h.len() as u64,
+                Msg::MerkleBlock { proofs, .. } => {
+                    84 + proofs
+                        .iter()
+                        .map(|p| 40 + 32 * p.siblings.len() as u64)
+                        .sum::<u64>()
+                }
+            }
+    }
+
+    fn tag(&self) -> u64 {
+        match self {
+            Msg::InvBlocks(_) => 1,
+            Msg::GetBlocks(_) => 2,
+            Msg::Block(..) => 3,
+            Msg::SendTip => 4,
+            Msg::InvTx(_) => 5,
+            Msg::GetTx(_) => 6,
+            Msg::Txs(_) => 7,
+            Msg::Headers(_) => 8,
+            Msg::MerkleBlock { .. } => 9,
+        }
+    }
+
+    /// A short description for traces.
+    pub fn describe(&self) -> String {
+        fn first<T: std::fmt::Display>(v: &[T]) -> String {
+            match v {
+                [] => String::new(),
+                [one] => format!(" {}", short(one)),
+                [a, ..] => format!(" {} +{}", short(a), v.len() - 1),
+            }
+        }
+        fn short<T: std::fmt::Display>(x: &T) -> String {
+            x.to_string().chars().take(12).collect()
+        }
+        match self {
+            Msg::InvBlocks(h) => format!("inv-block{}", first(h)),
+            Msg::GetBlocks(h) => format!("getdata-block{}", first(h)),
+            Msg::Block(_, h) => format!("block {}", short(h)),
+            Msg::SendTip => "send-tip".to_string(),
+            Msg::InvTx(t) => format!("inv-tx{}", first(t)),
+            Msg::GetTx(t) => format!("getdata-tx{}", first(t)),
+            Msg::Txs(t) => format!("tx x{}", t.len()),
+            Msg::Headers(h) => format!("headers x{}", h.len()),
+            Msg::MerkleBlock { block, proofs } => {
+                format!("merkleblock {} proofs={}", short(block), proofs.len())
+            }
+        }
+    }
+
+    /// First 8 bytes of the primary hash carried, for the digest.
+    fn key(&self) -> u64 {
+        fn k(b: &[u8; 32]) -> u64 {
+            u64::from_le_bytes(b[..8].try_into().expect("8 bytes"))
+        }
+        match self {
+            Msg::InvBlocks(h) => h.first().map_or(0, |h| k(h.as_bytes())) ^ h.len() as u64,
+            Msg::GetBlocks(h) => h.first().map_or(0, |h| k(h.as_bytes())) ^ h.len() as u64,
+            Msg::Block(_, h) => k(h.as_bytes()),
+            Msg::SendTip => 0,
+            Msg::InvTx(t) => t.first().map_or(0, |h| k(h.as_bytes())) ^ t.len() as u64,
+            Msg::GetTx(t) => t.first().map_or(0, |h| k(h.as_bytes())) ^ t.len() as u64,
+            Msg::Txs(t) => t.first().map_or(0, |(h, _)| k(h.as_bytes())) ^ t.len() as u64,
+            Msg::Headers(h) => h.len() as u64,
+            Msg::MerkleBlock { block, proofs } => k(block.as_bytes()) ^ proofs.len() as u64,
+        }
+    }
+}
+
+impl Event {
+    /// Four words that identify the event for the digest: kind, node(s),
+    /// and a key of its payload.
+    pub fn digest_words(&self) -> [u64; 3] {
+        match self {
+            Event::Mine { node } => [1, *node as u64, 0],
+            Event::Deliver { from, to, msg } => [
+                2 | (msg.tag() << 8),
+                ((*from as u64) << 32) | *to as u64,
+                msg.key(),
+            ],
+            Event::TxFlush { node } => [3, *node as u64, 0],
+            Event::Payment => [4, 0, 0],
+            Event::Timeline { index } => [5, *index as u64, 0],
+            Event::SampleBalances => [6, 0, 0],
+            Event::StopMining => [7, 0, 0],
+            Event::End => [8, 0, 0],
+        }
+    }
+
+    /// The node the event happens at, if any (for trace filters).
+    pub fn node(&self) -> Option<NodeIdx> {
+        match self {
+            Event::Mine { node } | Event::TxFlush { node } => Some(*node),
+            Event::Deliver { to, .. } => Some(*to),
+            _ => None,
+        }
+    }
+
+    /// A one-line description for `sim replay --trace`.
+    pub fn describe(&self) -> String {
+        match self {
+            Event::Mine { node } => format!("node {node} mines a block"),
+            Event::Deliver { from, to, msg } => {
+                format!("node {to} <- node {from}: {}", msg.describe())
+            }
+            Event::TxFlush { node } => format!("node {node} announces transactions"),
+            Event::Payment => "workload payment".to_string(),
+            Event::Timeline { index } => format!("timeline action #{index}"),
+            Event::SampleBalances => "sample balances".to_string(),
+            Event::StopMining => "stop mining (time limit)".to_string(),
+            Event::End => "end of run".to_string(),
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! Writes a run's output directory as a whole: every file goes into a
+//! temporary sibling directory which is renamed into place at the end, so an
+//! interrupted run never leaves a half-written `output/<name>/`.
+//!
+//! Files (documented column by column in the README): `manifest.json`,
+//! `blocks.csv`, `propagation.csv`, `reorgs.csv`, `balances.csv`, `tips.csv`
+//! (when enabled), `nodes.csv`, `spv.csv`, `payments.csv`,
+//! `rejections.csv`, `summary.csv` and `charts/`.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::report::rows::SummaryRow;
+use crate::world::RunOutput;
+
+/// Everything about a run that goes into `manifest.json`.
+#[derive(Serialize, Debug, Clone)]
+pub struct Manifest {
+    /// forklab version that produced the run.
+    pub forklab_version: String,
+    /// Scenario name.
+    pub name: String,
+    /// Master seed.
+    pub seed: u64,
+    /// The resolved scenario (every default filled in, overrides applied).
+    pub scenario: serde_json::Value,
+    /// The `--set` overrides given on the command line.
+    pub overrides: Vec<String>,
+    /// Events processed.
+    pub events: u64,
+    /// Digest of the event stream.
+    pub event_digest: String,
+    /// Digest checkpoints, one per `checkpoint_every` events.
+    pub digest_checkpoints: Vec<String>,
+    /// Events per checkpoint.
+    pub checkpoint_every: u64,
+    /// How proof of work was handled.
+    pub pow: PowNote,
+    /// Final tip of the main chain.
+    pub final_tip: String,
+    /// Height of the final main chain.
+    pub main_chain_height: u32,
+}
+
+/// Whether nonces were really ground.
+#[derive(Serialize, Debug, Clone)]
+pub struct PowNote {
+    /// True if every block's nonce was searched and receivers checked hash ≤ target.
+    pub ground: bool,
+    /// Plain-words explanation.
+    pub note: String,
+}
+
+/// Error writing the output directory.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A file or directory operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// Writing a CSV failed.
+    #[error("{path}: {message}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// Drawing charts failed.
+    #[error("charts: {0}")]
+    Charts(String),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn write_csv<T: Serialize + for<'de> serde::Deserialize<'de>>(dir: &Path, name: &str, rows: &[T]) -> Result<(), OutputError> {
+    let path = dir.join(name);
+    let csv_err = |e: csv::Error| OutputError::Csv {
+        path: path.clone(),
+        message: e.to_string(),
+    };
+    let mut w = csv::Writer::from_path(&path).map_err(csv_err)?;
+    if rows.is_empty() {
+        // Still write the header so the file documents its columns.
+        write_header_only::<T>(&mut w, &path)?;
+    }
+    for r in rows {
+        w.serialize(r).map_err(csv_err)?;
+    }
+    w.flush().map_err(io_err(&path))?;
+    Ok(())
+}
+
+/// Writes just the header row of `T`.
+fn write_header_only<T: for<'de> serde::Deserialize<'de>>(w: &mut csv::Writer<fs::File>, path: &Path) -> Result<(), OutputError> {
+    w.write_record(field_names::<T>()).map_err(|e| OutputError::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Summary statistics of a run (the `summary.csv` rows and the CLI summary).
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Blocks mined (excluding genesis).
+    pub blocks_mined: u32,
+    /// Height of the final main chain.
+    pub main_chain_height: u32,
+    /// Mined blocks not on the final main chain.
+    pub stale_blocks: u32,
+    /// `stale_blocks / blocks_mined`.
+    pub stale_rate: f64,
+    /// Reorg events over all nodes.
+    pub reorgs: u32,
+    /// Deepest reorg.
+    pub deepest_reorg: u32,
+    /// Median over blocks of the time to reach 50% of full nodes, ms.
+    pub propagation_p50_ms: f64,
+    /// Median over blocks of the time to reach 90% of full nodes, ms.
+    pub propagation_p90_ms: f64,
+    /// Mean interval between main-chain blocks, seconds.
+    pub mean_block_interval_s: f64,
+    /// Non-coinbase transactions on the final main chain.
+    pub txs_confirmed: u64,
+    /// Payments issued by the workload.
+    pub payments_issued: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Whether all online full nodes ended on one tip.
+    pub converged: bool,
+    /// Sum of UTXO values on the main chain.
+    pub utxo_total_sats: u64,
+    /// Genesis endowment plus subsidies on the main chain.
+    pub issued_sats: u64,
+    /// Simulated seconds.
+    pub sim_time_s: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+impl Summary {
+    /// Computes the summary of a finished run.
+    pub fn of(out: &RunOutput, sim_time_s: f64, txs_confirmed: u64) -> Summary {
+        let blocks = out.metrics.block_rows();
+        let mined = blocks.len().saturating_sub(1) as u32;
+        let main_mined = blocks[1..].iter().filter(|b| b.main_chain == 1).count() as u32;
+        let stale = mined - main_mined;
+        let prop = out.metrics.propagation_rows();
+        let mut main_times: Vec<f64> = blocks.iter().filter(|b| b.main_chain == 1).map(|b| b.time_s).collect();
+        main_times.sort_by(|a, b| a.total_cmp(b));
+        let interval = if main_times.len() >= 2 {
+            (main_times[main_times.len() - 1] - main_times[0]) / (main_times.len() - 1) as f64
+        } else {
+            f64::NAN
+        };
+        let reorgs = out.metrics.reorg_rows();
+        Summary {
+            blocks_mined: mined,
+            main_chain_height: out.main_chain.len().saturating_sub(1) as u32,
+            stale_blocks: stale,
+            stale_rate: if mined == 0 { 0.0 } else { stale as f64 / mined as f64 },
+            reorgs: reorgs.len() as u32,
+            deepest_reorg: reorgs.iter().map(|r| r.depth).max().unwrap_or(0),
+            propagation_p50_ms: median(prop.iter().filter_map(|p| p.p50_ms).collect()),
+            propagation_p90_ms: median(prop.iter().filter_map(|p| p.p90_ms).collect()),
+            mean_block_interval_s: interval,
+            txs_confirmed,
+            payments_issued: out.metrics.payment_rows().len() as u64,
+            events: out.digest.count(),
+            converged: out.converged,
+            utxo_total_sats: out.main_chain_utxo_total.to_sat(),
+            issued_sats: out.main_chain_issued.to_sat(),
+            sim_time_s,
+        }
+    }
+
+    /// As `summary.csv` rows (stable order).
+    pub fn rows(&self) -> Vec<SummaryRow> {
+        let f = |x: f64| {
+            if x.is_nan() {
+                String::new()
+            } else {
+                format!("{x:.6}")
+            }
+        };
+        let rows: Vec<(&str, String)> = vec![
+            ("blocks_mined", self.blocks_mined.to_string()),
+            ("main_chain_height", self.main_chain_height.to_string()),
+            ("stale_blocks", self.stale_blocks.to_string()),
+            ("stale_rate", f(self.stale_rate)),
+            ("reorgs", self.reorgs.to_string()),
+            ("deepest_reorg", self.deepest_reorg.to_string()),
+            ("propagation_p50_ms", f(self.propagation_p50_ms)),
+            ("propagation_p90_ms", f(self.propagation_p90_ms)),
+            ("mean_block_interval_s", f(self.mean_block_interval_s)),
+            ("txs_confirmed", self.txs_confirmed.to_string()),
+            ("payments_issued", self.payments_issued.to_string()),
+            ("events", self.events.to_string()),
+            ("converged", (self.converged as u8).to_string()),
+            ("utxo_total_sats", self.utxo_total_sats.to_string()),
+            ("issued_sats", self.issued_sats.to_string()),
+            ("sim_time_s", f(self.sim_time_s)),
+        ];
+        rows.into_iter()
+            .map(|(k, v)| SummaryRow {
+                metric: k.to_string(),
+                value: v,
+            })
+            .collect()
+    }
+}
+
+/// One rejection reason and its count (`rejections.csv`).
+#[derive(Serialize, serde::Deserialize, Debug, Clone)]
+pub struct RejectionRow {
+    /// `block` (blocks and headers) or `tx` (mempool).
+    pub kind: String,
+    /// The typed reason.
+    pub reason: String,
+    /// How many times.
+    pub count: u64,
+}
+
+/// Writes the whole output directory atomically to `out_dir`.
+pub fn write_run(
+    out_dir: &Path,
+    manifest: &Manifest,
+    out: &RunOutput,
+    summary: &Summary,
+    charts: bool,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let parent = out_dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(io_err(parent))?;
+    let leaf = out_dir
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    let tmp = parent.join(format!(".{leaf}.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
+    }
+    fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
+    let result = write_files(&tmp, manifest, out, summary, charts);
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    let old = parent.join(format!(".{leaf}.old-{}", std::process::id()));
+    if out_dir.exists() {
+        fs::rename(out_dir, &old).map_err(io_err(out_dir))?;
+    }
+    fs::rename(&tmp, out_dir).map_err(io_err(out_dir))?;
+    if old.exists() {
+        fs::remove_dir_all(&old).map_err(io_err(&old))?;
+    }
+    let mut files: Vec<PathBuf> = Vec::new();
+    collect_files(out_dir, &mut files).map_err(io_err(out_dir))?;
+    files.sort();
+    Ok(files)
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    for e in fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            collect_files(&p, out)?;
+        } else {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn write_files(dir: &Path, manifest: &Manifest, out: &RunOutput, summary: &Summary, charts: bool) -> Result<(), OutputError> {
+    use crate::report::rows::*;
+    let m = &out.metrics;
+    let path = dir.join("manifest.json");
+    let json = serde_json::to_string_pretty(manifest).expect("manifest serializes");
+    fs::write(&path, json + "\n").map_err(io_err(&path))?;
+    write_csv(dir, BLOCKS_CSV, &m.block_rows())?;
+    write_csv(dir, PROPAGATION_CSV, &m.propagation_rows())?;
+    write_csv(dir, REORGS_CSV, m.reorg_rows())?;
+    write_csv(dir, BALANCES_CSV, m.balance_rows())?;
+    if m.records_tips() {
+        write_csv(dir, TIPS_CSV, m.tip_rows())?;
+    }
+    write_csv(dir, NODES_CSV, m.node_rows())?;
+    write_csv(dir, "spv.csv", m.spv_rows())?;
+    write_csv(dir, "payments.csv", m.payment_rows())?;
+    let mut rejections: Vec<RejectionRow> = m
+        .rejections()
+        .iter()
+        .map(|(k, v)| RejectionRow {
+            kind: "block".into(),
+            reason: k.clone(),
+            count: *v,
+        })
+        .collect();
+    rejections.extend(m.tx_rejections().iter().map(|(k, v)| RejectionRow {
+        kind: "tx".into(),
+        reason: k.clone(),
+        count: *v,
+    }));
+    write_csv(dir, "rejections.csv", &rejections)?;
+    write_csv(dir, SUMMARY_CSV, &summary.rows())?;
+    if charts {
+        crate::report::plot_run(dir).map_err(|e| OutputError::Charts(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Txids of every non-coinbase transaction on the main chain.
+pub fn confirmed_txids(blocks: &[std::sync::Arc<crate::ledger::Block>]) -> HashSet<crate::ledger::Txid> {
+    blocks
+        .iter()
+        .flat_map(|b| b.txdata.iter().skip(1).map(|t| t.compute_txid()))
+        .collect()
+}
+
+/// The field names of a struct, asked of its `Deserialize` impl (serde
+/// passes them to `deserialize_struct`), so an empty table still gets its
+/// header row.
+fn field_names<T: for<'de> serde::Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::{self, Deserializer, Visitor};
+
+    struct Catcher<'a>(&'a mut &'static [&'static str]);
+
+    #[derive(Debug)]
+    struct Stop;
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("field names captured")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl de::Error for Stop {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Stop
+        }
+    }
+
+    impl<'de> Deserializer<'de> for Catcher<'_> {
+        type Error = Stop;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            *self.0 = fields;
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    let mut names: &'static [&'static str] = &[];
+    let _ = T::deserialize(Catcher(&mut names));
+    names
+}

@@ -1,0 +1,182 @@
+//! Integration tests that run the `sim` binary as a user would.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args)
+        .output()
+        .expect("the sim binary runs")
+}
+
+/// A fresh, empty directory under the target dir for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run_to(scenario: &str, out: &Path, extra: &[&str]) {
+    let mut args = vec!["run", scenario, "--quiet", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = sim(&args);
+    assert!(
+        o.status.success(),
+        "sim {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+fn summary(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    csv_rows(&dir.join("summary.csv"))
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect()
+}
+
+/// Every file in a run directory, relative path → bytes.
+fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn golden_same_seed_identical_other_seed_differs() {
+    let base = scratch("golden");
+    let (a, b, c) = (base.join("a"), base.join("b"), base.join("c"));
+    run_to("tests/scenarios/small.yaml", &a, &[]);
+    run_to("tests/scenarios/small.yaml", &b, &[]);
+    run_to("tests/scenarios/small.yaml", &c, &["--seed", "8"]);
+    let (fa, fb, fc) = (files(&a), files(&b), files(&c));
+    assert!(fa.contains_key("manifest.json") && fa.contains_key("blocks.csv"));
+    assert_eq!(
+        fa.keys().collect::<Vec<_>>(),
+        fb.keys().collect::<Vec<_>>(),
+        "same file set (seed 7)"
+    );
+    for (name, bytes) in &fa {
+        assert!(
+            fb[name] == *bytes,
+            "{name} differs between two runs with seed 7: rerun `sim run tests/scenarios/small.yaml --seed 7`"
+        );
+    }
+    assert_ne!(fa["blocks.csv"], fc["blocks.csv"], "seed 8 must give another run");
+    assert_ne!(fa["manifest.json"], fc["manifest.json"]);
+}
+
+#[test]
+fn run_converges_and_conserves_value() {
+    let dir = scratch("converge").join("run");
+    run_to("tests/scenarios/small.yaml", &dir, &[]);
+    let s = summary(&dir);
+    assert_eq!(s["converged"], "1", "all online nodes share the tip after settling");
+    assert_eq!(s["main_chain_height"], "30");
+    assert_eq!(
+        s["utxo_total_sats"], s["issued_sats"],
+        "sum of UTXO values on the main chain equals genesis endowment + subsidies (fees move value, they don't create it)"
+    );
+    assert!(s["txs_confirmed"].parse::<u64>().unwrap() > 0, "payments got confirmed");
+    // Every block row is well formed and the main chain is contiguous.
+    let blocks = csv_rows(&dir.join("blocks.csv"));
+    let mut main_heights: Vec<u32> = blocks
+        .iter()
+        .filter(|r| r[7] == "1")
+        .map(|r| r[2].parse().unwrap())
+        .collect();
+    main_heights.sort();
+    assert_eq!(main_heights, (0..=30).collect::<Vec<_>>());
+    // The light client verified real payment proofs.
+    let spv = csv_rows(&dir.join("spv.csv"));
+    assert!(spv.iter().any(|r| r[4] == "1"), "a light client accepted a payment proof");
+    // Manifest says PoW was ground.
+    let manifest: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["pow"]["ground"], true);
+    assert_eq!(manifest["seed"], 7);
+}
+
+#[test]
+fn partition_forks_then_resolves_with_a_reorg() {
+    let dir = scratch("partition").join("run");
+    run_to("tests/scenarios/partition.yaml", &dir, &[]);
+    let s = summary(&dir);
+    assert_eq!(s["converged"], "1", "the network reconverges after healing");
+    let reorgs = csv_rows(&dir.join("reorgs.csv"));
+    assert!(!reorgs.is_empty(), "healing must reorganise the lighter side");
+    let deepest: u32 = s["deepest_reorg"].parse().unwrap();
+    assert!(deepest >= 3, "15 minutes apart, the losing branch is several blocks deep (got {deepest})");
+    assert!(s["stale_blocks"].parse::<u32>().unwrap() >= deepest);
+    let manifest: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["pow"]["ground"], false);
+}
+
+#[test]
+fn replay_reproduces_the_digest() {
+    let dir = scratch("replay").join("run");
+    run_to("tests/scenarios/small.yaml", &dir, &["--set", "stop.height=10"]);
+    let o = sim(&["replay", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("replay ok"));
+    // Tamper with the recorded digest: replay must report the divergence.
+    let path = dir.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    m["event_digest"] = serde_json::Value::String("0".repeat(32));
+    m["digest_checkpoints"][0] = serde_json::Value::String("0".repeat(16));
+    fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+    let o = sim(&["replay", dir.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("diverged") && err.contains("events 0..4096"), "{err}");
+    // --trace prints filtered events.
+    let o = sim(&["replay", dir.to_str().unwrap(), "--trace", "--node", "1", "--to", "5s"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.lines().any(|l| l.contains("node 1")), "{out}");
+}
+
+#[test]
+fn validate_accepts_shipped_scenarios_and_rejects_bad_ones() {
+    for f in fs::read_dir("scenarios").unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|e| e == "yaml") {
+            let o = sim(&["validate", p.to_str().unwrap()]);
+            assert!(o.status.success(), "{}: {}", p.display(), String::from_utf8_lossy(&o.stderr));
+        }
+    }
+    let o = sim(&["validate", "tests/scenarios/small.yaml", "--set", "consensus.difficulty_bits=999"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("difficulty_bits"), "{err}");
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn bad_scenario_writes_nothing() {
+    let base = scratch("bad-nothing");
+    let out = base.join("run");
+    let o = sim(&["run", "tests/scenarios/small.yaml", "--quiet", "--out", out.to_str().unwrap(), "--set", "nodes.count=abc"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!out.exists(), "nothing written for a bad scenario");
+    assert_eq!(fs::read_dir(&base).unwrap().count(), 0, "no temp dirs left behind");
+}
