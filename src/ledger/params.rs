@@ -56,11 +56,7 @@ impl Params {
     /// The block subsidy at `height` (Bitcoin Core `GetBlockSubsidy`): halved
     /// every `halving_interval` blocks, zero after 64 halvings.
     pub fn block_subsidy(&self, height: u32) -> Amount {
-        let halvings = if self.halving_interval == 0 {
-            0
-        } else {
-            height / self.halving_interval
-        };
+        let halvings = height.checked_div(self.halving_interval).unwrap_or(0);
         if halvings >= 64 {
             return Amount::ZERO;
         }

@@ -98,13 +98,8 @@ impl HeaderChain {
         let work = Target::from_compact(genesis.bits)
             .map(Target::to_work)
             .unwrap_or_default();
-        let next_bits = validate::next_work_required(
-            0,
-            genesis.bits,
-            genesis.time,
-            |_| genesis.time,
-            &params,
-        );
+        let next_bits =
+            validate::next_work_required(0, genesis.bits, genesis.time, |_| genesis.time, &params);
         let mut headers = BTreeMap::new();
         headers.insert(
             hash,
@@ -335,7 +330,12 @@ mod tests {
             }
         }
 
-        fn child(&mut self, parent: &BlockHash, txs: Vec<crate::ledger::Transaction>, nonce: u64) -> Arc<Block> {
+        fn child(
+            &mut self,
+            parent: &BlockHash,
+            txs: Vec<crate::ledger::Transaction>,
+            nonce: u64,
+        ) -> Arc<Block> {
             mine_child(&mut self.cache, &self.params, parent, txs, 0, 600, nonce)
         }
 
@@ -392,11 +392,14 @@ mod tests {
             assert_eq!(spv.verify_payment(&proof, &b1), Ok(3));
         }
         let proof = MerkleProof::build(&txids, 2).unwrap();
-        assert_eq!(spv.verify_payment(&proof, &blocks[2].block_hash()).unwrap_err(),
+        assert_eq!(
+            spv.verify_payment(&proof, &blocks[2].block_hash())
+                .unwrap_err(),
             SpvError::BadProof(MerkleError::RootMismatch {
                 computed: proof.compute_root(),
                 expected: blocks[2].header.merkle_root,
-            }));
+            })
+        );
     }
 
     #[test]

@@ -659,7 +659,7 @@ pub fn assign_regions<R: Rng + ?Sized>(
     let counts = region_counts(n, shares)?;
     let mut out = Vec::with_capacity(n);
     for (region, &c) in counts.iter().enumerate() {
-        out.extend(std::iter::repeat(region).take(c));
+        out.resize(out.len() + c, region);
     }
     out.shuffle(rng);
     Ok(out)

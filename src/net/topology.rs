@@ -409,9 +409,7 @@ fn try_pairing(n: usize, k: usize, rng: &mut impl Rng) -> Option<Vec<(u32, u32)>
     let mut edges: Vec<(u32, u32)> = Vec::with_capacity(n * k / 2);
     // Membership only: never iterated, so it cannot affect the order of draws.
     let mut present: HashSet<(u32, u32)> = HashSet::with_capacity(n * k / 2);
-    let mut stubs: Vec<u32> = (0..n as u32)
-        .flat_map(|v| std::iter::repeat(v).take(k))
-        .collect();
+    let mut stubs: Vec<u32> = (0..n * k).map(|i| (i / k) as u32).collect();
     let mut rounds = 0usize;
     while !stubs.is_empty() {
         rounds += 1;

@@ -465,7 +465,7 @@ fn assert_shape(shape: &Shape, value: &Value, path: &str, seen: &mut BTreeSet<St
                 assert_shape(shape, &value[*name], &format!("{path}.{name}"), seen);
             }
         }
-        Shape::Tagged(label, variants) => {
+        Shape::Tagged(label, variants, _) => {
             let kind = value["kind"].as_str().unwrap();
             let (_, fields) = variants.iter().find(|(k, _)| *k == kind).unwrap();
             let mut want: BTreeSet<String> = fields.iter().map(|(n, _)| n.to_string()).collect();
@@ -575,7 +575,7 @@ fn known_keys_table_matches_the_serde_structs() {
         match shape {
             Shape::Struct(fields) => fields.iter().for_each(|(_, s)| tagged(s, all)),
             Shape::Seq(s) => tagged(s, all),
-            Shape::Tagged(label, variants) => {
+            Shape::Tagged(label, variants, _) => {
                 for (kind, fields) in variants.iter() {
                     all.insert(format!("{label}/{kind}"));
                     fields.iter().for_each(|(_, s)| tagged(s, all));

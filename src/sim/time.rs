@@ -81,7 +81,7 @@ impl SimDuration {
     /// A span of `s` seconds given as a float, rounded to the nearest
     /// nanosecond (negative and NaN become zero; huge values saturate).
     pub fn from_secs_f64(s: f64) -> Self {
-        if !(s > 0.0) {
+        if s.is_nan() || s <= 0.0 {
             return SimDuration(0);
         }
         let ns = (s * NS_PER_S as f64).round();
