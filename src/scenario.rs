@@ -66,7 +66,10 @@ impl Scenario {
         let ctx = Context {
             text,
             source_name,
-            overrides: sets.iter().map(|o| (o.key.clone(), o.path.clone())).collect(),
+            overrides: sets
+                .iter()
+                .map(|o| (o.key.clone(), o.path.clone()))
+                .collect(),
         };
         let mut value = parse_value(text, source_name)?;
         if !value.is_mapping() {
@@ -108,6 +111,19 @@ impl Scenario {
 fn parse_value(text: &str, source_name: &str) -> Result<Value, ScenarioError> {
     let syntax = |e: serde_yaml::Error| {
         let position = e.location().map(|l| (l.line(), l.column()));
+        let (path, message) = split_serde_message(&e);
+        if !path.0.is_empty() {
+            // Not a syntax error but a value serde_yaml cannot represent
+            // (e.g. an integer beyond 64 bits).
+            return ScenarioError::Type {
+                origin: Origin::File {
+                    source: source_name.to_string(),
+                    position,
+                },
+                path: path.to_string(),
+                message,
+            };
+        }
         let mut message = one_line(&e.to_string());
         if let Some((line, column)) = position {
             // The position is already in front; do not repeat it.

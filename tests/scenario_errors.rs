@@ -38,7 +38,12 @@ fn bad_scenarios_are_rejected_with_located_one_line_errors() {
                 .collect()
         };
         let expect = header("expect");
-        assert_eq!(expect.len(), 1, "{}: needs one `# expect:` line", path.display());
+        assert_eq!(
+            expect.len(),
+            1,
+            "{}: needs one `# expect:` line",
+            path.display()
+        );
         let sets = header("set");
         let line = header("line");
         let name = path.display().to_string();
@@ -82,7 +87,12 @@ fn shipped_scenarios_load_and_validate() {
     for path in &files {
         let s = Scenario::load(path, &[]).unwrap_or_else(|e| panic!("{e}"));
         let stem = path.file_stem().unwrap().to_str().unwrap();
-        assert_eq!(s.name, stem, "{}: name should match the file name", path.display());
+        assert_eq!(
+            s.name,
+            stem,
+            "{}: name should match the file name",
+            path.display()
+        );
         assert!(!s.summary().is_empty());
         // The resolved scenario (as written to the manifest) loads back equal.
         let again = Scenario::from_yaml_str(&s.to_yaml(), "manifest", &[])

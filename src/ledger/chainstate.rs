@@ -14,13 +14,14 @@
 //!   [`SigCache`]. So a block is validated once per run, whichever node sees
 //!   it first; every other node takes the memo.
 //! - [`Chainstate`]: one per node, deliberately small: a map from hash to a
-//!   16-byte entry (`Arc<BlockInfo>`, status, sequence number), the active
+//!   24-byte entry (`Arc<BlockInfo>`, status, sequence number), the active
 //!   chain as a vector of `Arc<BlockInfo>`, the current [`UtxoSet`] (an O(1)
 //!   clone of a shared snapshot), the undo data of the active chain (shared
 //!   `Arc`s) and the orphans waiting for a parent.
 //!
 //! A cache must only be shared by nodes running the same [`Params`]: its
-//! verdicts depend on them.
+//! verdicts depend on them. A node must be given the same cache for its
+//! whole life (its tree holds the cache's interned infos).
 //!
 //! # Fork choice
 //!
@@ -667,9 +668,7 @@ impl Chainstate {
                 }
             }
         }
-        if let Err(e) = first {
-            return Err(e);
-        }
+        first?;
         self.activate_best_chain(cache, &mut newly_invalid);
         Ok(AcceptOutcome {
             status: AcceptStatus::Accepted,

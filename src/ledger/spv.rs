@@ -38,13 +38,8 @@ pub enum SpvError {
         parent: BlockHash,
     },
     /// The header breaks a header rule (proof of work, `bits`, time).
-    #[error("header {hash} is invalid: {error}")]
-    InvalidHeader {
-        /// The header's hash.
-        hash: BlockHash,
-        /// The rule it breaks.
-        error: BlockError,
-    },
+    #[error("invalid header: {0}")]
+    InvalidHeader(BlockError),
     /// No header with this hash is known.
     #[error("unknown block {0}")]
     UnknownBlock(BlockHash),
@@ -134,8 +129,8 @@ impl HeaderChain {
                 hash,
                 parent: header.prev_blockhash,
             })?;
-        let invalid = |error| SpvError::InvalidHeader { hash, error };
-        validate::check_proof_of_work(&hash, header.bits, &self.params).map_err(invalid)?;
+        validate::check_proof_of_work(&hash, header.bits, &self.params)
+            .map_err(SpvError::InvalidHeader)?;
         validate::check_header_context(
             &header,
             parent.next_bits,
@@ -143,7 +138,7 @@ impl HeaderChain {
             now,
             &self.params,
         )
-        .map_err(invalid)?;
+        .map_err(SpvError::InvalidHeader)?;
 
         let height = parent.height + 1;
         let work = Target::from_compact(header.bits)
@@ -497,10 +492,7 @@ mod tests {
         let err = spv.accept_header(bad, NOW).unwrap_err();
         assert!(matches!(
             err,
-            SpvError::InvalidHeader {
-                error: BlockError::HighHash { .. },
-                ..
-            }
+            SpvError::InvalidHeader(BlockError::HighHash { .. })
         ));
         // Bits that do not follow the retarget rule.
         let mut bad = blocks[0].header;
@@ -509,10 +501,7 @@ mod tests {
         let err = spv.accept_header(bad, NOW).unwrap_err();
         assert!(matches!(
             err,
-            SpvError::InvalidHeader {
-                error: BlockError::BadDiffBits { .. },
-                ..
-            }
+            SpvError::InvalidHeader(BlockError::BadDiffBits { .. })
         ));
         // Too old a timestamp.
         let mut bad = blocks[0].header;
@@ -521,10 +510,7 @@ mod tests {
         let err = spv.accept_header(bad, NOW).unwrap_err();
         assert!(matches!(
             err,
-            SpvError::InvalidHeader {
-                error: BlockError::TimeTooOld { .. },
-                ..
-            }
+            SpvError::InvalidHeader(BlockError::TimeTooOld { .. })
         ));
         assert_eq!(spv.len(), 1);
         spv.accept_header(blocks[0].header, NOW).unwrap();

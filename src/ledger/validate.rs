@@ -318,6 +318,9 @@ impl BlockError {
 
 type FixedHasher = BuildHasherDefault<DefaultHasher>;
 
+/// (txid, input index, SHA-256 of the spent script).
+type SigKey = (Txid, u32, [u8; 32]);
+
 /// Memo of script verification results, keyed by (txid, input index,
 /// SHA-256 of the spent `script_pubkey`).
 ///
@@ -328,7 +331,7 @@ type FixedHasher = BuildHasherDefault<DefaultHasher>;
 /// fixed anyway).
 #[derive(Debug, Default, Clone)]
 pub struct SigCache {
-    results: HashMap<(Txid, u32, [u8; 32]), Result<(), ScriptError>, FixedHasher>,
+    results: HashMap<SigKey, Result<(), ScriptError>, FixedHasher>,
     hits: u64,
     misses: u64,
 }
@@ -962,7 +965,8 @@ mod tests {
     fn context_free_transaction_rules() {
         let kit = Kit::new();
         let base = kit.pay(0, 1, 10, 0);
-        let cases: Vec<(&str, Box<dyn Fn(&mut Transaction)>)> = vec![
+        type Breaker = Box<dyn Fn(&mut Transaction)>;
+        let cases: Vec<(&str, Breaker)> = vec![
             ("bad-txns-vin-empty", Box::new(|t| t.input.clear())),
             ("bad-txns-vout-empty", Box::new(|t| t.output.clear())),
             (
@@ -1257,6 +1261,30 @@ mod tests {
         };
         let err = check_tx_inputs(&tx, &utxos, 1, &kit.params, &mut SigCache::new()).unwrap_err();
         assert_eq!(err.reject_reason(), "bad-txns-inputvalues-outofrange");
+    }
+
+    #[test]
+    fn accumulated_fees_out_of_range() {
+        // Two coins of MAX_MONEY each (only reachable without validation),
+        // each spent entirely as fee: the block's fee sum overflows.
+        let kit = Kit::new();
+        let mut utxos = kit.utxos.clone();
+        let mut txs = Vec::new();
+        for extra in [10, 11] {
+            let rich = Transaction::new_coinbase(0, extra, Amount::MAX_MONEY, kit.script(0));
+            utxos.add_tx_outputs(&rich, 0).unwrap();
+            let mut tx = kit.spend_output(&rich, 0, 0, 1, 0, 0);
+            tx.output.truncate(1);
+            kit.sign(&mut tx, 0);
+            txs.push(tx);
+        }
+        let block = kit.block(txs, 0);
+        let before = utxos.clone();
+        let err =
+            connect_block(&block, &mut utxos, 1, &kit.params, &mut SigCache::new()).unwrap_err();
+        assert_eq!(err, BlockError::FeesOutOfRange);
+        assert_eq!(err.reject_reason(), "bad-txns-accumulated-fee-outofrange");
+        assert_eq!(utxos, before);
     }
 
     #[test]

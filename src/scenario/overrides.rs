@@ -47,8 +47,12 @@ impl Override {
         let value = if value.trim().is_empty() {
             Value::Null
         } else {
-            serde_yaml::from_str::<Value>(value)
-                .map_err(|e| err(format!("value is not valid YAML: {}", one_line(&e.to_string()))))?
+            serde_yaml::from_str::<Value>(value).map_err(|e| {
+                err(format!(
+                    "value is not valid YAML: {}",
+                    one_line(&e.to_string())
+                ))
+            })?
         };
         Ok(Override {
             key: key.to_string(),
@@ -172,10 +176,16 @@ mod tests {
         let e = apply("r: {a: 1}", "r[0]=1").unwrap_err();
         assert!(e.to_string().contains("not a list"), "{e}");
         let e = apply("a: 1", "nodes.count").unwrap_err();
-        assert!(e.to_string().starts_with("--set nodes.count: expected `key.path=value`"));
+        assert!(e
+            .to_string()
+            .starts_with("--set nodes.count: expected `key.path=value`"));
         let e = apply("a: 1", "a..b=1").unwrap_err();
         assert!(e.to_string().contains("malformed key path"), "{e}");
         let e = apply("a: 1", "stop={height: 5").unwrap_err();
-        assert!(e.to_string().starts_with("--set stop: value is not valid YAML"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("--set stop: value is not valid YAML"),
+            "{e}"
+        );
     }
 }

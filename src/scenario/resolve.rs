@@ -136,7 +136,7 @@ impl Scenario {
             .target_interval
             .unwrap_or(DEFAULT_TARGET_INTERVAL);
         let expected = interval.as_secs_f64() * self.total_hashrate();
-        if !(expected > 1.0) {
+        if expected.is_nan() || expected <= 1.0 {
             return U256::MAX;
         }
         U256::MAX / f64_to_u256(expected.round())
@@ -152,7 +152,7 @@ impl Scenario {
     /// over the total hashrate (`MAX` if there is no hashrate).
     pub fn expected_block_interval(&self) -> SimDuration {
         let total = self.total_hashrate();
-        if !(total > 0.0) {
+        if total.is_nan() || total <= 0.0 {
             return SimDuration::MAX;
         }
         SimDuration::from_secs_f64(self.expected_hashes_per_block() / total)
@@ -161,12 +161,10 @@ impl Scenario {
     /// Whether nonces are really ground: `pow.grind`, with `auto` meaning
     /// "at most 2^24 expected hashes per block".
     pub fn grind_enabled(&self) -> bool {
-        self.pow
-            .grind
-            .resolve(within_hash_limit(
-                self.expected_hashes_per_block(),
-                AUTO_GRIND_HASHES,
-            ))
+        self.pow.grind.resolve(within_hash_limit(
+            self.expected_hashes_per_block(),
+            AUTO_GRIND_HASHES,
+        ))
     }
 
     /// Whether the per-node tip log is written: `metrics.tips`, with `auto`
@@ -197,7 +195,10 @@ impl Scenario {
                 None => easiest,
             }
         };
-        let spacing = match (self.consensus.difficulty_bits, self.consensus.target_interval) {
+        let spacing = match (
+            self.consensus.difficulty_bits,
+            self.consensus.target_interval,
+        ) {
             (None, Some(interval)) => interval,
             _ => self.expected_block_interval(),
         };
@@ -262,7 +263,10 @@ impl Scenario {
             stops.join(" or "),
             self.stop.settle
         ));
-        let difficulty = match (self.consensus.difficulty_bits, self.consensus.target_interval) {
+        let difficulty = match (
+            self.consensus.difficulty_bits,
+            self.consensus.target_interval,
+        ) {
             (Some(bits), _) => format!("difficulty_bits {bits}"),
             (None, Some(t)) => format!("target_interval {t}"),
             (None, None) => format!("target_interval {DEFAULT_TARGET_INTERVAL}"),
@@ -359,7 +363,7 @@ fn spread_hashrate<R: Rng + ?Sized>(h: &Hashrate, count: usize, rng: &mut R) -> 
 /// index); returns one region index per item, grouped by region.
 fn allocate_by_share(shares: &[f64], m: usize) -> Vec<usize> {
     let total: f64 = shares.iter().sum();
-    if shares.is_empty() || m == 0 || !(total > 0.0) {
+    if shares.is_empty() || m == 0 || total.is_nan() || total <= 0.0 {
         return vec![0; if shares.is_empty() { 0 } else { m }];
     }
     let quotas: Vec<f64> = shares.iter().map(|s| s / total * m as f64).collect();
@@ -427,7 +431,7 @@ fn u256_to_f64(x: U256) -> f64 {
 
 /// A float ≥ 1 as a U256 (saturating at `U256::MAX`).
 fn f64_to_u256(x: f64) -> U256 {
-    if !(x >= 1.0) {
+    if x.is_nan() || x < 1.0 {
         return U256::one();
     }
     if x < 2f64.powi(64) {
@@ -481,7 +485,9 @@ fn latency_text(l: &Latency) -> String {
         Latency::Normal { mean_ms, sd_ms } => format!("normal {mean_ms}±{sd_ms} ms"),
         Latency::Lognormal { mean_ms, sd_ms } => format!("lognormal {mean_ms}±{sd_ms} ms"),
         Latency::Pareto { mean_ms, shape } => format!("pareto mean {mean_ms} ms shape {shape}"),
-        Latency::Regions { jitter } => format!("region matrix with {jitter:?} jitter").to_lowercase(),
+        Latency::Regions { jitter } => {
+            format!("region matrix with {jitter:?} jitter").to_lowercase()
+        }
     }
 }
 
@@ -518,7 +524,10 @@ mod tests {
     #[test]
     fn largest_remainder_allocation() {
         assert_eq!(allocate_by_share(&[0.5, 0.5], 3), vec![0, 0, 1]);
-        assert_eq!(allocate_by_share(&[0.2, 0.8], 10), vec![0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+        assert_eq!(
+            allocate_by_share(&[0.2, 0.8], 10),
+            vec![0, 0, 1, 1, 1, 1, 1, 1, 1, 1]
+        );
         let v = allocate_by_share(&[0.3316, 0.4998, 0.0090, 0.1177, 0.0224, 0.0195], 1000);
         let count = |r| v.iter().filter(|x| **x == r).count();
         assert_eq!(v.len(), 1000);

@@ -4,7 +4,7 @@
 //!
 //! These types only describe *shape*; ranges and cross-field rules (shares sum
 //! to one, node ids exist, …) are checked in [`super::validate`]. The field
-//! list of every struct is mirrored in [`super::known`], which produces the
+//! list of every struct is mirrored in `known.rs`, which produces the
 //! "did you mean" suggestions; a unit test keeps the two in step.
 //!
 //! Everything is also `Serialize`: the resolved scenario (defaults filled in)
@@ -624,12 +624,10 @@ impl TimelineEvent {
         if let Some(ids) = &self.online {
             return Some(TimelineAction::Online(ids.clone()));
         }
-        self.hashrate
-            .as_ref()
-            .map(|h| TimelineAction::SetHashrate {
-                node: h.node,
-                hps: h.hps,
-            })
+        self.hashrate.as_ref().map(|h| TimelineAction::SetHashrate {
+            node: h.node,
+            hps: h.hps,
+        })
     }
 
     /// Names of the action fields that are set (validation wants exactly one).

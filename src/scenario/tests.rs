@@ -29,7 +29,9 @@ fn load_with(text: &str, sets: &[&str]) -> Result<Scenario, ScenarioError> {
 }
 
 fn err(text: &str) -> String {
-    load(text).expect_err("scenario should be rejected").to_string()
+    load(text)
+        .expect_err("scenario should be rejected")
+        .to_string()
 }
 
 #[test]
@@ -39,7 +41,10 @@ fn a_short_file_gets_sensible_defaults() {
     assert_eq!(s.seed, 1);
     assert_eq!(s.stop.height, Some(20));
     assert_eq!(s.stop.settle, SimDuration::from_secs(30));
-    assert_eq!(s.consensus.target_interval, Some(SimDuration::from_secs(600)));
+    assert_eq!(
+        s.consensus.target_interval,
+        Some(SimDuration::from_secs(600))
+    );
     assert_eq!(s.consensus.difficulty_bits, None);
     assert_eq!(s.consensus.retarget_window, 2016);
     assert_eq!(s.consensus.max_block_bytes, 1_000_000);
@@ -48,7 +53,10 @@ fn a_short_file_gets_sensible_defaults() {
     assert_eq!(s.network.latency, Latency::Constant { ms: 100.0 });
     assert_eq!(s.network.processing, SimDuration::from_millis(1));
     assert_eq!(s.network.tx_announce_interval, SimDuration::from_secs(2));
-    assert_eq!(s.nodes.hashrate, Some(Hashrate::Equal { total_hps: 1000.0 }));
+    assert_eq!(
+        s.nodes.hashrate,
+        Some(Hashrate::Equal { total_hps: 1000.0 })
+    );
     assert_eq!(s.workload.wallets, 0);
     assert_eq!(s.workload.fee_rate_sat_per_byte, 2);
     assert_eq!(s.mempool.max_bytes, 5_000_000);
@@ -66,8 +74,9 @@ fn a_short_file_gets_sensible_defaults() {
 
 #[test]
 fn empty_sections_mean_defaults() {
-    let s = load("name: a\nstop: {height: 1}\nnodes: {count: 1}\nconsensus:\nnetwork:\ntimeline:\n")
-        .unwrap();
+    let s =
+        load("name: a\nstop: {height: 1}\nnodes: {count: 1}\nconsensus:\nnetwork:\ntimeline:\n")
+            .unwrap();
     assert_eq!(s.consensus.retarget_window, 2016);
     assert!(s.timeline.is_empty());
 }
@@ -125,9 +134,18 @@ fn every_tagged_union_variant_parses() {
     let topologies = [
         ("{kind: full_mesh}", Topology::FullMesh),
         ("{kind: ring}", Topology::Ring),
-        ("{kind: random_regular, k: 2}", Topology::RandomRegular { k: 2 }),
-        ("{kind: erdos_renyi, p: 0.5}", Topology::ErdosRenyi { p: 0.5 }),
-        ("{kind: small_world, k: 2, beta: 0.1}", Topology::SmallWorld { k: 2, beta: 0.1 }),
+        (
+            "{kind: random_regular, k: 2}",
+            Topology::RandomRegular { k: 2 },
+        ),
+        (
+            "{kind: erdos_renyi, p: 0.5}",
+            Topology::ErdosRenyi { p: 0.5 },
+        ),
+        (
+            "{kind: small_world, k: 2, beta: 0.1}",
+            Topology::SmallWorld { k: 2, beta: 0.1 },
+        ),
         (
             "{kind: bitcoin_outbound, outbound: 2}",
             Topology::BitcoinOutbound {
@@ -136,22 +154,51 @@ fn every_tagged_union_variant_parses() {
                 distribution: OutboundDistribution::Fixed,
             },
         ),
-        ("{kind: edges, list: [[0, 1], [1, 3]]}", Topology::Edges { list: vec![[0, 1], [1, 3]] }),
+        (
+            "{kind: edges, list: [[0, 1], [1, 3]]}",
+            Topology::Edges {
+                list: vec![[0, 1], [1, 3]],
+            },
+        ),
     ];
     for (yaml, want) in topologies {
-        let s = load_with(TEN_LINES, &["nodes.count=4", &format!("network.topology={yaml}")])
-            .unwrap_or_else(|e| panic!("{yaml}: {e}"));
+        let s = load_with(
+            TEN_LINES,
+            &["nodes.count=4", &format!("network.topology={yaml}")],
+        )
+        .unwrap_or_else(|e| panic!("{yaml}: {e}"));
         assert_eq!(s.network.topology, want, "{yaml}");
     }
     let latencies = [
         ("{kind: constant, ms: 5}", Latency::Constant { ms: 5.0 }),
-        ("{kind: uniform, min_ms: 1, max_ms: 2}", Latency::Uniform { min_ms: 1.0, max_ms: 2.0 }),
-        ("{kind: normal, mean_ms: 3, sd_ms: 1}", Latency::Normal { mean_ms: 3.0, sd_ms: 1.0 }),
+        (
+            "{kind: uniform, min_ms: 1, max_ms: 2}",
+            Latency::Uniform {
+                min_ms: 1.0,
+                max_ms: 2.0,
+            },
+        ),
+        (
+            "{kind: normal, mean_ms: 3, sd_ms: 1}",
+            Latency::Normal {
+                mean_ms: 3.0,
+                sd_ms: 1.0,
+            },
+        ),
         (
             "{kind: lognormal, mean_ms: 3, sd_ms: 1}",
-            Latency::Lognormal { mean_ms: 3.0, sd_ms: 1.0 },
+            Latency::Lognormal {
+                mean_ms: 3.0,
+                sd_ms: 1.0,
+            },
         ),
-        ("{kind: pareto, mean_ms: 3}", Latency::Pareto { mean_ms: 3.0, shape: 5.0 }),
+        (
+            "{kind: pareto, mean_ms: 3}",
+            Latency::Pareto {
+                mean_ms: 3.0,
+                shape: 5.0,
+            },
+        ),
     ];
     for (yaml, want) in latencies {
         let s = load_with(TEN_LINES, &[&format!("network.latency={yaml}")])
@@ -166,13 +213,30 @@ fn every_tagged_union_variant_parses() {
         ],
     )
     .unwrap();
-    assert_eq!(s.network.latency, Latency::Regions { jitter: Jitter::Pareto });
+    assert_eq!(
+        s.network.latency,
+        Latency::Regions {
+            jitter: Jitter::Pareto
+        }
+    );
     let hashrates = [
-        ("{kind: equal, total_hps: 30}", Hashrate::Equal { total_hps: 30.0 }),
-        ("{kind: normal, total_hps: 30}", Hashrate::Normal { total_hps: 30.0, sd_fraction: 0.3 }),
+        (
+            "{kind: equal, total_hps: 30}",
+            Hashrate::Equal { total_hps: 30.0 },
+        ),
+        (
+            "{kind: normal, total_hps: 30}",
+            Hashrate::Normal {
+                total_hps: 30.0,
+                sd_fraction: 0.3,
+            },
+        ),
         (
             "{kind: shares, total_hps: 30, shares: [0.5, 0.25, 0.25]}",
-            Hashrate::Shares { total_hps: 30.0, shares: vec![0.5, 0.25, 0.25] },
+            Hashrate::Shares {
+                total_hps: 30.0,
+                shares: vec![0.5, 0.25, 0.25],
+            },
         ),
     ];
     for (yaml, want) in hashrates {
@@ -201,7 +265,10 @@ fn overrides_address_nested_paths_and_create_maps() {
     assert_eq!(s.stop.height, Some(5));
     assert_eq!(s.seed, 99);
     assert_eq!(s.workload.wallets, 4);
-    assert!(matches!(s.network.topology, Topology::BitcoinOutbound { outbound: 8, .. }));
+    assert!(matches!(
+        s.network.topology,
+        Topology::BitcoinOutbound { outbound: 8, .. }
+    ));
     // Later overrides win.
     let s = load_with(TEN_LINES, &["seed=1", "seed=2"]).unwrap();
     assert_eq!(s.seed, 2);
@@ -209,20 +276,31 @@ fn overrides_address_nested_paths_and_create_maps() {
 
 #[test]
 fn override_errors_name_the_key() {
-    let e = load_with(TEN_LINES, &["nodes.count=abc"]).unwrap_err().to_string();
-    assert!(e.starts_with("--set nodes.count: nodes.count: invalid type: string"), "{e}");
-    let e = load_with(TEN_LINES, &["name.first=x"]).unwrap_err().to_string();
+    let e = load_with(TEN_LINES, &["nodes.count=abc"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("--set nodes.count: nodes.count: invalid type: string"),
+        "{e}"
+    );
+    let e = load_with(TEN_LINES, &["name.first=x"])
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         e,
         "--set name.first: `name` is a string, not a mapping, so it has no field `first`"
     );
-    let e = load_with(TEN_LINES, &["consensus.dificulty_bits=3"]).unwrap_err().to_string();
+    let e = load_with(TEN_LINES, &["consensus.dificulty_bits=3"])
+        .unwrap_err()
+        .to_string();
     assert!(
         e.starts_with("--set consensus.dificulty_bits: consensus.dificulty_bits: unknown field"),
         "{e}"
     );
     assert!(e.contains("did you mean `difficulty_bits`?"), "{e}");
-    let e = load_with(TEN_LINES, &["nodes.count=0"]).unwrap_err().to_string();
+    let e = load_with(TEN_LINES, &["nodes.count=0"])
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         e,
         "--set nodes.count: nodes.count: 0 is out of range, allowed: 1..=1000000"
@@ -233,7 +311,8 @@ fn override_errors_name_the_key() {
 
 #[test]
 fn unknown_keys_get_paths_positions_and_suggestions() {
-    let e = err("name: a\nstop: {height: 1}\nnodes: {count: 1}\nconsensus:\n  dificulty_bits: 16\n");
+    let e =
+        err("name: a\nstop: {height: 1}\nnodes: {count: 1}\nconsensus:\n  dificulty_bits: 16\n");
     assert_eq!(
         e,
         "t.yaml:5:3: consensus.dificulty_bits: unknown field `dificulty_bits` in consensus; \
@@ -242,7 +321,12 @@ fn unknown_keys_get_paths_positions_and_suggestions() {
          block_fill_bytes"
     );
     let e = err("name: a\nstop: {height: 1}\nnodse: {count: 1}\n");
-    assert!(e.starts_with("t.yaml:3:1: nodse: unknown field `nodse` in the top level; did you mean `nodes`?"), "{e}");
+    assert!(
+        e.starts_with(
+            "t.yaml:3:1: nodse: unknown field `nodse` in the top level; did you mean `nodes`?"
+        ),
+        "{e}"
+    );
     let e = err("name: a\nstop: {height: 1}\nnodes:\n  list:\n    - {hashrate_hps: 1}\n    - {hashrate: 1}\n");
     assert!(e.starts_with("t.yaml:6:8: nodes.list[1].hashrate: unknown field `hashrate` in nodes.list[1]; did you mean `hashrate_hps`?"), "{e}");
     let e = err(
@@ -252,8 +336,13 @@ fn unknown_keys_get_paths_positions_and_suggestions() {
         e.starts_with("t.yaml:5:20: network.topology.kind: unknown topology kind `fullmesh`; did you mean `full_mesh`? known kinds: full_mesh, ring,"),
         "{e}"
     );
-    let e = err("name: a\nstop: {height: 1}\nnodes: {count: 2}\nnetwork:\n  topology: {kind: ring, k: 3}\n");
-    assert!(e.starts_with("t.yaml:5:26: network.topology.k: unknown field `k` in network.topology"), "{e}");
+    let e = err(
+        "name: a\nstop: {height: 1}\nnodes: {count: 2}\nnetwork:\n  topology: {kind: ring, k: 3}\n",
+    );
+    assert!(
+        e.starts_with("t.yaml:5:26: network.topology.k: unknown field `k` in network.topology"),
+        "{e}"
+    );
     let e = err("name: a\nstop: {height: 1}\nnodes: {count: 2}\nnetwork:\n  latency: {ms: 3}\n");
     assert!(e.starts_with("t.yaml:5:12: network.latency.kind: missing `kind` (latency kind), allowed: constant, uniform"), "{e}");
     let e = err("name: a\nstop: {height: 1}\nnodes: {count: 2}\nworkload: {watch: ligth}\n");
@@ -263,11 +352,20 @@ fn unknown_keys_get_paths_positions_and_suggestions() {
 #[test]
 fn type_and_syntax_errors_have_positions() {
     let e = err("name: a\nstop: {height: 1}\nnodes:\n  count: three\n");
-    assert!(e.starts_with("t.yaml:4:10: nodes.count: invalid type: string \"three\""), "{e}");
+    assert!(
+        e.starts_with("t.yaml:4:10: nodes.count: invalid type: string \"three\""),
+        "{e}"
+    );
     let e = err("name: a\nstop: {height: 1, time: soon}\nnodes: {count: 1}\n");
-    assert!(e.starts_with("t.yaml:2:25: stop.time: invalid duration `soon`"), "{e}");
+    assert!(
+        e.starts_with("t.yaml:2:25: stop.time: invalid duration `soon`"),
+        "{e}"
+    );
     let e = err("stop: {height: 1}\nnodes: {count: 1}\n");
-    assert!(e.starts_with("t.yaml:1:1: name: missing field `name`"), "{e}");
+    assert!(
+        e.starts_with("t.yaml:1:1: name: missing field `name`"),
+        "{e}"
+    );
     let e = err("name: a\nstop: {height: 1\nnodes: {count: 1}\n");
     assert!(e.starts_with("t.yaml:3:"), "{e}");
     assert!(e.contains("yaml syntax error"), "{e}");
@@ -275,33 +373,107 @@ fn type_and_syntax_errors_have_positions() {
     assert!(e.contains("a scenario is a mapping"), "{e}");
     let e = err("name: a\nname: b\n");
     assert!(e.contains("duplicate"), "{e}");
+    // serde_yaml cannot hold integers beyond u64/i64 in a Value.
+    let e = err("name: a\nstop: {height: 1}\nnodes: {count: 1, hashrate: {kind: equal, total_hps: 700000000000000000000}}\n");
+    assert!(e.starts_with("t.yaml:3:"), "{e}");
+    assert!(
+        e.contains("nodes.hashrate.total_hps: invalid type: integer"),
+        "{e}"
+    );
     let e = err("");
     assert!(e.contains("missing field `name`"), "{e}");
     let e = err("name: a\nstop: {height: 1}\nnodes: {count: 1}\nnetwork:\n  latency: {kind: constant, ms: fast}\n");
-    assert!(e.starts_with("t.yaml:5:33: network.latency.ms: invalid type: string \"fast\""), "{e}");
+    assert!(
+        e.starts_with("t.yaml:5:33: network.latency.ms: invalid type: string \"fast\""),
+        "{e}"
+    );
+    let e = err("name: a\nstop: {height: 1}\nnodes: {count: 1}\nnetwork:\n  latency: {kind: uniform, min_ms: 1}\n");
+    assert!(
+        e.starts_with("t.yaml:5:12: network.latency.max_ms: missing field `max_ms`"),
+        "{e}"
+    );
+    let e = err("name: a\nstop: {height: 1}\nnodes: {count: 1}\ntimeline:\n  - {at: 1h, heal: all}\n  - {at: soon, heal: all}\n");
+    assert!(
+        e.starts_with("t.yaml:6:10: timeline[1].at: invalid duration `soon`"),
+        "{e}"
+    );
+    let e =
+        err("name: a\nstop: {height: 1}\nnodes: {count: 1}\nnetwork:\n  bandwidth: {up_mbps: 1}\n");
+    assert!(
+        e.starts_with("t.yaml:5:14: network.bandwidth.down_mbps: missing field `down_mbps`"),
+        "{e}"
+    );
 }
 
 #[test]
 fn semantic_errors_name_field_and_range() {
     let base = "name: a\nstop: {height: 1}\nnodes: {count: 4}\n";
     let cases: &[(&str, &str)] = &[
-        ("consensus: {difficulty_bits: 0}", "t.yaml:4:30: consensus.difficulty_bits: 0 is out of range, allowed: 1..=255"),
-        ("consensus: {difficulty_bits: 8, target_interval: 1m}", "consensus.target_interval: both difficulty_bits and target_interval are set"),
-        ("network: {topology: {kind: random_regular, k: 3}}\nnodes: {count: 5}", ""),
-        ("network: {topology: {kind: small_world, k: 3, beta: 0.1}}", "k even, 2 <= k < number of nodes"),
-        ("network: {topology: {kind: erdos_renyi, p: 1.5}}", "network.topology.p: 1.5 is not a probability, allowed: 0..=1"),
-        ("network: {topology: {kind: edges, list: [[0, 4]]}}", "network.topology.list[0][1]: node 4 does not exist (4 nodes), allowed: node ids 0..=3"),
-        ("network: {latency: {kind: uniform, min_ms: 5, max_ms: 1}}", "min_ms <= max_ms"),
-        ("network: {latency: {kind: pareto, mean_ms: 5, shape: 1}}", "network.latency.shape"),
-        ("network: {latency: {kind: regions}}", "`regions` latency needs network.regions"),
-        ("network: {bandwidth: {up_mbps: 0, down_mbps: 1}}", "network.bandwidth.up_mbps: 0 Mbit/s is out of range, allowed: > 0 Mbit/s"),
-        ("workload: {wallets: 1, payments_per_s: 1}", "workload.wallets: 1 wallets cannot pay each other"),
+        (
+            "consensus: {difficulty_bits: 0}",
+            "t.yaml:4:30: consensus.difficulty_bits: 0 is out of range, allowed: 1..=255",
+        ),
+        (
+            "consensus: {difficulty_bits: 8, target_interval: 1m}",
+            "consensus.target_interval: both difficulty_bits and target_interval are set",
+        ),
+        (
+            "network: {topology: {kind: random_regular, k: 3}}\nnodes: {count: 5}",
+            "",
+        ),
+        (
+            "network: {topology: {kind: small_world, k: 3, beta: 0.1}}",
+            "k even, 2 <= k < number of nodes",
+        ),
+        (
+            "network: {topology: {kind: erdos_renyi, p: 1.5}}",
+            "network.topology.p: 1.5 is not a probability, allowed: 0..=1",
+        ),
+        (
+            "network: {topology: {kind: edges, list: [[0, 4]]}}",
+            "network.topology.list[0][1]: node 4 does not exist (4 nodes), allowed: node ids 0..=3",
+        ),
+        (
+            "network: {latency: {kind: uniform, min_ms: 5, max_ms: 1}}",
+            "min_ms <= max_ms",
+        ),
+        (
+            "network: {latency: {kind: pareto, mean_ms: 5, shape: 1}}",
+            "network.latency.shape",
+        ),
+        (
+            "network: {latency: {kind: regions}}",
+            "`regions` latency needs network.regions",
+        ),
+        (
+            "network: {bandwidth: {up_mbps: 0, down_mbps: 1}}",
+            "network.bandwidth.up_mbps: 0 Mbit/s is out of range, allowed: > 0 Mbit/s",
+        ),
+        (
+            "workload: {wallets: 1, payments_per_s: 1}",
+            "workload.wallets: 1 wallets cannot pay each other",
+        ),
         ("timeline: [{at: 1h}]", "timeline[0]: event has no action"),
-        ("timeline: [{at: 1h, heal: all, offline: [1]}]", "timeline[0].offline: event has several actions (heal, offline)"),
-        ("timeline: [{at: 1h, partition: [[0, 1], [1]]}]", "timeline[0].partition[1][0]: node 1 is in two groups"),
-        ("timeline: [{at: 1h, hashrate: {node: 9, hps: 1}}]", "timeline[0].hashrate.node: node 9 does not exist"),
-        ("metrics: {balance_interval: 0s}", "metrics.balance_interval: must not be 0"),
-        ("consensus: {max_block_bytes: 2000, block_fill_bytes: 3000}", "consensus.block_fill_bytes: 3000 exceeds max_block_bytes 2000"),
+        (
+            "timeline: [{at: 1h, heal: all, offline: [1]}]",
+            "timeline[0].offline: event has several actions (heal, offline)",
+        ),
+        (
+            "timeline: [{at: 1h, partition: [[0, 1], [1]]}]",
+            "timeline[0].partition[1][0]: node 1 is in two groups",
+        ),
+        (
+            "timeline: [{at: 1h, hashrate: {node: 9, hps: 1}}]",
+            "timeline[0].hashrate.node: node 9 does not exist",
+        ),
+        (
+            "metrics: {balance_interval: 0s}",
+            "metrics.balance_interval: must not be 0",
+        ),
+        (
+            "consensus: {max_block_bytes: 2000, block_fill_bytes: 3000}",
+            "consensus.block_fill_bytes: 3000 exceeds max_block_bytes 2000",
+        ),
         ("name: 'my run'", "name: `my run` contains ` `"),
     ];
     for (extra, want) in cases {
@@ -339,25 +511,39 @@ fn semantic_errors_about_defaults_point_at_the_nearest_existing_part() {
     );
     let e = err("name: a\nstop: {height: 1}\nnodes: {count: 2500}\n");
     // `network` is not in the file: the top level is the nearest part.
-    assert!(e.starts_with("t.yaml:1:1: network.topology.kind: full_mesh with 2500 nodes"), "{e}");
+    assert!(
+        e.starts_with("t.yaml:1:1: network.topology.kind: full_mesh with 2500 nodes"),
+        "{e}"
+    );
     assert!(e.contains("bitcoin_outbound"), "{e}");
 }
 
 #[test]
 fn grinding_rules() {
-    let base = "name: a\nstop: {height: 1}\nnodes: {count: 1, hashrate: {kind: equal, total_hps: 1000}}\n";
+    let base =
+        "name: a\nstop: {height: 1}\nnodes: {count: 1, hashrate: {kind: equal, total_hps: 1000}}\n";
     let bits = |b: u32, grind: &str| {
-        load(&format!("{base}consensus: {{difficulty_bits: {b}}}\npow: {{grind: {grind}}}\n"))
+        load(&format!(
+            "{base}consensus: {{difficulty_bits: {b}}}\npow: {{grind: {grind}}}\n"
+        ))
     };
     assert!(bits(24, "auto").unwrap().grind_enabled());
     assert!(!bits(25, "auto").unwrap().grind_enabled());
     assert!(bits(28, "true").unwrap().grind_enabled());
     assert!(!bits(8, "false").unwrap().grind_enabled());
     let e = bits(40, "true").unwrap_err().to_string();
-    assert!(e.starts_with("t.yaml:5:15: pow.grind: `true` would grind"), "{e}");
+    assert!(
+        e.starts_with("t.yaml:5:14: pow.grind: `true` would grind"),
+        "{e}"
+    );
     assert!(e.contains("allowed: `true` only up to 2^28"), "{e}");
     let e = bits(8, "maybe").unwrap_err().to_string();
-    assert!(e.contains("pow.grind: invalid value: string \"maybe\", expected `auto`, `true` or `false`"), "{e}");
+    assert!(
+        e.contains(
+            "pow.grind: invalid value: string \"maybe\", expected `auto`, `true` or `false`"
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -383,7 +569,11 @@ fn initial_target_and_params() {
     assert_eq!(p.pow_limit.0 >> 4, s.initial_target().0);
     assert!(!s.grind_enabled());
     assert!(!p.check_pow);
-    assert!(s.summary().contains("expected block interval: 600.0"), "{}", s.summary());
+    assert!(
+        s.summary().contains("expected block interval: 600.0"),
+        "{}",
+        s.summary()
+    );
 }
 
 #[test]
@@ -393,7 +583,14 @@ fn node_specs_follow_the_hashrate_and_regions() {
     let roles: Vec<Role> = specs.iter().map(|n| n.role).collect();
     assert_eq!(
         roles,
-        [Role::Miner, Role::Miner, Role::Relay, Role::Relay, Role::Light, Role::Light]
+        [
+            Role::Miner,
+            Role::Miner,
+            Role::Relay,
+            Role::Relay,
+            Role::Light,
+            Role::Light
+        ]
     );
     assert_eq!(specs[0].hashrate_hps, 50.0);
     assert!(specs.iter().all(|n| n.region.is_none()));
@@ -407,10 +604,15 @@ fn node_specs_follow_the_hashrate_and_regions() {
     assert_ne!(a, c, "another stream, other draws");
     let total: f64 = a.iter().map(|n| n.hashrate_hps).sum();
     assert!((total - 1000.0).abs() < 1e-9, "{total}");
-    assert!(a.iter().all(|n| n.hashrate_hps > 0.0 && n.role == Role::Miner));
+    assert!(a
+        .iter()
+        .all(|n| n.hashrate_hps > 0.0 && n.role == Role::Miner));
     let in_a = a.iter().filter(|n| n.region == Some(0)).count();
     assert_eq!(in_a, 250);
-    assert!(a[..250].iter().any(|n| n.region == Some(1)), "placement is shuffled");
+    assert!(
+        a[..250].iter().any(|n| n.region == Some(1)),
+        "placement is shuffled"
+    );
 
     let text = "name: a\nstop: {height: 1}\nnodes:\n  list:\n    - {hashrate_hps: 3, region: B}\n    - {}\n    - {role: light}\nnetwork:\n  regions:\n    - {name: A, share: 1, up_mbps: 1, down_mbps: 1, latency_ms: [1, 2]}\n    - {name: B, share: 0, up_mbps: 1, down_mbps: 1, latency_ms: [2, 1]}\n";
     let s = load(text).unwrap();
@@ -418,9 +620,21 @@ fn node_specs_follow_the_hashrate_and_regions() {
     assert_eq!(
         specs,
         vec![
-            NodeSpec { hashrate_hps: 3.0, region: Some(1), role: Role::Miner },
-            NodeSpec { hashrate_hps: 0.0, region: Some(0), role: Role::Relay },
-            NodeSpec { hashrate_hps: 0.0, region: Some(0), role: Role::Light },
+            NodeSpec {
+                hashrate_hps: 3.0,
+                region: Some(1),
+                role: Role::Miner
+            },
+            NodeSpec {
+                hashrate_hps: 0.0,
+                region: Some(0),
+                role: Role::Relay
+            },
+            NodeSpec {
+                hashrate_hps: 0.0,
+                region: Some(0),
+                role: Role::Light
+            },
         ]
     );
     assert_eq!(s.total_hashrate(), 3.0);
@@ -455,7 +669,9 @@ fn assert_shape(shape: &Shape, value: &Value, path: &str, seen: &mut BTreeSet<St
     match shape {
         Shape::Leaf => {}
         Shape::Word(words) => {
-            let s = value.as_str().unwrap_or_else(|| panic!("{path}: {value:?}"));
+            let s = value
+                .as_str()
+                .unwrap_or_else(|| panic!("{path}: {value:?}"));
             assert!(words.contains(&s), "{path}: `{s}` not in {words:?}");
         }
         Shape::Struct(fields) => {
@@ -478,7 +694,10 @@ fn assert_shape(shape: &Shape, value: &Value, path: &str, seen: &mut BTreeSet<St
         }
         Shape::Seq(elem) => {
             let items = value.as_sequence().unwrap();
-            assert!(!items.is_empty(), "{path}: give the full scenario an element");
+            assert!(
+                !items.is_empty(),
+                "{path}: give the full scenario an element"
+            );
             for (i, item) in items.iter().enumerate() {
                 assert_shape(elem, item, &format!("{path}[{i}]"), seen);
             }
@@ -550,16 +769,36 @@ fn known_keys_table_matches_the_serde_structs() {
     ];
     let latencies = [
         Latency::Constant { ms: 1.0 },
-        Latency::Uniform { min_ms: 1.0, max_ms: 2.0 },
-        Latency::Normal { mean_ms: 1.0, sd_ms: 1.0 },
-        Latency::Lognormal { mean_ms: 1.0, sd_ms: 1.0 },
-        Latency::Pareto { mean_ms: 1.0, shape: 2.0 },
-        Latency::Regions { jitter: Jitter::Constant },
+        Latency::Uniform {
+            min_ms: 1.0,
+            max_ms: 2.0,
+        },
+        Latency::Normal {
+            mean_ms: 1.0,
+            sd_ms: 1.0,
+        },
+        Latency::Lognormal {
+            mean_ms: 1.0,
+            sd_ms: 1.0,
+        },
+        Latency::Pareto {
+            mean_ms: 1.0,
+            shape: 2.0,
+        },
+        Latency::Regions {
+            jitter: Jitter::Constant,
+        },
     ];
     let hashrates = [
         Hashrate::Equal { total_hps: 1.0 },
-        Hashrate::Normal { total_hps: 1.0, sd_fraction: 0.1 },
-        Hashrate::Shares { total_hps: 1.0, shares: vec![1.0] },
+        Hashrate::Normal {
+            total_hps: 1.0,
+            sd_fraction: 0.1,
+        },
+        Hashrate::Shares {
+            total_hps: 1.0,
+            shares: vec![1.0],
+        },
     ];
     let mut seen = BTreeSet::new();
     for i in 0..topologies.len() {
@@ -593,9 +832,44 @@ fn serde_message_splitting() {
     let e = serde_yaml::from_str::<Scenario>("name: a\nseed: x\n").unwrap_err();
     let (path, message) = split_serde_message(&e);
     assert_eq!(path.to_string(), "seed");
-    assert!(message.starts_with("invalid type: string \"x\", expected u64"), "{message}");
+    assert!(
+        message.starts_with("invalid type: string \"x\", expected u64"),
+        "{message}"
+    );
     let e = serde_yaml::from_str::<Scenario>("seed: 1\n").unwrap_err();
     let (path, message) = split_serde_message(&e);
     assert_eq!(path.to_string(), "");
     assert_eq!(message, "missing field `name`");
+}
+
+proptest::proptest! {
+    #[test]
+    fn difficulty_bits_give_2_pow_bits_hashes(bits in 1u32..=255) {
+        let text = format!("name: p\nstop: {{height: 1}}\nnodes: {{count: 1}}\nconsensus: {{difficulty_bits: {bits}}}\n");
+        let s = load(&text).unwrap();
+        let t = s.initial_target().0;
+        proptest::prop_assert_eq!(super::resolve::round_to_compact(t), t);
+        let ratio = s.expected_hashes_per_block() / 2f64.powi(bits as i32);
+        // Compact rounding costs at most 2^-15 of the target.
+        proptest::prop_assert!((1.0..1.0 + 1e-4).contains(&ratio), "{}", ratio);
+    }
+
+    #[test]
+    fn target_interval_gives_that_interval(secs in 1u64..100_000, hps in 1.0f64..1e21) {
+        let text = format!("name: p\nstop: {{height: 1}}\nnodes: {{count: 1, hashrate: {{kind: equal, total_hps: {hps:?}}}}}\nconsensus: {{target_interval: {secs}s}}\n");
+        let s = load(&text).unwrap();
+        let expected = secs as f64 * hps;
+        let got = s.expected_block_interval().as_secs_f64();
+        if expected > 2.0 {
+            proptest::prop_assert!((got / secs as f64 - 1.0).abs() < 1e-4, "{} vs {}", got, secs);
+        }
+        let t = s.initial_target().0;
+        proptest::prop_assert_eq!(super::resolve::round_to_compact(t), t);
+    }
+
+    #[test]
+    fn set_seed_overrides(seed in proptest::prelude::any::<u64>()) {
+        let s = load_with(TEN_LINES, &[&format!("seed={seed}")]).unwrap();
+        proptest::prop_assert_eq!(s.seed, seed);
+    }
 }

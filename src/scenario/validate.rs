@@ -127,7 +127,11 @@ impl Checker<'_, '_> {
             return Err(self.bad("stop.events", "must not be 0", ">= 1"));
         }
         if st.time == Some(SimDuration::ZERO) {
-            return Err(self.bad("stop.time", "must not be 0", "a positive duration such as `6h`"));
+            return Err(self.bad(
+                "stop.time",
+                "must not be 0",
+                "a positive duration such as `6h`",
+            ));
         }
         Ok(())
     }
@@ -265,7 +269,7 @@ impl Checker<'_, '_> {
                 }
                 for (i, node) in list.iter().enumerate() {
                     let h = node.hashrate_hps;
-                    if !(h >= 0.0 && h <= MAX_TOTAL_HPS) {
+                    if !(0.0..=MAX_TOTAL_HPS).contains(&h) {
                         return Err(self.bad(
                             &format!("nodes.list[{i}].hashrate_hps"),
                             &format!("{h} is out of range"),
@@ -325,7 +329,11 @@ impl Checker<'_, '_> {
         let mut sum = 0.0;
         for (i, x) in shares.enumerate() {
             if !(0.0..=1.0).contains(&x) {
-                return Err(self.bad(&format!("{path}[{i}]"), &format!("{x} is out of range"), "0..=1"));
+                return Err(self.bad(
+                    &format!("{path}[{i}]"),
+                    &format!("{x} is out of range"),
+                    "0..=1",
+                ));
             }
             sum += x;
         }
@@ -347,7 +355,11 @@ impl Checker<'_, '_> {
         self.mbps("network.bandwidth.down_mbps", net.bandwidth.down_mbps)?;
         let count = net.regions.len();
         if count > 1_000 {
-            return Err(self.bad("network.regions", &format!("has {count} regions"), "at most 1000"));
+            return Err(self.bad(
+                "network.regions",
+                &format!("has {count} regions"),
+                "at most 1000",
+            ));
         }
         let mut names = BTreeSet::new();
         for (i, r) in net.regions.iter().enumerate() {
@@ -426,7 +438,9 @@ impl Checker<'_, '_> {
                 if (k * n64) % 2 == 1 {
                     return Err(self.bad(
                         "network.topology.k",
-                        &format!("k = {k} with {n} nodes: n·k is odd, so no {k}-regular graph exists"),
+                        &format!(
+                            "k = {k} with {n} nodes: n·k is odd, so no {k}-regular graph exists"
+                        ),
                         "n·k even (make k or the number of nodes even)",
                     ));
                 }
@@ -552,7 +566,11 @@ impl Checker<'_, '_> {
 
     fn mbps(&self, path: &str, mbps: f64) -> Result<(), ScenarioError> {
         if !(mbps > 0.0 && mbps.is_finite()) {
-            return Err(self.bad(path, &format!("{mbps} Mbit/s is out of range"), "> 0 Mbit/s"));
+            return Err(self.bad(
+                path,
+                &format!("{mbps} Mbit/s is out of range"),
+                "> 0 Mbit/s",
+            ));
         }
         Ok(())
     }
