@@ -4,32 +4,27 @@
 
 use std::sync::Arc;
 
+use rand::Rng;
+
 use crate::ledger::{Amount, CompactTarget, Params};
-use crate::net::link::LinkModel;
-use crate::net::topology::Topology;
-use crate::sim::{SimDuration, SimTime};
+use crate::net::link::{Jitter, LatencyModel, LinkError, LinkModel, Regions};
+use crate::net::topology::{self, Topology, TopologyError};
+use crate::scenario::schema::{self as sc, Scenario};
+use crate::sim::{RngStreams, SimDuration, SimTime};
 
-/// What a node does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A full node that mines (hashrate > 0).
-    Miner,
-    /// A full node that validates and relays but does not mine.
-    Relay,
-    /// A light (SPV) client: headers and Merkle proofs only.
-    Light,
-}
+pub use crate::scenario::schema::{Role, TimelineAction};
 
-impl Role {
-    /// Lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Miner => "miner",
-            Role::Relay => "relay",
-            Role::Light => "light",
-        }
-    }
+/// Why a valid-looking scenario could not be turned into a world (the
+/// scenario checks catch almost everything; these come from the network
+/// builders).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The topology could not be built.
+    #[error("network.topology: {0}")]
+    Topology(#[from] TopologyError),
+    /// The link model is inconsistent.
+    #[error("network: {0}")]
+    Link(#[from] LinkError),
 }
 
 /// One node of the world.
@@ -41,26 +36,6 @@ pub struct NodeSpec {
     pub region: usize,
     /// Role.
     pub role: Role,
-}
-
-/// A scheduled change to the world.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    /// Cut the network into groups (nodes not listed form one more group).
-    Partition(Vec<Vec<u32>>),
-    /// Remove every partition.
-    HealAll,
-    /// Take nodes offline (they miss messages and stop mining).
-    Offline(Vec<u32>),
-    /// Bring nodes back; they ask their peers for their tips and catch up.
-    Online(Vec<u32>),
-    /// Change a miner's hashrate.
-    Hashrate {
-        /// The node.
-        node: u32,
-        /// New hashes per second.
-        hps: f64,
-    },
 }
 
 /// A run's resolved configuration.
@@ -94,10 +69,6 @@ pub struct Config {
     pub light_peers: usize,
     /// Latency model.
     pub link: LinkModel,
-    /// Upload bandwidth per region, bits per second.
-    pub up_bps: Vec<f64>,
-    /// Download bandwidth per region, bits per second.
-    pub down_bps: Vec<f64>,
     /// Region names (one `"default"` without regions).
     pub region_names: Vec<String>,
     /// Per-message processing delay.
@@ -121,9 +92,143 @@ pub struct Config {
     /// Pad every block to this many bytes (0 = off), modelling fixed-size blocks.
     pub block_fill_bytes: usize,
     /// Timeline, sorted by time.
-    pub timeline: Vec<(SimTime, Action)>,
+    pub timeline: Vec<(SimTime, TimelineAction)>,
     /// Interval between balance samples.
     pub balance_interval: SimDuration,
     /// Whether to log every node's tip changes (`tips.csv`).
     pub record_tips: bool,
+}
+
+/// Unix time of every simulated genesis block (2024-01-01T00:00:00Z), so
+/// block timestamps are realistic and identical across runs.
+pub const GENESIS_TIME: u32 = 1_704_067_200;
+
+impl Config {
+    /// Resolves a validated scenario: draws node hashrates and regions
+    /// (stream `nodes`), builds the topology (stream `topology`) and the
+    /// link model.
+    pub fn from_scenario(s: &Scenario) -> Result<Config, ConfigError> {
+        let streams = RngStreams::new(s.seed);
+        let specs = s.node_specs(&mut streams.stream("nodes", 0));
+        let full = specs.iter().filter(|n| n.role != Role::Light).count();
+        let mut topo_rng = streams.stream("topology", 0);
+        let topology = build_topology(&s.network.topology, full, &mut topo_rng)?;
+        let (link, region_names) = build_links(&s.network)?;
+        let params = s.to_params();
+        let initial_bits = s.initial_target().to_compact_lossy();
+        let mut timeline: Vec<(SimTime, TimelineAction)> = s
+            .timeline
+            .iter()
+            .filter_map(|e| e.action().map(|a| (SimTime::ZERO + e.at, a)))
+            .collect();
+        timeline.sort_by_key(|(t, _)| *t);
+        Ok(Config {
+            name: s.name.clone(),
+            seed: s.seed,
+            stop_height: s.stop.height,
+            stop_time: s.stop.time.map(|t| SimTime::ZERO + t),
+            stop_events: s.stop.events,
+            settle: s.stop.settle,
+            params: Arc::new(params),
+            initial_bits,
+            grind: s.grind_enabled(),
+            genesis_time: GENESIS_TIME,
+            nodes: specs
+                .into_iter()
+                .map(|n| NodeSpec {
+                    hashrate_hps: n.hashrate_hps,
+                    region: n.region.unwrap_or(0),
+                    role: n.role,
+                })
+                .collect(),
+            topology,
+            light_peers: 3,
+            link,
+            region_names,
+            processing: s.network.processing,
+            validation_per_block: s.network.validation.per_block,
+            validation_per_tx: s.network.validation.per_tx,
+            tx_announce_interval: s.network.tx_announce_interval,
+            wallets: s.workload.wallets as usize,
+            payments_per_s: s.workload.payments_per_s,
+            initial_balance: Amount::from_sat_unchecked(s.workload.initial_balance_sats),
+            fee_rate_sat_per_byte: s.workload.fee_rate_sat_per_byte,
+            mempool_max_bytes: usize::try_from(s.mempool.max_bytes).unwrap_or(usize::MAX),
+            block_fill_bytes: usize::try_from(s.consensus.block_fill_bytes).unwrap_or(usize::MAX),
+            timeline,
+            balance_interval: s.metrics.balance_interval,
+            record_tips: s.tips_enabled(),
+        })
+    }
+}
+
+fn build_topology<R: Rng>(t: &sc::Topology, n: usize, rng: &mut R) -> Result<Topology, TopologyError> {
+    match t {
+        sc::Topology::FullMesh => topology::full_mesh(n),
+        sc::Topology::Ring => topology::ring(n),
+        sc::Topology::RandomRegular { k } => topology::random_regular(n, *k as usize, rng),
+        sc::Topology::ErdosRenyi { p } => topology::erdos_renyi(n, *p, rng),
+        sc::Topology::SmallWorld { k, beta } => topology::small_world(n, *k as usize, *beta, rng),
+        sc::Topology::BitcoinOutbound {
+            outbound,
+            max_inbound,
+            distribution,
+        } => match distribution {
+            sc::OutboundDistribution::Fixed => {
+                topology::bitcoin_outbound(n, *outbound as usize, *max_inbound as usize, rng)
+            }
+            sc::OutboundDistribution::Simblock2019 => topology::bitcoin_outbound_distribution(
+                n,
+                &topology::SIMBLOCK_2019_OUTBOUND_CDF,
+                *max_inbound as usize,
+                rng,
+            ),
+        },
+        sc::Topology::Edges { list } => {
+            let edges: Vec<(u32, u32)> = list.iter().map(|[a, b]| (*a, *b)).collect();
+            topology::from_edges(n, &edges)
+        }
+    }
+}
+
+fn build_links(net: &sc::Network) -> Result<(LinkModel, Vec<String>), LinkError> {
+    let single = |m: LatencyModel| {
+        LinkModel::uniform(m, net.bandwidth.up_mbps, net.bandwidth.down_mbps)
+            .map(|l| (l, vec!["default".to_string()]))
+    };
+    match &net.latency {
+        sc::Latency::Constant { ms } => single(LatencyModel::Constant { ms: *ms }),
+        sc::Latency::Uniform { min_ms, max_ms } => single(LatencyModel::Uniform {
+            min_ms: *min_ms,
+            max_ms: *max_ms,
+        }),
+        sc::Latency::Normal { mean_ms, sd_ms } => single(LatencyModel::Normal {
+            mean_ms: *mean_ms,
+            sd_ms: *sd_ms,
+        }),
+        sc::Latency::Lognormal { mean_ms, sd_ms } => single(LatencyModel::LogNormal {
+            mean_ms: *mean_ms,
+            sd_ms: *sd_ms,
+        }),
+        sc::Latency::Pareto { mean_ms, shape } => single(LatencyModel::Pareto {
+            mean_ms: *mean_ms,
+            shape: *shape,
+        }),
+        sc::Latency::Regions { jitter } => {
+            let regions = Regions {
+                names: net.regions.iter().map(|r| r.name.clone()).collect(),
+                latency_ms: net.regions.iter().map(|r| r.latency_ms.clone()).collect(),
+                up_mbps: net.regions.iter().map(|r| r.up_mbps).collect(),
+                down_mbps: net.regions.iter().map(|r| r.down_mbps).collect(),
+            };
+            let jitter = match jitter {
+                // SimBlock's rule: Pareto around the pair's mean.
+                sc::Jitter::Pareto => Jitter::Simblock,
+                sc::Jitter::Constant => Jitter::None,
+                sc::Jitter::Lognormal => Jitter::LogNormal { cv: 0.5 },
+            };
+            let names = regions.names.clone();
+            LinkModel::from_regions(&regions, jitter).map(|l| (l, names))
+        }
+    }
 }
