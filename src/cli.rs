@@ -1,5 +1,6 @@
 //! Subcommand implementations for the `sim` binary.
 
+pub mod run;
 pub mod teach;
 
 use std::fmt;

@@ -12,7 +12,10 @@
 #![warn(missing_docs)]
 
 pub mod ledger;
+pub mod metrics;
 pub mod net;
-pub mod sim;
+pub mod node;
 pub mod report;
 pub mod scenario;
+pub mod sim;
+pub mod world;

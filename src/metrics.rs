@@ -11,9 +11,11 @@ use crate::ledger::address::Address;
 use crate::ledger::chainstate::TipChange;
 use crate::ledger::{Amount, Block, BlockHash, Txid};
 use crate::node::mempool::MempoolError;
-use crate::report::rows::{BalanceRow, BlockRow, NodeRow, PropagationRow, ReorgRow, SummaryRow, TipRow, NO_MINER};
+use crate::report::rows::{
+    BalanceRow, BlockRow, NodeRow, PropagationRow, ReorgRow, SummaryRow, TipRow, NO_MINER,
+};
 use crate::sim::SimTime;
-use crate::world::{Action, Config, Role};
+use crate::world::{Config, Role, TimelineAction};
 
 /// What the world reports about each node at the end.
 pub struct NodeFinal {
@@ -156,7 +158,14 @@ impl Recorder {
     }
 
     /// A miner found a block.
-    pub fn block_mined(&mut self, now: SimTime, miner: u32, block: &Block, hash: BlockHash, height: u32) {
+    pub fn block_mined(
+        &mut self,
+        now: SimTime,
+        miner: u32,
+        block: &Block,
+        hash: BlockHash,
+        height: u32,
+    ) {
         self.index.insert(hash, self.blocks.len());
         self.blocks.push(BlockRecord {
             row: BlockRow {
@@ -177,14 +186,17 @@ impl Recorder {
 
     /// A full node has a block for the first time (the miner counts at 0 ms).
     pub fn block_arrived(&mut self, now: SimTime, node: u32, hash: &BlockHash) {
-        let Some(&bi) = self.index.get(hash) else { return };
+        let Some(&bi) = self.index.get(hash) else {
+            return;
+        };
         let rec = &mut self.blocks[bi];
         let (word, bit) = (node as usize / 64, 1u64 << (node % 64));
         match rec.seen.get_mut(word) {
             Some(w) if *w & bit == 0 => *w |= bit,
             _ => return,
         }
-        rec.arrivals.push(now.saturating_duration_since(rec.found).as_nanos());
+        rec.arrivals
+            .push(now.saturating_duration_since(rec.found).as_nanos());
     }
 
     /// A node's tip changed.
@@ -287,7 +299,14 @@ impl Recorder {
     }
 
     /// A light client checked a payment proof.
-    pub fn spv_check(&mut self, now: SimTime, node: u32, txid: &Txid, block: &BlockHash, verdict: Result<u32, String>) {
+    pub fn spv_check(
+        &mut self,
+        now: SimTime,
+        node: u32,
+        txid: &Txid,
+        block: &BlockHash,
+        verdict: Result<u32, String>,
+    ) {
         let (valid, confirmations, error) = match verdict {
             Ok(c) => (1, c, String::new()),
             Err(e) => (0, 0, e),
@@ -304,14 +323,15 @@ impl Recorder {
     }
 
     /// A timeline action took effect.
-    pub fn timeline(&mut self, now: SimTime, action: &Action) {
+    pub fn timeline(&mut self, now: SimTime, action: &TimelineAction) {
         self.timeline.push((secs(now), format!("{action:?}")));
     }
 
     /// Closes the books: marks the final main chain, builds node rows and
     /// the summary.
     pub fn finish(&mut self, nodes: Vec<NodeFinal>, main_chain: &[BlockHash]) {
-        let main: std::collections::HashSet<String> = main_chain.iter().map(|h| h.to_string()).collect();
+        let main: std::collections::HashSet<String> =
+            main_chain.iter().map(|h| h.to_string()).collect();
         for b in &mut self.blocks {
             b.row.main_chain = main.contains(&b.row.hash) as u8;
         }
@@ -325,10 +345,11 @@ impl Recorder {
             .into_iter()
             .map(|n| {
                 let (mined, main) = mined.get(&n.node).copied().unwrap_or((0, 0));
-                let (reorgs, deepest) = self.per_node_reorgs.get(&n.node).copied().unwrap_or((0, 0));
+                let (reorgs, deepest) =
+                    self.per_node_reorgs.get(&n.node).copied().unwrap_or((0, 0));
                 NodeRow {
                     node: n.node,
-                    role: n.role.as_str().to_string(),
+                    role: role_name(n.role).to_string(),
                     region: self.region_names.get(n.region).cloned().unwrap_or_default(),
                     hashrate_hps: n.hashrate_hps,
                     peers: n.peers,
@@ -438,5 +459,13 @@ impl Recorder {
     /// Rows of `summary.csv` computed so far.
     pub fn summary_rows(&self) -> &[SummaryRow] {
         &self.summary
+    }
+}
+
+fn role_name(r: Role) -> &'static str {
+    match r {
+        Role::Miner => "miner",
+        Role::Relay => "relay",
+        Role::Light => "light",
     }
 }

@@ -31,14 +31,17 @@ use crate::ledger::keys::PrivateKey;
 use crate::ledger::merkle::MerkleProof;
 use crate::ledger::pow::{self, Target};
 use crate::ledger::spv::HeaderChain;
-use crate::ledger::{sighash, Amount, Block, BlockHash, Header, ScriptBuf, Transaction, TxIn, TxOut, Txid};
+use crate::ledger::{
+    sighash, Amount, Block, BlockHash, Header, ScriptBuf, Transaction, TxIn, TxOut, Txid,
+};
 use crate::metrics::Recorder;
 use crate::net::link::Uplink;
 use crate::net::partition::Partitions;
+use crate::net::topology::NodeId;
 use crate::node::mempool::Mempool;
 use crate::sim::{EventId, EventQueue, RngStreams, SimDuration, SimTime};
 
-pub use config::{Action, Config, NodeSpec, Role};
+pub use config::{Config, NodeSpec, Role, TimelineAction};
 pub use digest::EventDigest;
 pub use event::{Event, Msg, NodeIdx};
 
@@ -113,7 +116,7 @@ pub struct RunOutput {
     /// Whether every online full node ended on the same tip.
     pub converged: bool,
     /// Signature-cache and block-cache hit counters.
-    pub cache_stats: BTreeMap<&'static str, u64>,
+    pub cache_stats: crate::ledger::chainstate::CacheStats,
     /// Non-coinbase transactions on the final main chain.
     pub txs_confirmed: u64,
 }
@@ -186,7 +189,10 @@ impl World {
         for (i, spec) in cfg.nodes.iter().enumerate() {
             let kind = match spec.role {
                 Role::Light => {
-                    let light_index = nodes.iter().filter(|x: &&Node| x.spec.role == Role::Light).count();
+                    let light_index = nodes
+                        .iter()
+                        .filter(|x: &&Node| x.spec.role == Role::Light)
+                        .count();
                     let watched = wallets
                         .get(light_index % wallets.len().max(1))
                         .map(|w| w.pubkey_hash)
@@ -224,7 +230,7 @@ impl World {
         for (ti, &node) in full_nodes.iter().enumerate() {
             nodes[node as usize].peers = cfg
                 .topology
-                .neighbors(crate::net::topology::NodeId(ti as u32))
+                .neighbors(NodeId(ti as u32))
                 .iter()
                 .map(|p| full_nodes[p.0 as usize])
                 .collect();
@@ -305,7 +311,8 @@ impl World {
                 .expect("timeline times are not in the past at the start");
         }
         if self.cfg.wallets > 0 {
-            self.queue.schedule_after(SimDuration::ZERO, Event::SampleBalances);
+            self.queue
+                .schedule_after(SimDuration::ZERO, Event::SampleBalances);
         }
         if let Some(t) = self.cfg.stop_time {
             self.queue
@@ -353,7 +360,8 @@ impl World {
                 break;
             };
             done += 1;
-            self.digest.push(next.time.as_nanos(), next.event.digest_words());
+            self.digest
+                .push(next.time.as_nanos(), next.event.digest_words());
             if let Some(trace) = self.trace.as_mut() {
                 trace(next.time, &next.event);
             }
@@ -383,7 +391,7 @@ impl World {
                 }
             }
             Event::Deliver { from, to, msg } => {
-                if self.partitions.is_online(to) && self.partitions.can_communicate(from, to) {
+                if self.partitions.can_communicate(NodeId(from), NodeId(to)) {
                     self.deliver(from, to, msg);
                 } else {
                     self.metrics.message_dropped();
@@ -429,7 +437,7 @@ impl World {
 
     fn reschedule_mining(&mut self, i: NodeIdx) {
         let mining = self.mining;
-        let online = self.partitions.is_online(i);
+        let online = self.partitions.is_online(NodeId(i));
         let node = &mut self.nodes[i as usize];
         if let Some(ev) = node.mine_event.take() {
             self.queue.cancel(ev);
@@ -440,7 +448,8 @@ impl World {
         if !mining || !online || node.spec.hashrate_hps <= 0.0 {
             return;
         }
-        let target = Target::from_compact(full.chain.next_bits()).expect("next_bits is a valid target");
+        let target =
+            Target::from_compact(full.chain.next_bits()).expect("next_bits is a valid target");
         let mean = target.to_work().to_f64_lossy() / node.spec.hashrate_hps;
         let x: f64 = node.mine_rng.sample(rand_distr::Exp1);
         let delay = SimDuration::from_secs_f64(x * mean);
@@ -474,7 +483,8 @@ impl World {
             .checked_add(fees)
             .expect("subsidy plus fees stays within the supply");
         full.extra_nonce += 1;
-        let mut coinbase = Transaction::new_coinbase(height, full.extra_nonce, reward, full.payout.clone());
+        let mut coinbase =
+            Transaction::new_coinbase(height, full.extra_nonce, reward, full.payout.clone());
         let mut txdata = Vec::with_capacity(picked.len() + 1);
         let body_size: usize = picked.iter().map(|(_, t, _)| t.size()).sum();
         if fill > 0 {
@@ -503,7 +513,8 @@ impl World {
         block.header.merkle_root = block.compute_merkle_root().expect("a block has a coinbase");
         if grind {
             let target = Target::from_compact(bits).expect("next_bits is a valid target");
-            pow::grind(&mut block.header, target, u64::MAX).expect("grinding at a teaching difficulty ends");
+            pow::grind(&mut block.header, target, u64::MAX)
+                .expect("grinding at a teaching difficulty ends");
         }
         let hash = block.block_hash();
         let block = Arc::new(block);
@@ -530,12 +541,19 @@ impl World {
             self.nodes[from as usize].spec.region,
             self.nodes[to as usize].spec.region,
         );
-        let tx_time = crate::net::link::transmission_delay(bytes, self.cfg.up_bps[fr], self.cfg.down_bps[tr]);
+        let tx_time = self.cfg.link.transmission(bytes, fr, tr);
         let (_, done) = self.uplinks[from as usize].enqueue(now, tx_time);
-        let latency = self.cfg.link.latency(fr, tr, &mut self.nodes[from as usize].net_rng);
+        let latency = self
+            .cfg
+            .link
+            .latency(fr, tr, &mut self.nodes[from as usize].net_rng);
         let mut at = done + latency + self.cfg.processing;
         if let Msg::Block(b, _) = &msg {
-            at += self.cfg.validation_per_block + self.cfg.validation_per_tx.saturating_mul(b.txdata.len() as u64);
+            at += self.cfg.validation_per_block
+                + self
+                    .cfg
+                    .validation_per_tx
+                    .saturating_mul(b.txdata.len() as u64);
         }
         self.metrics.message_sent(bytes);
         self.queue
@@ -547,7 +565,9 @@ impl World {
         let now = self.queue.now();
         match msg {
             Msg::InvBlocks(hashes) => {
-                let Kind::Full(full) = &mut self.nodes[to as usize].kind else { return };
+                let Kind::Full(full) = &mut self.nodes[to as usize].kind else {
+                    return;
+                };
                 let mut want = Vec::new();
                 for h in hashes.iter() {
                     if full.chain.contains(h) {
@@ -567,7 +587,9 @@ impl World {
                 }
             }
             Msg::GetBlocks(hashes) => {
-                let Kind::Full(full) = &self.nodes[to as usize].kind else { return };
+                let Kind::Full(full) = &self.nodes[to as usize].kind else {
+                    return;
+                };
                 let blocks: Vec<_> = hashes
                     .iter()
                     .filter_map(|h| full.chain.get_block(h).map(|b| (b, *h)))
@@ -578,12 +600,16 @@ impl World {
             }
             Msg::Block(block, hash) => self.receive_block(to, Some(from), block, hash),
             Msg::SendTip => {
-                let Kind::Full(full) = &self.nodes[to as usize].kind else { return };
+                let Kind::Full(full) = &self.nodes[to as usize].kind else {
+                    return;
+                };
                 let tip = full.chain.tip();
                 self.send(to, from, Msg::InvBlocks(Arc::from(vec![tip])));
             }
             Msg::InvTx(txids) => {
-                let Kind::Full(full) = &mut self.nodes[to as usize].kind else { return };
+                let Kind::Full(full) = &mut self.nodes[to as usize].kind else {
+                    return;
+                };
                 let want: Vec<Txid> = txids
                     .iter()
                     .filter(|t| !full.mempool.contains(t) && !full.tx_requested.contains_key(t))
@@ -597,7 +623,9 @@ impl World {
                 }
             }
             Msg::GetTx(txids) => {
-                let Kind::Full(full) = &self.nodes[to as usize].kind else { return };
+                let Kind::Full(full) = &self.nodes[to as usize].kind else {
+                    return;
+                };
                 let txs: Vec<_> = txids
                     .iter()
                     .filter_map(|t| full.mempool.get(t).map(|tx| (*t, tx.clone())))
@@ -615,22 +643,34 @@ impl World {
                 }
             }
             Msg::Headers(headers) => {
-                let Kind::Light(light) = &mut self.nodes[to as usize].kind else { return };
+                let Kind::Light(light) = &mut self.nodes[to as usize].kind else {
+                    return;
+                };
+                let now_secs = self
+                    .cfg
+                    .genesis_time
+                    .saturating_add(now.as_secs().min(u32::MAX as u64) as u32);
                 for h in headers.iter() {
-                    // Duplicates from several peers are expected; real
-                    // rejections are counted.
-                    if let Err(e) = light.headers.accept_header(h) {
-                        if !e.is_duplicate() {
-                            self.metrics.rejected(&e.to_string());
-                        }
+                    // Headers already known (from another peer) are fine;
+                    // real rejections are counted.
+                    if let Err(e) = light.headers.accept_header(*h, now_secs) {
+                        self.metrics.rejected(&e.to_string());
                     }
                 }
             }
             Msg::MerkleBlock { block, proofs } => {
-                let Kind::Light(light) = &self.nodes[to as usize].kind else { return };
+                let Kind::Light(light) = &self.nodes[to as usize].kind else {
+                    return;
+                };
                 for proof in proofs {
                     let verdict = light.headers.verify_payment(&proof, &block);
-                    self.metrics.spv_check(now, to, &proof.txid, &block, verdict.map_err(|e| e.to_string()));
+                    self.metrics.spv_check(
+                        now,
+                        to,
+                        &proof.txid,
+                        &block,
+                        verdict.map_err(|e| e.to_string()),
+                    );
                 }
             }
         }
@@ -639,12 +679,18 @@ impl World {
     fn accept_tx(&mut self, node: NodeIdx, txid: Txid, tx: Arc<Transaction>) {
         let now = self.queue.now();
         let params = self.cfg.params.clone();
-        let Kind::Full(full) = &mut self.nodes[node as usize].kind else { return };
+        let Kind::Full(full) = &mut self.nodes[node as usize].kind else {
+            return;
+        };
         let height = full.chain.height();
-        match full
-            .mempool
-            .accept(txid, tx, full.chain.utxos(), height, &params, self.cache.sigs_mut())
-        {
+        match full.mempool.accept(
+            txid,
+            tx,
+            full.chain.utxos(),
+            height,
+            &params,
+            self.cache.sigs(),
+        ) {
             Ok(_) => {
                 self.metrics.tx_accepted(now, node, &txid);
                 full.tx_to_announce.push(txid);
@@ -659,7 +705,9 @@ impl World {
     }
 
     fn flush_tx(&mut self, node: NodeIdx) {
-        let Kind::Full(full) = &mut self.nodes[node as usize].kind else { return };
+        let Kind::Full(full) = &mut self.nodes[node as usize].kind else {
+            return;
+        };
         full.tx_flush_pending = false;
         let batch: Vec<Txid> = std::mem::take(&mut full.tx_to_announce)
             .into_iter()
@@ -676,10 +724,18 @@ impl World {
     }
 
     /// A full node receives a block (from a peer, or `None` when it mined it).
-    fn receive_block(&mut self, i: NodeIdx, from: Option<NodeIdx>, block: Arc<Block>, hash: BlockHash) {
+    fn receive_block(
+        &mut self,
+        i: NodeIdx,
+        from: Option<NodeIdx>,
+        block: Arc<Block>,
+        hash: BlockHash,
+    ) {
         let now = self.queue.now();
         let now_secs = self.block_time_secs();
-        let Kind::Full(full) = &mut self.nodes[i as usize].kind else { return };
+        let Kind::Full(full) = &mut self.nodes[i as usize].kind else {
+            return;
+        };
         full.requested.remove(&hash);
         let outcome = full.chain.accept_block(block, now_secs, &mut self.cache);
         match outcome {
@@ -694,7 +750,9 @@ impl World {
                     AcceptStatus::AlreadyKnown => {}
                     AcceptStatus::Orphan { missing_parent } => {
                         self.metrics.block_arrived(now, i, &hash);
-                        if let (Some(peer), false) = (from, full.requested.contains_key(&missing_parent)) {
+                        if let (Some(peer), false) =
+                            (from, full.requested.contains_key(&missing_parent))
+                        {
                             full.requested.insert(missing_parent, now);
                             self.send(i, peer, Msg::GetBlocks(vec![missing_parent]));
                         }
@@ -712,7 +770,9 @@ impl World {
 
     fn on_tip_change(&mut self, i: NodeIdx, from: Option<NodeIdx>, change: TipChange) {
         let now = self.queue.now();
-        let Kind::Full(full) = &mut self.nodes[i as usize].kind else { return };
+        let Kind::Full(full) = &mut self.nodes[i as usize].kind else {
+            return;
+        };
         for b in &change.connected {
             // Blocks connected out of the orphan pool also count as arrivals.
             let h = b.block_hash();
@@ -735,14 +795,15 @@ impl World {
                         full.chain.utxos(),
                         height,
                         &params,
-                        self.cache.sigs_mut(),
+                        self.cache.sigs(),
                     );
                 }
             }
             self.metrics.reorg(now, i, &change, full.chain.height());
         }
         let tip_height = full.chain.height();
-        self.metrics.tip_changed(now, i, &change.new_tip, tip_height);
+        self.metrics
+            .tip_changed(now, i, &change.new_tip, tip_height);
 
         let connected: Vec<BlockHash> = change.connected.iter().map(|b| b.block_hash()).collect();
         let inv: Arc<[BlockHash]> = Arc::from(connected);
@@ -764,7 +825,9 @@ impl World {
         let headers: Arc<[Header]> = change.connected.iter().map(|b| b.header).collect();
         for l in lights {
             self.send(i, l, Msg::Headers(headers.clone()));
-            let Kind::Light(light) = &self.nodes[l as usize].kind else { continue };
+            let Kind::Light(light) = &self.nodes[l as usize].kind else {
+                continue;
+            };
             let watched = light.watched;
             for b in &change.connected {
                 let txids: Vec<Txid> = b.txdata.iter().map(|t| t.compute_txid()).collect();
@@ -773,7 +836,11 @@ impl World {
                     .iter()
                     .enumerate()
                     .skip(1)
-                    .filter(|(_, tx)| tx.output.iter().any(|o| o.script_pubkey.p2pkh_hash() == Some(watched)))
+                    .filter(|(_, tx)| {
+                        tx.output
+                            .iter()
+                            .any(|o| o.script_pubkey.p2pkh_hash() == Some(watched))
+                    })
                     .filter_map(|(idx, _)| MerkleProof::build(&txids, idx))
                     .collect();
                 if !proofs.is_empty() {
@@ -804,11 +871,13 @@ impl World {
         }
         let frac: f64 = self.workload_rng.gen_range(0.05..0.5);
         let home = self.wallets[sender].home;
-        if !self.partitions.is_online(home) {
+        if !self.partitions.is_online(NodeId(home)) {
             self.metrics.payment_skipped();
             return;
         }
-        let Kind::Full(full) = &self.nodes[home as usize].kind else { return };
+        let Kind::Full(full) = &self.nodes[home as usize].kind else {
+            return;
+        };
         // Spend the largest confirmed coin the home node does not already see
         // spent in its mempool.
         let pkh = self.wallets[sender].pubkey_hash;
@@ -851,7 +920,13 @@ impl World {
         sighash::sign_p2pkh_input(&mut tx, 0, &wallet.script_pubkey, &wallet.key)
             .expect("a wallet signs its own P2PKH coin");
         let txid = tx.compute_txid();
-        self.metrics.payment_issued(self.queue.now(), sender as u32, recipient as u32, &txid, pay);
+        self.metrics.payment_issued(
+            self.queue.now(),
+            sender as u32,
+            recipient as u32,
+            &txid,
+            pay,
+        );
         self.accept_tx(home, txid, Arc::new(tx));
     }
 
@@ -871,25 +946,31 @@ impl World {
         let action = self.cfg.timeline[index].1.clone();
         self.metrics.timeline(self.queue.now(), &action);
         match action {
-            Action::Partition(groups) => {
-                self.partitions.partition(&groups);
+            TimelineAction::Partition(groups) => {
+                let groups = groups
+                    .into_iter()
+                    .map(|g| g.into_iter().map(NodeId).collect())
+                    .collect();
+                self.partitions
+                    .partition(groups)
+                    .expect("scenario validation checked the partition's node ids");
             }
-            Action::HealAll => {
+            TimelineAction::HealAll => {
                 self.partitions.heal_all();
                 // Reconnected peers exchange tips so the better chain spreads.
                 for i in 0..self.nodes.len() as u32 {
                     self.announce_tip_to_peers(i);
                 }
             }
-            Action::Offline(nodes) => {
+            TimelineAction::Offline(nodes) => {
                 for n in nodes {
-                    self.partitions.set_online(n, false);
+                    self.partitions.set_online(NodeId(n), false);
                     self.reschedule_mining(n);
                 }
             }
-            Action::Online(nodes) => {
+            TimelineAction::Online(nodes) => {
                 for n in nodes {
-                    self.partitions.set_online(n, true);
+                    self.partitions.set_online(NodeId(n), true);
                     self.reschedule_mining(n);
                     let peers = self.nodes[n as usize].peers.clone();
                     for p in peers {
@@ -898,7 +979,7 @@ impl World {
                     self.announce_tip_to_peers(n);
                 }
             }
-            Action::Hashrate { node, hps } => {
+            TimelineAction::SetHashrate { node, hps } => {
                 self.nodes[node as usize].spec.hashrate_hps = hps;
                 self.reschedule_mining(node);
             }
@@ -906,10 +987,12 @@ impl World {
     }
 
     fn announce_tip_to_peers(&mut self, i: NodeIdx) {
-        if !self.partitions.is_online(i) {
+        if !self.partitions.is_online(NodeId(i)) {
             return;
         }
-        let Kind::Full(full) = &self.nodes[i as usize].kind else { return };
+        let Kind::Full(full) = &self.nodes[i as usize].kind else {
+            return;
+        };
         let inv: Arc<[BlockHash]> = Arc::from(vec![full.chain.tip()]);
         let peers = self.nodes[i as usize].peers.clone();
         for p in peers {
@@ -930,7 +1013,7 @@ impl World {
         let mut tips = Vec::new();
         for (i, n) in self.nodes.iter().enumerate() {
             if let Kind::Full(full) = &n.kind {
-                if !self.partitions.is_online(i as u32) {
+                if !self.partitions.is_online(NodeId(i as u32)) {
                     continue;
                 }
                 tips.push(full.chain.tip());
@@ -946,7 +1029,11 @@ impl World {
         };
         let chain = &full.chain;
         let main_chain: Vec<BlockHash> = (0..=chain.height())
-            .map(|h| chain.block_at_height(h).expect("active chain has every height"))
+            .map(|h| {
+                chain
+                    .block_at_height(h)
+                    .expect("active chain has every height")
+            })
             .collect();
         let issued = (1..=chain.height())
             .map(|h| self.cfg.params.block_subsidy(h))
@@ -960,10 +1047,7 @@ impl World {
         let final_tip = chain.tip();
         let converged = tips.iter().all(|t| *t == final_tip);
         let utxo_total = chain.utxos().total_value();
-        let mut cache_stats = BTreeMap::new();
-        for (k, v) in self.cache.stats() {
-            cache_stats.insert(k, v);
-        }
+        let cache_stats = self.cache.stats();
         let node_summaries = self
             .nodes
             .iter()

@@ -82,7 +82,10 @@ fn golden_same_seed_identical_other_seed_differs() {
             "{name} differs between two runs with seed 7: rerun `sim run tests/scenarios/small.yaml --seed 7`"
         );
     }
-    assert_ne!(fa["blocks.csv"], fc["blocks.csv"], "seed 8 must give another run");
+    assert_ne!(
+        fa["blocks.csv"], fc["blocks.csv"],
+        "seed 8 must give another run"
+    );
     assert_ne!(fa["manifest.json"], fc["manifest.json"]);
 }
 
@@ -91,13 +94,19 @@ fn run_converges_and_conserves_value() {
     let dir = scratch("converge").join("run");
     run_to("tests/scenarios/small.yaml", &dir, &[]);
     let s = summary(&dir);
-    assert_eq!(s["converged"], "1", "all online nodes share the tip after settling");
+    assert_eq!(
+        s["converged"], "1",
+        "all online nodes share the tip after settling"
+    );
     assert_eq!(s["main_chain_height"], "30");
     assert_eq!(
         s["utxo_total_sats"], s["issued_sats"],
         "sum of UTXO values on the main chain equals genesis endowment + subsidies (fees move value, they don't create it)"
     );
-    assert!(s["txs_confirmed"].parse::<u64>().unwrap() > 0, "payments got confirmed");
+    assert!(
+        s["txs_confirmed"].parse::<u64>().unwrap() > 0,
+        "payments got confirmed"
+    );
     // Every block row is well formed and the main chain is contiguous.
     let blocks = csv_rows(&dir.join("blocks.csv"));
     let mut main_heights: Vec<u32> = blocks
@@ -109,9 +118,13 @@ fn run_converges_and_conserves_value() {
     assert_eq!(main_heights, (0..=30).collect::<Vec<_>>());
     // The light client verified real payment proofs.
     let spv = csv_rows(&dir.join("spv.csv"));
-    assert!(spv.iter().any(|r| r[4] == "1"), "a light client accepted a payment proof");
+    assert!(
+        spv.iter().any(|r| r[4] == "1"),
+        "a light client accepted a payment proof"
+    );
     // Manifest says PoW was ground.
-    let manifest: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["pow"]["ground"], true);
     assert_eq!(manifest["seed"], 7);
 }
@@ -123,18 +136,29 @@ fn partition_forks_then_resolves_with_a_reorg() {
     let s = summary(&dir);
     assert_eq!(s["converged"], "1", "the network reconverges after healing");
     let reorgs = csv_rows(&dir.join("reorgs.csv"));
-    assert!(!reorgs.is_empty(), "healing must reorganise the lighter side");
+    assert!(
+        !reorgs.is_empty(),
+        "healing must reorganise the lighter side"
+    );
     let deepest: u32 = s["deepest_reorg"].parse().unwrap();
-    assert!(deepest >= 3, "15 minutes apart, the losing branch is several blocks deep (got {deepest})");
+    assert!(
+        deepest >= 3,
+        "15 minutes apart, the losing branch is several blocks deep (got {deepest})"
+    );
     assert!(s["stale_blocks"].parse::<u32>().unwrap() >= deepest);
-    let manifest: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["pow"]["ground"], false);
 }
 
 #[test]
 fn replay_reproduces_the_digest() {
     let dir = scratch("replay").join("run");
-    run_to("tests/scenarios/small.yaml", &dir, &["--set", "stop.height=10"]);
+    run_to(
+        "tests/scenarios/small.yaml",
+        &dir,
+        &["--set", "stop.height=10"],
+    );
     let o = sim(&["replay", dir.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("replay ok"));
@@ -147,9 +171,20 @@ fn replay_reproduces_the_digest() {
     let o = sim(&["replay", dir.to_str().unwrap()]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("diverged") && err.contains("events 0..4096"), "{err}");
+    assert!(
+        err.contains("diverged") && err.contains("events 0..4096"),
+        "{err}"
+    );
     // --trace prints filtered events.
-    let o = sim(&["replay", dir.to_str().unwrap(), "--trace", "--node", "1", "--to", "5s"]);
+    let o = sim(&[
+        "replay",
+        dir.to_str().unwrap(),
+        "--trace",
+        "--node",
+        "1",
+        "--to",
+        "5s",
+    ]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.lines().any(|l| l.contains("node 1")), "{out}");
 }
@@ -160,10 +195,20 @@ fn validate_accepts_shipped_scenarios_and_rejects_bad_ones() {
         let p = f.unwrap().path();
         if p.extension().is_some_and(|e| e == "yaml") {
             let o = sim(&["validate", p.to_str().unwrap()]);
-            assert!(o.status.success(), "{}: {}", p.display(), String::from_utf8_lossy(&o.stderr));
+            assert!(
+                o.status.success(),
+                "{}: {}",
+                p.display(),
+                String::from_utf8_lossy(&o.stderr)
+            );
         }
     }
-    let o = sim(&["validate", "tests/scenarios/small.yaml", "--set", "consensus.difficulty_bits=999"]);
+    let o = sim(&[
+        "validate",
+        "tests/scenarios/small.yaml",
+        "--set",
+        "consensus.difficulty_bits=999",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
@@ -175,8 +220,20 @@ fn validate_accepts_shipped_scenarios_and_rejects_bad_ones() {
 fn bad_scenario_writes_nothing() {
     let base = scratch("bad-nothing");
     let out = base.join("run");
-    let o = sim(&["run", "tests/scenarios/small.yaml", "--quiet", "--out", out.to_str().unwrap(), "--set", "nodes.count=abc"]);
+    let o = sim(&[
+        "run",
+        "tests/scenarios/small.yaml",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "nodes.count=abc",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.exists(), "nothing written for a bad scenario");
-    assert_eq!(fs::read_dir(&base).unwrap().count(), 0, "no temp dirs left behind");
+    assert_eq!(
+        fs::read_dir(&base).unwrap().count(),
+        0,
+        "no temp dirs left behind"
+    );
 }

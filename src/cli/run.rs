@@ -83,7 +83,8 @@ fn cfg_has_time(world: &World) -> bool {
 /// `sim run`.
 pub fn run(args: RunArgs) -> CliResult {
     let scenario = load(&args.file, &args.sets, args.seed)?;
-    let config = Config::from_scenario(&scenario).map_err(|e| CliError::input(format!("{}: {e}", args.file.display())))?;
+    let config = Config::from_scenario(&scenario)
+        .map_err(|e| CliError::input(format!("{}: {e}", args.file.display())))?;
     let out_dir = args
         .out
         .clone()
@@ -100,7 +101,12 @@ pub fn run(args: RunArgs) -> CliResult {
 }
 
 /// Ends a world and builds its summary and manifest.
-fn finish(world: World, scenario: &Scenario, sets: &[String], seed: Option<u64>) -> (Summary, Manifest, forklab::world::RunOutput) {
+fn finish(
+    world: World,
+    scenario: &Scenario,
+    sets: &[String],
+    seed: Option<u64>,
+) -> (Summary, Manifest, forklab::world::RunOutput) {
     let sim_time = world.now().as_secs_f64();
     let grind = world.config().grind;
     let out = world.finish();
@@ -117,12 +123,18 @@ fn finish(world: World, scenario: &Scenario, sets: &[String], seed: Option<u64>)
         overrides,
         events: out.digest.count(),
         event_digest: out.digest.hex(),
-        digest_checkpoints: out.digest.checkpoints().iter().map(|c| format!("{c:016x}")).collect(),
+        digest_checkpoints: out
+            .digest
+            .checkpoints()
+            .iter()
+            .map(|c| format!("{c:016x}"))
+            .collect(),
         checkpoint_every: forklab::world::digest::CHECKPOINT_EVERY,
         pow: if grind {
             PowNote {
                 ground: true,
-                note: "every block's nonce was searched; every receiver checked hash <= target".into(),
+                note: "every block's nonce was searched; every receiver checked hash <= target"
+                    .into(),
             }
         } else {
             PowNote {
@@ -130,6 +142,7 @@ fn finish(world: World, scenario: &Scenario, sets: &[String], seed: Option<u64>)
                 note: "proof of work was modelled: block discovery times are exponential with mean expected_hashes/hashrate; nonces were not searched and hash <= target was not checked (bits and retargeting were)".into(),
             }
         },
+        cache: out.cache_stats,
         final_tip: out.final_tip.to_string(),
         main_chain_height: out.main_chain.len().saturating_sub(1) as u32,
     };
@@ -137,7 +150,13 @@ fn finish(world: World, scenario: &Scenario, sets: &[String], seed: Option<u64>)
 }
 
 fn print_summary(s: &Summary, wall: f64, out_dir: &Path, files: usize) {
-    let ms = |x: f64| if x.is_nan() { "n/a".to_string() } else { format!("{x:.0} ms") };
+    let ms = |x: f64| {
+        if x.is_nan() {
+            "n/a".to_string()
+        } else {
+            format!("{x:.0} ms")
+        }
+    };
     println!("blocks mined          {}", s.blocks_mined);
     println!("main-chain height     {}", s.main_chain_height);
     println!(
@@ -145,7 +164,10 @@ fn print_summary(s: &Summary, wall: f64, out_dir: &Path, files: usize) {
         s.stale_blocks,
         s.stale_rate * 100.0
     );
-    println!("reorgs                {} (deepest {})", s.reorgs, s.deepest_reorg);
+    println!(
+        "reorgs                {} (deepest {})",
+        s.reorgs, s.deepest_reorg
+    );
     println!(
         "block propagation     median {} to 50% of nodes, {} to 90%",
         ms(s.propagation_p50_ms),
@@ -164,15 +186,24 @@ fn print_summary(s: &Summary, wall: f64, out_dir: &Path, files: usize) {
     );
     println!(
         "converged             {}",
-        if s.converged { "yes, all online full nodes share the tip" } else { "no" }
+        if s.converged {
+            "yes, all online full nodes share the tip"
+        } else {
+            "no"
+        }
     );
-    println!("output                {} ({} files)", out_dir.display(), files);
+    println!(
+        "output                {} ({} files)",
+        out_dir.display(),
+        files
+    );
 }
 
 /// `sim validate`.
 pub fn validate(file: &Path, sets: &[String]) -> CliResult {
     let scenario = load(file, sets, None)?;
-    Config::from_scenario(&scenario).map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+    Config::from_scenario(&scenario)
+        .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
     println!("{}: ok", file.display());
     println!("{}", scenario.summary());
     Ok(())
@@ -205,11 +236,19 @@ pub fn replay(args: ReplayArgs) -> CliResult {
             .ok_or_else(|| CliError::input(format!("{}: missing field `{k}`", path.display())))
     };
     let scenario_json = field("scenario")?;
-    let digest = field("event_digest")?.as_str().unwrap_or_default().to_string();
+    let digest = field("event_digest")?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let checkpoints: Vec<String> = serde_json::from_value(field("digest_checkpoints")?)
         .map_err(|e| CliError::input(format!("{}: digest_checkpoints: {e}", path.display())))?;
-    let every = field("checkpoint_every")?.as_u64().unwrap_or(forklab::world::digest::CHECKPOINT_EVERY);
-    let version = field("forklab_version")?.as_str().unwrap_or_default().to_string();
+    let every = field("checkpoint_every")?
+        .as_u64()
+        .unwrap_or(forklab::world::digest::CHECKPOINT_EVERY);
+    let version = field("forklab_version")?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     if version != env!("CARGO_PKG_VERSION") {
         eprintln!(
             "warning: run made by forklab {version}, replaying with {}; digests may differ",
@@ -217,8 +256,10 @@ pub fn replay(args: ReplayArgs) -> CliResult {
         );
     }
     let yaml = serde_yaml::to_string(&scenario_json).expect("json converts to yaml");
-    let scenario = Scenario::from_yaml_str(&yaml, &path.display().to_string(), &[]).map_err(CliError::input)?;
-    let config = Config::from_scenario(&scenario).map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    let scenario = Scenario::from_yaml_str(&yaml, &path.display().to_string(), &[])
+        .map_err(CliError::input)?;
+    let config = Config::from_scenario(&scenario)
+        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
     let mut world = World::new(config);
     if args.trace {
         let (node, from, to) = (args.node, args.from, args.to);
@@ -239,7 +280,11 @@ pub fn replay(args: ReplayArgs) -> CliResult {
         println!("replay ok: {} events, digest {}", got.count(), got.hex());
         return Ok(());
     }
-    let mine: Vec<String> = got.checkpoints().iter().map(|c| format!("{c:016x}")).collect();
+    let mine: Vec<String> = got
+        .checkpoints()
+        .iter()
+        .map(|c| format!("{c:016x}"))
+        .collect();
     let first = mine
         .iter()
         .zip(&checkpoints)

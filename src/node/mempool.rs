@@ -134,7 +134,8 @@ impl Mempool {
         for input in &tx.input {
             self.spends.insert(input.previous_output, txid);
         }
-        self.by_rate.insert((rate, std::cmp::Reverse(self.seq), txid));
+        self.by_rate
+            .insert((rate, std::cmp::Reverse(self.seq), txid));
         self.bytes += size;
         self.entries.insert(txid, Entry { tx, fee, size, key });
         Ok(fee)
@@ -175,7 +176,11 @@ impl Mempool {
         let stale: Vec<Txid> = self
             .entries
             .iter()
-            .filter(|(_, e)| e.tx.input.iter().any(|i| !utxos.contains(&i.previous_output)))
+            .filter(|(_, e)| {
+                e.tx.input
+                    .iter()
+                    .any(|i| !utxos.contains(&i.previous_output))
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in &stale {

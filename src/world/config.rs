@@ -162,7 +162,11 @@ impl Config {
     }
 }
 
-fn build_topology<R: Rng>(t: &sc::Topology, n: usize, rng: &mut R) -> Result<Topology, TopologyError> {
+fn build_topology<R: Rng>(
+    t: &sc::Topology,
+    n: usize,
+    rng: &mut R,
+) -> Result<Topology, TopologyError> {
     match t {
         sc::Topology::FullMesh => topology::full_mesh(n),
         sc::Topology::Ring => topology::ring(n),

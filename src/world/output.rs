@@ -40,6 +40,9 @@ pub struct Manifest {
     pub checkpoint_every: u64,
     /// How proof of work was handled.
     pub pow: PowNote,
+    /// Shared block/signature cache counters (how much validation was
+    /// memoised across nodes).
+    pub cache: crate::ledger::chainstate::CacheStats,
     /// Final tip of the main chain.
     pub final_tip: String,
     /// Height of the final main chain.
@@ -86,7 +89,11 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     }
 }
 
-fn write_csv<T: Serialize + for<'de> serde::Deserialize<'de>>(dir: &Path, name: &str, rows: &[T]) -> Result<(), OutputError> {
+fn write_csv<T: Serialize + for<'de> serde::Deserialize<'de>>(
+    dir: &Path,
+    name: &str,
+    rows: &[T],
+) -> Result<(), OutputError> {
     let path = dir.join(name);
     let csv_err = |e: csv::Error| OutputError::Csv {
         path: path.clone(),
@@ -105,11 +112,15 @@ fn write_csv<T: Serialize + for<'de> serde::Deserialize<'de>>(dir: &Path, name: 
 }
 
 /// Writes just the header row of `T`.
-fn write_header_only<T: for<'de> serde::Deserialize<'de>>(w: &mut csv::Writer<fs::File>, path: &Path) -> Result<(), OutputError> {
-    w.write_record(field_names::<T>()).map_err(|e| OutputError::Csv {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+fn write_header_only<T: for<'de> serde::Deserialize<'de>>(
+    w: &mut csv::Writer<fs::File>,
+    path: &Path,
+) -> Result<(), OutputError> {
+    w.write_record(field_names::<T>())
+        .map_err(|e| OutputError::Csv {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
 }
 
 /// Summary statistics of a run (the `summary.csv` rows and the CLI summary).
@@ -170,7 +181,11 @@ impl Summary {
         let main_mined = blocks[1..].iter().filter(|b| b.main_chain == 1).count() as u32;
         let stale = mined - main_mined;
         let prop = out.metrics.propagation_rows();
-        let mut main_times: Vec<f64> = blocks.iter().filter(|b| b.main_chain == 1).map(|b| b.time_s).collect();
+        let mut main_times: Vec<f64> = blocks
+            .iter()
+            .filter(|b| b.main_chain == 1)
+            .map(|b| b.time_s)
+            .collect();
         main_times.sort_by(|a, b| a.total_cmp(b));
         let interval = if main_times.len() >= 2 {
             (main_times[main_times.len() - 1] - main_times[0]) / (main_times.len() - 1) as f64
@@ -182,7 +197,11 @@ impl Summary {
             blocks_mined: mined,
             main_chain_height: out.main_chain.len().saturating_sub(1) as u32,
             stale_blocks: stale,
-            stale_rate: if mined == 0 { 0.0 } else { stale as f64 / mined as f64 },
+            stale_rate: if mined == 0 {
+                0.0
+            } else {
+                stale as f64 / mined as f64
+            },
             reorgs: reorgs.len() as u32,
             deepest_reorg: reorgs.iter().map(|r| r.depth).max().unwrap_or(0),
             propagation_p50_ms: median(prop.iter().filter_map(|p| p.p50_ms).collect()),
@@ -298,7 +317,13 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
     Ok(())
 }
 
-fn write_files(dir: &Path, manifest: &Manifest, out: &RunOutput, summary: &Summary, charts: bool) -> Result<(), OutputError> {
+fn write_files(
+    dir: &Path,
+    manifest: &Manifest,
+    out: &RunOutput,
+    summary: &Summary,
+    charts: bool,
+) -> Result<(), OutputError> {
     use crate::report::rows::*;
     let m = &out.metrics;
     let path = dir.join("manifest.json");
@@ -337,7 +362,9 @@ fn write_files(dir: &Path, manifest: &Manifest, out: &RunOutput, summary: &Summa
 }
 
 /// Txids of every non-coinbase transaction on the main chain.
-pub fn confirmed_txids(blocks: &[std::sync::Arc<crate::ledger::Block>]) -> HashSet<crate::ledger::Txid> {
+pub fn confirmed_txids(
+    blocks: &[std::sync::Arc<crate::ledger::Block>],
+) -> HashSet<crate::ledger::Txid> {
     blocks
         .iter()
         .flat_map(|b| b.txdata.iter().skip(1).map(|t| t.compute_txid()))

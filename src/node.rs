@@ -1,0 +1,4 @@
+//! Honest node behaviour that is not chain code: the mempool. (Relay and
+//! mining live in [`crate::world`], which owns the event queue they schedule on.)
+
+pub mod mempool;
