@@ -1,6 +1,8 @@
 //! Subcommand implementations for the `sim` binary.
 
+pub mod plot;
 pub mod run;
+pub mod sweep;
 pub mod teach;
 
 use std::fmt;

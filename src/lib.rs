@@ -18,4 +18,5 @@ pub mod node;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod world;

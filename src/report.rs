@@ -30,6 +30,7 @@ mod csvdata;
 pub mod font;
 pub mod rows;
 pub mod style;
+pub mod sweep_charts;
 
 pub use charts::*;
 pub use csvdata::{

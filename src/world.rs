@@ -45,22 +45,78 @@ pub use config::{Config, NodeSpec, Role, TimelineAction};
 pub use digest::EventDigest;
 pub use event::{Event, Msg, NodeIdx};
 
+/// How long a node waits for a requested block or transaction before it
+/// asks another peer that announces it.
+const REQUEST_TIMEOUT: SimDuration = SimDuration::from_secs(20);
+
 /// Bytes a P2PKH spend with one input and two outputs takes (for fees).
 const P2PKH_1IN_2OUT_BYTES: u64 = 226;
+
+/// Per mined block: which nodes hold it (bitset) and when each requested
+/// it. Node state kept column-wise so the common "already have it" check
+/// touches one small array instead of every node's block tree.
+struct BlockTrack {
+    have: Vec<u64>,
+    /// Request time per node in ns, `u64::MAX` = none. Freed once every
+    /// node holds the block.
+    requested_at: Vec<u64>,
+    holders: usize,
+}
+
+impl BlockTrack {
+    fn new(nodes: usize) -> Self {
+        BlockTrack {
+            have: vec![0; nodes.div_ceil(64)],
+            requested_at: vec![u64::MAX; nodes],
+            holders: 0,
+        }
+    }
+
+    fn has(&self, i: NodeIdx) -> bool {
+        self.have[i as usize / 64] & (1 << (i % 64)) != 0
+    }
+
+    fn set_have(&mut self, i: NodeIdx) {
+        if !self.has(i) {
+            self.have[i as usize / 64] |= 1 << (i % 64);
+            self.holders += 1;
+            if self.holders == self.requested_at.len() {
+                self.requested_at = Vec::new();
+            }
+        }
+    }
+
+    fn set_requested(&mut self, i: NodeIdx, now: SimTime) {
+        if let Some(r) = self.requested_at.get_mut(i as usize) {
+            *r = now.as_nanos();
+        }
+    }
+
+    fn wants(&self, i: NodeIdx, at: SimTime) -> bool {
+        if self.has(i) {
+            return false;
+        }
+        match self.requested_at.get(i as usize) {
+            Some(&r) if r != u64::MAX => {
+                at.saturating_duration_since(SimTime::from_nanos(r)) >= REQUEST_TIMEOUT
+            }
+            _ => true,
+        }
+    }
+}
 
 /// A full node's state.
 struct FullState {
     chain: Chainstate,
     mempool: Mempool,
-    /// Blocks requested and not yet received: hash → when.
-    requested: BTreeMap<BlockHash, SimTime>,
     /// Transactions requested and not yet received.
     tx_requested: BTreeMap<Txid, SimTime>,
     /// Accepted transactions not yet announced.
     tx_to_announce: Vec<Txid>,
     tx_flush_pending: bool,
-    /// Coinbase destination.
-    payout: ScriptBuf,
+    /// Coinbase destination (derived when the node first mines: key
+    /// derivation costs a scalar multiplication, and most relays never mine).
+    payout: Option<ScriptBuf>,
     extra_nonce: u64,
 }
 
@@ -138,6 +194,12 @@ pub struct World {
     ended: bool,
     /// Highest block height mined so far.
     best_mined_height: u32,
+    /// Every mined block's index into `tracks`.
+    block_ids: crate::ledger::hash::HashKeyMap<BlockHash, u32>,
+    /// Per mined block, which nodes hold it and which have requested it.
+    tracks: Vec<BlockTrack>,
+    /// Each node's region (a compact copy of `spec.region` for the relay loop).
+    regions: Vec<u16>,
     trace: Option<Box<dyn FnMut(SimTime, &Event) + Send>>,
 }
 
@@ -202,19 +264,15 @@ impl World {
                         watched,
                     }))
                 }
-                _ => {
-                    let payout_key = PrivateKey::derive(format!("forklab miner {i}").as_bytes());
-                    Kind::Full(Box::new(FullState {
-                        chain: Chainstate::new(genesis.clone(), cfg.params.clone(), &mut cache),
-                        mempool: Mempool::new(cfg.mempool_max_bytes),
-                        requested: BTreeMap::new(),
-                        tx_requested: BTreeMap::new(),
-                        tx_to_announce: Vec::new(),
-                        tx_flush_pending: false,
-                        payout: ScriptBuf::new_p2pkh(&payout_key.public_key().pubkey_hash()),
-                        extra_nonce: 0,
-                    }))
-                }
+                _ => Kind::Full(Box::new(FullState {
+                    chain: Chainstate::new(genesis.clone(), cfg.params.clone(), &mut cache),
+                    mempool: Mempool::new(cfg.mempool_max_bytes),
+                    tx_requested: BTreeMap::new(),
+                    tx_to_announce: Vec::new(),
+                    tx_flush_pending: false,
+                    payout: None,
+                    extra_nonce: 0,
+                })),
             };
             nodes.push(Node {
                 spec: spec.clone(),
@@ -268,6 +326,9 @@ impl World {
             mining: true,
             ended: false,
             best_mined_height: 0,
+            block_ids: Default::default(),
+            tracks: Vec::new(),
+            regions: cfg.nodes.iter().map(|n| n.region as u16).collect(),
             trace: None,
             nodes,
             cache,
@@ -483,8 +544,14 @@ impl World {
             .checked_add(fees)
             .expect("subsidy plus fees stays within the supply");
         full.extra_nonce += 1;
-        let mut coinbase =
-            Transaction::new_coinbase(height, full.extra_nonce, reward, full.payout.clone());
+        let payout = full
+            .payout
+            .get_or_insert_with(|| {
+                let key = PrivateKey::derive(format!("forklab miner {i}").as_bytes());
+                ScriptBuf::new_p2pkh(&key.public_key().pubkey_hash())
+            })
+            .clone();
+        let mut coinbase = Transaction::new_coinbase(height, full.extra_nonce, reward, payout);
         let mut txdata = Vec::with_capacity(picked.len() + 1);
         let body_size: usize = picked.iter().map(|(_, t, _)| t.size()).sum();
         if fill > 0 {
@@ -499,6 +566,21 @@ impl World {
         }
         txdata.push(coinbase);
         txdata.extend(picked.into_iter().map(|(_, t, _)| (*t).clone()));
+        if fill > 0 && txdata[0].output.len() == 2 {
+            // Trim the padding so the block is exactly `fill` bytes (the
+            // estimate above ignores varint widths).
+            for _ in 0..3 {
+                let size = 80
+                    + crate::ledger::encode::varint_len(txdata.len() as u64)
+                    + txdata.iter().map(|t| t.size()).sum::<usize>();
+                if size == fill {
+                    break;
+                }
+                let pad = txdata[0].output[1].script_pubkey.len() - 6;
+                let pad = (pad + fill).saturating_sub(size);
+                txdata[0].output[1].script_pubkey = op_return_padding(pad);
+            }
+        }
         let mut block = Block {
             header: Header {
                 version: 0x2000_0000,
@@ -520,6 +602,8 @@ impl World {
         let block = Arc::new(block);
         let now = self.queue.now();
         self.metrics.block_mined(now, i, &block, hash, height);
+        self.block_ids.insert(hash, self.tracks.len() as u32);
+        self.tracks.push(BlockTrack::new(self.nodes.len()));
         self.best_mined_height = self.best_mined_height.max(height);
         self.receive_block(i, None, block, hash);
         if let Some(h) = self.cfg.stop_height {
@@ -535,52 +619,68 @@ impl World {
     /// messages; the delivery time adds latency, the receiver's processing
     /// delay and, for blocks, its validation cost.
     fn send(&mut self, from: NodeIdx, to: NodeIdx, msg: Msg) {
+        let at = self.delivery_time(from, to, &msg);
+        self.metrics.message_sent(msg.wire_size());
+        self.queue
+            .schedule(at, Event::Deliver { from, to, msg })
+            .expect("delivery is never in the past");
+    }
+
+    /// When `msg` sent now from `from` would arrive at `to` (reserving the
+    /// sender's uplink for payloads and drawing the link latency).
+    fn delivery_time(&mut self, from: NodeIdx, to: NodeIdx, msg: &Msg) -> SimTime {
         let now = self.queue.now();
         let bytes = msg.wire_size();
         let (fr, tr) = (
-            self.nodes[from as usize].spec.region,
-            self.nodes[to as usize].spec.region,
+            self.regions[from as usize] as usize,
+            self.regions[to as usize] as usize,
         );
-        let tx_time = self.cfg.link.transmission(bytes, fr, tr);
-        let (_, done) = self.uplinks[from as usize].enqueue(now, tx_time);
+        let done = if msg.uses_uplink() {
+            let tx_time = self.cfg.link.transmission(bytes, fr, tr);
+            self.uplinks[from as usize].enqueue(now, tx_time).1
+        } else {
+            now
+        };
         let latency = self
             .cfg
             .link
             .latency(fr, tr, &mut self.nodes[from as usize].net_rng);
         let mut at = done + latency + self.cfg.processing;
-        if let Msg::Block(b, _) = &msg {
+        if let Msg::Block(b, _, _) = msg {
             at += self.cfg.validation_per_block
                 + self
                     .cfg
                     .validation_per_tx
                     .saturating_mul(b.txdata.len() as u64);
         }
-        self.metrics.message_sent(bytes);
-        self.queue
-            .schedule(at, Event::Deliver { from, to, msg })
-            .expect("delivery is never in the past");
+        at
+    }
+
+    /// Whether node `i` would request block `h` at time `at`: it does not
+    /// hold it and has no request for it younger than [`REQUEST_TIMEOUT`].
+    fn wants_block(&self, i: NodeIdx, h: &BlockHash, at: SimTime) -> bool {
+        match self.block_ids.get(h) {
+            Some(&b) => self.tracks[b as usize].wants(i, at),
+            // Not a mined block: genesis (everyone has it) or unknown.
+            None => match &self.nodes[i as usize].kind {
+                Kind::Full(full) => !full.chain.contains(h),
+                Kind::Light(_) => false,
+            },
+        }
     }
 
     fn deliver(&mut self, from: NodeIdx, to: NodeIdx, msg: Msg) {
         let now = self.queue.now();
         match msg {
             Msg::InvBlocks(hashes) => {
-                let Kind::Full(full) = &mut self.nodes[to as usize].kind else {
-                    return;
-                };
                 let mut want = Vec::new();
                 for h in hashes.iter() {
-                    if full.chain.contains(h) {
-                        continue;
-                    }
-                    // Re-request if an earlier request went unanswered for long.
-                    if let Some(at) = full.requested.get(h) {
-                        if now.saturating_duration_since(*at) < SimDuration::from_secs(20) {
-                            continue;
+                    if self.wants_block(to, h, now) {
+                        if let Some(&b) = self.block_ids.get(h) {
+                            self.tracks[b as usize].set_requested(to, now);
                         }
+                        want.push(*h);
                     }
-                    full.requested.insert(*h, now);
-                    want.push(*h);
                 }
                 if !want.is_empty() {
                     self.send(to, from, Msg::GetBlocks(want));
@@ -592,13 +692,17 @@ impl World {
                 };
                 let blocks: Vec<_> = hashes
                     .iter()
-                    .filter_map(|h| full.chain.get_block(h).map(|b| (b, *h)))
+                    .filter_map(|h| {
+                        full.chain
+                            .info(h)
+                            .map(|i| (i.block.clone(), *h, i.size as u32))
+                    })
                     .collect();
-                for (b, h) in blocks {
-                    self.send(to, from, Msg::Block(b, h));
+                for (b, h, size) in blocks {
+                    self.send(to, from, Msg::Block(b, h, size));
                 }
             }
-            Msg::Block(block, hash) => self.receive_block(to, Some(from), block, hash),
+            Msg::Block(block, hash, _) => self.receive_block(to, Some(from), block, hash),
             Msg::SendTip => {
                 let Kind::Full(full) = &self.nodes[to as usize].kind else {
                     return;
@@ -612,7 +716,12 @@ impl World {
                 };
                 let want: Vec<Txid> = txids
                     .iter()
-                    .filter(|t| !full.mempool.contains(t) && !full.tx_requested.contains_key(t))
+                    .filter(|t| {
+                        !full.mempool.contains(t)
+                            && !full.tx_requested.get(t).is_some_and(|at| {
+                                now.saturating_duration_since(*at) < REQUEST_TIMEOUT
+                            })
+                    })
                     .copied()
                     .collect();
                 for t in &want {
@@ -736,8 +845,12 @@ impl World {
         let Kind::Full(full) = &mut self.nodes[i as usize].kind else {
             return;
         };
-        full.requested.remove(&hash);
         let outcome = full.chain.accept_block(block, now_secs, &mut self.cache);
+        if full.chain.contains(&hash) {
+            if let Some(&b) = self.block_ids.get(&hash) {
+                self.tracks[b as usize].set_have(i);
+            }
+        }
         match outcome {
             Err(e) => {
                 self.metrics.rejected(&e.to_string());
@@ -750,11 +863,13 @@ impl World {
                     AcceptStatus::AlreadyKnown => {}
                     AcceptStatus::Orphan { missing_parent } => {
                         self.metrics.block_arrived(now, i, &hash);
-                        if let (Some(peer), false) =
-                            (from, full.requested.contains_key(&missing_parent))
-                        {
-                            full.requested.insert(missing_parent, now);
-                            self.send(i, peer, Msg::GetBlocks(vec![missing_parent]));
+                        if let Some(peer) = from {
+                            if self.wants_block(i, &missing_parent, now) {
+                                if let Some(&b) = self.block_ids.get(&missing_parent) {
+                                    self.tracks[b as usize].set_requested(i, now);
+                                }
+                                self.send(i, peer, Msg::GetBlocks(vec![missing_parent]));
+                            }
                         }
                     }
                     AcceptStatus::Accepted => {
@@ -773,12 +888,17 @@ impl World {
         let Kind::Full(full) = &mut self.nodes[i as usize].kind else {
             return;
         };
-        for b in &change.connected {
+        let connected: Vec<BlockHash> = change.connected.iter().map(|b| b.block_hash()).collect();
+        for (b, h) in change.connected.iter().zip(&connected) {
             // Blocks connected out of the orphan pool also count as arrivals.
-            let h = b.block_hash();
-            self.metrics.block_arrived(now, i, &h);
-            let txids: Vec<Txid> = b.txdata.iter().map(|t| t.compute_txid()).collect();
-            full.mempool.remove_for_block(b, &txids);
+            self.metrics.block_arrived(now, i, h);
+            if !full.mempool.is_empty() {
+                let info = full
+                    .chain
+                    .info(h)
+                    .expect("a connected block is in the tree");
+                full.mempool.remove_for_block(b, &info.txids);
+            }
         }
         if !change.disconnected.is_empty() {
             // Transactions of disconnected blocks go back to the mempool when
@@ -805,16 +925,67 @@ impl World {
         self.metrics
             .tip_changed(now, i, &change.new_tip, tip_height);
 
-        let connected: Vec<BlockHash> = change.connected.iter().map(|b| b.block_hash()).collect();
-        let inv: Arc<[BlockHash]> = Arc::from(connected);
-        let peers = self.nodes[i as usize].peers.clone();
-        for p in peers {
-            if Some(p) != from {
-                self.send(i, p, Msg::InvBlocks(inv.clone()));
-            }
-        }
+        full.tx_requested
+            .retain(|_, at| now.saturating_duration_since(*at) < REQUEST_TIMEOUT);
+        self.announce_blocks(i, from, connected);
         self.serve_light_clients(i, &change);
         self.reschedule_mining(i);
+    }
+
+    /// Announces `hashes` to every full peer except `skip`.
+    ///
+    /// An announcement is only scheduled if it would make the peer request
+    /// something when it arrives: the arrival time is drawn first, and
+    /// blocks the peer holds or has a live request for are left out (that
+    /// state cannot change in a way that would make them wanted before the
+    /// arrival). Skipping those no-op deliveries keeps the event count near
+    /// one announcement per node and block even on dense graphs.
+    fn announce_blocks(&mut self, i: NodeIdx, skip: Option<NodeIdx>, hashes: Vec<BlockHash>) {
+        let all: Arc<[BlockHash]> = Arc::from(hashes);
+        let peers = self.nodes[i as usize].peers.clone();
+        for p in peers {
+            // Full nodes' peer lists hold only full nodes (light clients
+            // are in `light_peers`).
+            if Some(p) == skip {
+                continue;
+            }
+            // Holding a block is permanent: no need to draw a latency.
+            let holds_all = all.iter().all(|h| {
+                self.block_ids
+                    .get(h)
+                    .is_none_or(|&b| self.tracks[b as usize].has(p))
+            });
+            if holds_all {
+                continue;
+            }
+            let msg = Msg::InvBlocks(all.clone());
+            let at = self.delivery_time(i, p, &msg);
+            let wanted = all.iter().filter(|h| self.wants_block(p, h, at)).count();
+            if wanted == 0 {
+                continue;
+            }
+            let msg = if wanted == all.len() {
+                msg
+            } else {
+                Msg::InvBlocks(
+                    all.iter()
+                        .filter(|h| self.wants_block(p, h, at))
+                        .copied()
+                        .collect(),
+                )
+            };
+            self.metrics.message_sent(msg.wire_size());
+            self.queue
+                .schedule(
+                    at,
+                    Event::Deliver {
+                        from: i,
+                        to: p,
+                        msg,
+                    },
+                )
+                .expect("delivery is never in the past");
+        }
     }
 
     fn serve_light_clients(&mut self, i: NodeIdx, change: &TipChange) {
@@ -829,8 +1000,14 @@ impl World {
                 continue;
             };
             let watched = light.watched;
+            let Kind::Full(full) = &self.nodes[i as usize].kind else {
+                return;
+            };
+            let mut msgs = Vec::new();
             for b in &change.connected {
-                let txids: Vec<Txid> = b.txdata.iter().map(|t| t.compute_txid()).collect();
+                let Some(info) = full.chain.info(&b.block_hash()) else {
+                    continue;
+                };
                 let proofs: Vec<MerkleProof> = b
                     .txdata
                     .iter()
@@ -841,18 +1018,17 @@ impl World {
                             .iter()
                             .any(|o| o.script_pubkey.p2pkh_hash() == Some(watched))
                     })
-                    .filter_map(|(idx, _)| MerkleProof::build(&txids, idx))
+                    .filter_map(|(idx, _)| MerkleProof::build(&info.txids, idx))
                     .collect();
                 if !proofs.is_empty() {
-                    self.send(
-                        i,
-                        l,
-                        Msg::MerkleBlock {
-                            block: b.block_hash(),
-                            proofs,
-                        },
-                    );
+                    msgs.push(Msg::MerkleBlock {
+                        block: info.hash,
+                        proofs,
+                    });
                 }
+            }
+            for m in msgs {
+                self.send(i, l, m);
             }
         }
     }

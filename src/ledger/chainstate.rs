@@ -54,20 +54,17 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::sync::Arc;
 
 use super::amount::Amount;
 use super::block::{Block, Header};
-use super::hash::{BlockHash, Txid};
+use super::hash::{BlockHash, HashKeyMap, Txid};
 use super::params::Params;
 use super::pow::{self, CompactTarget, Target, Work};
 use super::script::ScriptBuf;
 use super::tx::{OutPoint, Transaction, TxOut};
 use super::utxo::{BlockUndo, UtxoError, UtxoSet};
 use super::validate::{self, BlockError, SigCache, TxError, MEDIAN_TIME_SPAN};
-
-type FixedHasher = BuildHasherDefault<DefaultHasher>;
 
 /// A block as every node sees it: interned once per run by the
 /// [`BlockCache`], with what is costly to recompute.
@@ -159,7 +156,7 @@ struct CacheEntry {
 /// with [`BlockCache::with_snapshots`]; nodes then apply blocks and undo
 /// data themselves (still without re-validating memoised blocks).
 pub struct BlockCache {
-    entries: HashMap<BlockHash, CacheEntry, FixedHasher>,
+    entries: HashKeyMap<BlockHash, CacheEntry>,
     sigs: SigCache,
     keep_snapshots: bool,
     check_hits: u64,
@@ -530,7 +527,7 @@ type CandidateKey = (Work, Reverse<u64>, BlockHash);
 #[derive(Clone, Debug)]
 pub struct Chainstate {
     params: Arc<Params>,
-    index: BTreeMap<BlockHash, IndexEntry>,
+    index: HashKeyMap<BlockHash, IndexEntry>,
     active: Vec<Arc<BlockInfo>>,
     undo: Vec<Arc<BlockUndo>>,
     utxos: UtxoSet,
@@ -538,9 +535,9 @@ pub struct Chainstate {
     /// linger: it has less work than its descendants, so it never wins).
     candidates: BTreeSet<CandidateKey>,
     next_seq: u64,
-    orphans: BTreeMap<BlockHash, OrphanEntry>,
+    orphans: HashKeyMap<BlockHash, OrphanEntry>,
     /// Missing parent → orphans waiting for it, in arrival order.
-    orphans_by_parent: BTreeMap<BlockHash, Vec<BlockHash>>,
+    orphans_by_parent: HashKeyMap<BlockHash, Vec<BlockHash>>,
     /// Arrival order of orphans, for eviction.
     orphans_by_arrival: BTreeMap<u64, BlockHash>,
     next_orphan_seq: u64,
@@ -566,7 +563,7 @@ impl Chainstate {
                 u
             }
         };
-        let mut index = BTreeMap::new();
+        let mut index = HashKeyMap::default();
         index.insert(
             info.hash,
             IndexEntry {
@@ -585,8 +582,8 @@ impl Chainstate {
             utxos,
             candidates,
             next_seq: 1,
-            orphans: BTreeMap::new(),
-            orphans_by_parent: BTreeMap::new(),
+            orphans: HashKeyMap::default(),
+            orphans_by_parent: HashKeyMap::default(),
             orphans_by_arrival: BTreeMap::new(),
             next_orphan_seq: 0,
             max_orphans: Self::DEFAULT_MAX_ORPHANS,

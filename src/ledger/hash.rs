@@ -142,6 +142,39 @@ impl From<Txid> for MerkleNode {
     }
 }
 
+/// A [`std::hash::Hasher`] for maps keyed by hashes ([`BlockHash`],
+/// [`Txid`]): their bytes are already uniformly distributed, so it folds
+/// them instead of running SipHash. Deterministic (no random keys), which is
+/// fine because forklab never lets map iteration order decide anything.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct HashKeyHasher(u64);
+
+impl std::hash::Hasher for HashKeyHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(29) ^ u64::from_le_bytes(w))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.0 ^= n as u64;
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` keyed by hash newtypes, using [`HashKeyHasher`].
+pub type HashKeyMap<K, V> =
+    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<HashKeyHasher>>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,8 +56,8 @@ pub enum Msg {
     InvBlocks(Arc<[BlockHash]>),
     /// Requests blocks by hash.
     GetBlocks(Vec<BlockHash>),
-    /// A full block.
-    Block(Arc<Block>, BlockHash),
+    /// A full block, its hash and serialized size.
+    Block(Arc<Block>, BlockHash, u32),
     /// Asks the receiver to announce its tip (sent on reconnecting).
     SendTip,
     /// Announces transactions (batched, like Bitcoin's trickling).
@@ -90,7 +90,7 @@ impl Msg {
             + match self {
                 Msg::InvBlocks(h) => 1 + INV_ENTRY_BYTES * h.len() as u64,
                 Msg::GetBlocks(h) => 1 + INV_ENTRY_BYTES * h.len() as u64,
-                Msg::Block(b, _) => b.size() as u64,
+                Msg::Block(_, _, size) => *size as u64,
                 Msg::SendTip => 0,
                 Msg::InvTx(t) => 3 + INV_ENTRY_BYTES * t.len() as u64,
                 Msg::GetTx(t) => 3 + INV_ENTRY_BYTES * t.len() as u64,
@@ -103,6 +103,13 @@ impl Msg {
                         .sum::<u64>()
                 }
             }
+    }
+
+    /// Whether the message occupies the sender's uplink. Only payloads
+    /// (blocks, transactions) do; announcements, requests and headers are a
+    /// few dozen bytes and travel with latency alone (as in SimBlock).
+    pub fn uses_uplink(&self) -> bool {
+        matches!(self, Msg::Block(..) | Msg::Txs(_))
     }
 
     fn tag(&self) -> u64 {
@@ -134,7 +141,7 @@ impl Msg {
         match self {
             Msg::InvBlocks(h) => format!("inv-block{}", first(h)),
             Msg::GetBlocks(h) => format!("getdata-block{}", first(h)),
-            Msg::Block(_, h) => format!("block {}", short(h)),
+            Msg::Block(_, h, _) => format!("block {}", short(h)),
             Msg::SendTip => "send-tip".to_string(),
             Msg::InvTx(t) => format!("inv-tx{}", first(t)),
             Msg::GetTx(t) => format!("getdata-tx{}", first(t)),
@@ -154,7 +161,7 @@ impl Msg {
         match self {
             Msg::InvBlocks(h) => h.first().map_or(0, |h| k(h.as_bytes())) ^ h.len() as u64,
             Msg::GetBlocks(h) => h.first().map_or(0, |h| k(h.as_bytes())) ^ h.len() as u64,
-            Msg::Block(_, h) => k(h.as_bytes()),
+            Msg::Block(_, h, _) => k(h.as_bytes()),
             Msg::SendTip => 0,
             Msg::InvTx(t) => t.first().map_or(0, |h| k(h.as_bytes())) ^ t.len() as u64,
             Msg::GetTx(t) => t.first().map_or(0, |h| k(h.as_bytes())) ^ t.len() as u64,

@@ -1,0 +1,48 @@
+//! `sim plot`: regenerate the charts of a run or a sweep from its CSV files.
+//!
+//! A directory holding `blocks.csv` is a run (charts by
+//! [`forklab::report::plot_run`]); one holding `sweep.csv` is a sweep
+//! (charts by [`forklab::report::sweep_charts::plot_sweep`]). Anything else
+//! is bad input (exit 2). Prints every file written, one per line.
+
+use std::path::Path;
+
+use forklab::report::rows::BLOCKS_CSV;
+use forklab::report::sweep_charts::{plot_sweep, SWEEP_CSV};
+use forklab::report::{plot_run, ReportError};
+
+use super::{CliError, CliResult};
+
+/// A malformed or missing input file is the user's problem (exit 2); a
+/// failure to write or draw is not (exit 1).
+fn report_err(e: ReportError) -> CliError {
+    match e {
+        ReportError::Missing { .. } | ReportError::Csv { .. } => CliError::input(e),
+        _ => CliError::other(e),
+    }
+}
+
+/// `sim plot DIR`.
+pub fn plot(dir: &Path) -> CliResult {
+    if !dir.is_dir() {
+        return Err(CliError::input(format!(
+            "{}: not a directory",
+            dir.display()
+        )));
+    }
+    let files = if dir.join(BLOCKS_CSV).is_file() {
+        plot_run(dir)
+    } else if dir.join(SWEEP_CSV).is_file() {
+        plot_sweep(dir)
+    } else {
+        return Err(CliError::input(format!(
+            "{}: holds neither {BLOCKS_CSV} (a run) nor {SWEEP_CSV} (a sweep); nothing to plot",
+            dir.display()
+        )));
+    }
+    .map_err(report_err)?;
+    for f in files {
+        println!("{}", f.display());
+    }
+    Ok(())
+}
