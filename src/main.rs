@@ -25,14 +25,14 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario and write output/<name>/ (manifest, CSVs, charts).
+    /// Run a scenario and write `output/<name>/` (manifest, CSVs, charts).
     Run {
         /// Scenario file (YAML).
         file: PathBuf,
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Output directory (default: output/<scenario name>).
+        /// Output directory (default: `output/<scenario name>`).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Override a scenario field, e.g. `--set consensus.difficulty_bits=12` (repeatable).

@@ -5,7 +5,7 @@
 //! Row types live in [`crate::report::rows`], shared with the chart code
 //! that reads the files back.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::ledger::address::Address;
 use crate::ledger::chainstate::TipChange;

@@ -177,6 +177,9 @@ pub struct RunOutput {
     pub txs_confirmed: u64,
 }
 
+/// A callback that sees every processed event (see [`World::set_trace`]).
+pub type TraceFn = Box<dyn FnMut(SimTime, &Event) + Send>;
+
 /// A running simulation.
 pub struct World {
     cfg: Config,
@@ -200,7 +203,7 @@ pub struct World {
     tracks: Vec<BlockTrack>,
     /// Each node's region (a compact copy of `spec.region` for the relay loop).
     regions: Vec<u16>,
-    trace: Option<Box<dyn FnMut(SimTime, &Event) + Send>>,
+    trace: Option<TraceFn>,
 }
 
 impl World {
@@ -339,7 +342,7 @@ impl World {
     }
 
     /// Installs a callback that sees every event as it is processed (`sim replay --trace`).
-    pub fn set_trace(&mut self, f: Box<dyn FnMut(SimTime, &Event) + Send>) {
+    pub fn set_trace(&mut self, f: TraceFn) {
         self.trace = Some(f);
     }
 
@@ -1194,7 +1197,7 @@ impl World {
                 }
                 tips.push(full.chain.tip());
                 let w = full.chain.chain_work();
-                if best.map_or(true, |(bw, _)| w > bw) {
+                if best.is_none_or(|(bw, _)| w > bw) {
                     best = Some((w, i as u32));
                 }
             }

@@ -380,7 +380,7 @@ fn allocate_by_share(shares: &[f64], m: usize) -> Vec<usize> {
     counts
         .iter()
         .enumerate()
-        .flat_map(|(i, c)| std::iter::repeat(i).take(*c))
+        .flat_map(|(i, c)| std::iter::repeat_n(i, *c))
         .collect()
 }
 
