@@ -11,6 +11,7 @@
 //! - [`metrics`], [`report`]: CSV output and charts.
 #![warn(missing_docs)]
 
+pub mod adversary;
 pub mod ledger;
 pub mod metrics;
 pub mod net;

@@ -125,6 +125,9 @@ struct LightState {
     headers: HeaderChain,
     /// The wallet whose payments it verifies.
     watched: [u8; 20],
+    /// Proofs already checked (each full peer sends the same proof; one
+    /// check per payment and block is recorded).
+    checked: std::collections::BTreeSet<(Txid, BlockHash)>,
 }
 
 enum Kind {
@@ -265,6 +268,7 @@ impl World {
                     Kind::Light(Box::new(LightState {
                         headers: HeaderChain::new(genesis.header, cfg.params.clone()),
                         watched,
+                        checked: Default::default(),
                     }))
                 }
                 _ => Kind::Full(Box::new(FullState {
@@ -771,11 +775,17 @@ impl World {
                 }
             }
             Msg::MerkleBlock { block, proofs } => {
-                let Kind::Light(light) = &self.nodes[to as usize].kind else {
+                let Kind::Light(light) = &mut self.nodes[to as usize].kind else {
                     return;
                 };
                 for proof in proofs {
+                    if light.checked.contains(&(proof.txid, block)) {
+                        continue;
+                    }
                     let verdict = light.headers.verify_payment(&proof, &block);
+                    if verdict.is_ok() {
+                        light.checked.insert((proof.txid, block));
+                    }
                     self.metrics.spv_check(
                         now,
                         to,

@@ -11,6 +11,7 @@ use forklab::report::rows::BLOCKS_CSV;
 use forklab::report::sweep_charts::{plot_sweep, SWEEP_CSV};
 use forklab::report::{plot_run, ReportError};
 
+use super::outln;
 use super::{CliError, CliResult};
 
 /// A malformed or missing input file is the user's problem (exit 2); a
@@ -42,7 +43,7 @@ pub fn plot(dir: &Path) -> CliResult {
     }
     .map_err(report_err)?;
     for f in files {
-        println!("{}", f.display());
+        outln!("{}", f.display());
     }
     Ok(())
 }

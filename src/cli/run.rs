@@ -7,6 +7,7 @@ use forklab::scenario::Scenario;
 use forklab::world::output::{self, Manifest, PowNote, Summary};
 use forklab::world::{Config, World};
 
+use super::outln;
 use super::{CliError, CliResult};
 
 /// Options of `sim run`.
@@ -157,34 +158,36 @@ fn print_summary(s: &Summary, wall: f64, out_dir: &Path, files: usize) {
             format!("{x:.0} ms")
         }
     };
-    println!("blocks mined          {}", s.blocks_mined);
-    println!("main-chain height     {}", s.main_chain_height);
-    println!(
+    outln!("blocks mined          {}", s.blocks_mined);
+    outln!("main-chain height     {}", s.main_chain_height);
+    outln!(
         "stale blocks          {} ({:.2}% stale rate)",
         s.stale_blocks,
         s.stale_rate * 100.0
     );
-    println!(
+    outln!(
         "reorgs                {} (deepest {})",
-        s.reorgs, s.deepest_reorg
+        s.reorgs,
+        s.deepest_reorg
     );
-    println!(
+    outln!(
         "block propagation     median {} to 50% of nodes, {} to 90%",
         ms(s.propagation_p50_ms),
         ms(s.propagation_p90_ms)
     );
-    println!(
+    outln!(
         "transactions          {} confirmed of {} payments",
-        s.txs_confirmed, s.payments_issued
+        s.txs_confirmed,
+        s.payments_issued
     );
-    println!("simulated time        {:.1} s", s.sim_time_s);
-    println!(
+    outln!("simulated time        {:.1} s", s.sim_time_s);
+    outln!(
         "events                {} in {:.2} s wall ({:.0} events/s)",
         s.events,
         wall,
         s.events as f64 / wall.max(1e-9)
     );
-    println!(
+    outln!(
         "converged             {}",
         if s.converged {
             "yes, all online full nodes share the tip"
@@ -192,7 +195,7 @@ fn print_summary(s: &Summary, wall: f64, out_dir: &Path, files: usize) {
             "no"
         }
     );
-    println!(
+    outln!(
         "output                {} ({} files)",
         out_dir.display(),
         files
@@ -204,8 +207,8 @@ pub fn validate(file: &Path, sets: &[String]) -> CliResult {
     let scenario = load(file, sets, None)?;
     Config::from_scenario(&scenario)
         .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
-    println!("{}: ok", file.display());
-    println!("{}", scenario.summary());
+    outln!("{}: ok", file.display());
+    outln!("{}", scenario.summary());
     Ok(())
 }
 
@@ -271,13 +274,13 @@ pub fn replay(args: ReplayArgs) -> CliResult {
             if node.is_some() && ev.node() != node {
                 return;
             }
-            println!("{t:>14} {}", ev.describe());
+            outln!("{t:>14} {}", ev.describe());
         }));
     }
     world.run();
     let got = world.digest().clone();
     if got.hex() == digest {
-        println!("replay ok: {} events, digest {}", got.count(), got.hex());
+        outln!("replay ok: {} events, digest {}", got.count(), got.hex());
         return Ok(());
     }
     let mine: Vec<String> = got

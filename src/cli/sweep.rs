@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use forklab::sweep::output::write_sweep;
 use forklab::sweep::{summarize, Estimate, Param, PointSummary, RunResult, SweepError, SweepPlan};
 
+use super::outln;
 use super::{CliError, CliResult};
 
 /// Options of `sim sweep`.
@@ -102,11 +103,11 @@ pub fn sweep(args: SweepArgs) -> CliResult {
     let ok = results.iter().filter(|r| r.outcome.is_ok()).count();
     if !args.quiet {
         print_table(&plan, &summarize(&plan, &results));
-        println!(
+        outln!(
             "{ok} of {total} runs succeeded in {wall:.1} s wall on {} worker(s)",
             jobs.min(total.max(1))
         );
-        println!("output: {} ({} files)", out_dir.display(), files.len());
+        outln!("output: {} ({} files)", out_dir.display(), files.len());
     }
     if ok == 0 {
         return Err(CliError::input(format!(
@@ -174,6 +175,6 @@ fn print_table(plan: &SweepPlan, rows: &[PointSummary]) {
             .zip(&width)
             .map(|(cell, w)| format!("{cell:<w$}"))
             .collect();
-        println!("{}", cells.join("  ").trim_end());
+        outln!("{}", cells.join("  ").trim_end());
     }
 }

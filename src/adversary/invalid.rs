@@ -1,0 +1,1 @@
+//! Crafting invalid blocks and transactions (placeholder).

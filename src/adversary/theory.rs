@@ -1,0 +1,1 @@
+//! Closed-form results the simulator is validated against (placeholder).
