@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 use forklab::scenario::Scenario;
 use forklab::sim::{EventQueue, RngStreams, SimDuration, SimTime};
 use forklab::world::{Config, World};
@@ -33,8 +33,12 @@ fn random_times(n: usize, index: u64) -> Vec<SimTime> {
 
 fn queue(c: &mut Criterion) {
     let mut g = c.benchmark_group("event_queue");
+    // An iteration of the 1M-event cases takes about a second: flat
+    // sampling (ten equal samples) keeps the group near half a minute.
+    g.sampling_mode(SamplingMode::Flat);
     g.sample_size(10);
-    g.measurement_time(Duration::from_secs(5));
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(12));
     g.throughput(Throughput::Elements(EVENTS as u64));
 
     let times = random_times(EVENTS, 0);
@@ -120,6 +124,7 @@ fn whole_run(c: &mut Criterion) {
     let events = probe.events();
 
     let mut g = c.benchmark_group("run");
+    g.sampling_mode(SamplingMode::Flat);
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(5));
     g.throughput(Throughput::Elements(events));
