@@ -210,3 +210,209 @@ impl Mempool {
         self.entries.keys()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::keys::PrivateKey;
+    use crate::ledger::sighash::sign_p2pkh_input;
+    use crate::ledger::{ScriptBuf, TxIn, TxOut};
+
+    struct Fixture {
+        utxos: UtxoSet,
+        params: Params,
+        sigs: SigCache,
+        key: PrivateKey,
+        lock: ScriptBuf,
+        funding: Txid,
+    }
+
+    /// A UTXO set holding ten 1 BTC coins of one key, created at height 0
+    /// (spendable at once, like a simulation's genesis endowment).
+    fn fixture() -> Fixture {
+        let key = PrivateKey::from_seed(1);
+        let lock = ScriptBuf::new_p2pkh(&key.public_key().pubkey_hash());
+        let funding_tx = Transaction::new_coinbase(0, 0, Amount::ZERO, lock.clone());
+        let mut funding_tx = funding_tx;
+        funding_tx.output = (0..10)
+            .map(|_| TxOut {
+                value: Amount::ONE_BTC,
+                script_pubkey: lock.clone(),
+            })
+            .collect();
+        let mut utxos = UtxoSet::new();
+        utxos.add_tx_outputs(&funding_tx, 0).unwrap();
+        Fixture {
+            utxos,
+            params: Params::bitcoin(),
+            sigs: SigCache::new(),
+            funding: funding_tx.compute_txid(),
+            key,
+            lock,
+        }
+    }
+
+    /// A signed spend of funding output `vout` paying `fee` satoshis,
+    /// padded with `extra_outputs` outputs to change its size.
+    fn spend(f: &Fixture, vout: u32, fee: u64, extra_outputs: usize) -> (Txid, Arc<Transaction>) {
+        let mut outputs = vec![TxOut {
+            value: Amount::from_sat(Amount::ONE_BTC.to_sat() - fee - extra_outputs as u64).unwrap(),
+            script_pubkey: f.lock.clone(),
+        }];
+        outputs.extend((0..extra_outputs).map(|_| TxOut {
+            value: Amount::from_sat(1).unwrap(),
+            script_pubkey: f.lock.clone(),
+        }));
+        let mut tx = Transaction {
+            version: 1,
+            input: vec![TxIn {
+                previous_output: OutPoint {
+                    txid: f.funding,
+                    vout,
+                },
+                script_sig: ScriptBuf::default(),
+                sequence: u32::MAX,
+            }],
+            output: outputs,
+            lock_time: 0,
+        };
+        sign_p2pkh_input(&mut tx, 0, &f.lock, &f.key).unwrap();
+        (tx.compute_txid(), Arc::new(tx))
+    }
+
+    #[test]
+    fn accepts_valid_and_refuses_duplicates_conflicts_and_invalid() {
+        let mut f = fixture();
+        let mut pool = Mempool::new(1_000_000);
+        let (id, tx) = spend(&f, 0, 1000, 0);
+        let fee = pool
+            .accept(id, tx.clone(), &f.utxos, 0, &f.params, &mut f.sigs)
+            .unwrap();
+        assert_eq!(fee.to_sat(), 1000);
+        assert!(pool.contains(&id) && pool.len() == 1);
+        assert_eq!(
+            pool.accept(id, tx, &f.utxos, 0, &f.params, &mut f.sigs),
+            Err(MempoolError::AlreadyKnown)
+        );
+        // Same coin, different fee: a conflict.
+        let (id2, tx2) = spend(&f, 0, 2000, 0);
+        assert_eq!(
+            pool.accept(id2, tx2, &f.utxos, 0, &f.params, &mut f.sigs),
+            Err(MempoolError::Conflict(id))
+        );
+        // A coin that does not exist.
+        let (id3, tx3) = spend(&f, 99, 1000, 0);
+        assert!(matches!(
+            pool.accept(id3, tx3, &f.utxos, 0, &f.params, &mut f.sigs),
+            Err(MempoolError::Invalid(_))
+        ));
+        // A coinbase is never relayed.
+        let cb = Transaction::new_coinbase(5, 0, Amount::ONE_BTC, f.lock.clone());
+        assert_eq!(
+            pool.accept(
+                cb.compute_txid(),
+                Arc::new(cb),
+                &f.utxos,
+                0,
+                &f.params,
+                &mut f.sigs
+            ),
+            Err(MempoolError::Coinbase)
+        );
+    }
+
+    #[test]
+    fn selects_by_fee_rate_within_size() {
+        let mut f = fixture();
+        let mut pool = Mempool::new(1_000_000);
+        let fees = [500u64, 3000, 1500, 8000];
+        let mut ids = Vec::new();
+        for (vout, fee) in fees.iter().enumerate() {
+            let (id, tx) = spend(&f, vout as u32, *fee, 0);
+            pool.accept(id, tx, &f.utxos, 0, &f.params, &mut f.sigs)
+                .unwrap();
+            ids.push(id);
+        }
+        let picked: Vec<Txid> = pool
+            .select(1_000_000)
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
+        assert_eq!(picked, vec![ids[3], ids[1], ids[2], ids[0]]);
+        // Room for two transactions only: the two best.
+        let one = pool.get(&ids[0]).unwrap().size();
+        let picked: Vec<Txid> = pool
+            .select(2 * one)
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
+        assert_eq!(picked, vec![ids[3], ids[1]]);
+    }
+
+    #[test]
+    fn full_pool_evicts_lowest_fee_rate() {
+        let mut f = fixture();
+        let (_, probe) = spend(&f, 0, 1000, 0);
+        // Signatures vary by a byte or two: room for two, not three.
+        let size = probe.size() + 2;
+        let mut pool = Mempool::new(2 * size);
+        let (a, ta) = spend(&f, 0, 1000, 0);
+        let (b, tb) = spend(&f, 1, 2000, 0);
+        pool.accept(a, ta, &f.utxos, 0, &f.params, &mut f.sigs)
+            .unwrap();
+        pool.accept(b, tb, &f.utxos, 0, &f.params, &mut f.sigs)
+            .unwrap();
+        // Lower than everything: refused.
+        let (c, tc) = spend(&f, 2, 500, 0);
+        assert_eq!(
+            pool.accept(c, tc, &f.utxos, 0, &f.params, &mut f.sigs),
+            Err(MempoolError::FeeTooLow)
+        );
+        // Higher than the lowest: evicts it.
+        let (d, td) = spend(&f, 3, 5000, 0);
+        pool.accept(d, td, &f.utxos, 0, &f.params, &mut f.sigs)
+            .unwrap();
+        assert!(!pool.contains(&a) && pool.contains(&b) && pool.contains(&d));
+        assert!(pool.bytes() <= 2 * size);
+        // The evicted transaction's coin is free again.
+        assert!(!pool.spends(&OutPoint {
+            txid: f.funding,
+            vout: 0
+        }));
+    }
+
+    #[test]
+    fn block_removes_confirmed_and_conflicting_and_reorg_revalidates() {
+        let mut f = fixture();
+        let mut pool = Mempool::new(1_000_000);
+        let (a, ta) = spend(&f, 0, 1000, 0);
+        let (b, tb) = spend(&f, 1, 1000, 0);
+        pool.accept(a, ta.clone(), &f.utxos, 0, &f.params, &mut f.sigs)
+            .unwrap();
+        pool.accept(b, tb, &f.utxos, 0, &f.params, &mut f.sigs)
+            .unwrap();
+        // A block confirms `a` and a conflicting spend of coin 1.
+        let (c, tc) = spend(&f, 1, 4000, 0);
+        let coinbase = Transaction::new_coinbase(1, 0, Amount::ZERO, f.lock.clone());
+        let block = Block {
+            header: crate::ledger::Block::bitcoin_genesis().header,
+            txdata: vec![coinbase.clone(), (*ta).clone(), (*tc).clone()],
+        };
+        pool.remove_for_block(&block, &[coinbase.compute_txid(), a, c]);
+        assert!(
+            pool.is_empty(),
+            "confirmed and conflicting entries are gone"
+        );
+        // Revalidation drops entries whose coins vanished from the tip.
+        let (d, td) = spend(&f, 2, 1000, 0);
+        pool.accept(d, td, &f.utxos, 0, &f.params, &mut f.sigs)
+            .unwrap();
+        let mut spent = f.utxos.clone();
+        let (_, te) = spend(&f, 2, 3000, 0);
+        spent
+            .apply_tx(&te, te.compute_txid(), 1, &mut Vec::new())
+            .unwrap();
+        assert_eq!(pool.revalidate(&spent), 1);
+        assert!(pool.is_empty());
+    }
+}
