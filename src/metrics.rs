@@ -11,6 +11,7 @@ use crate::ledger::address::Address;
 use crate::ledger::chainstate::TipChange;
 use crate::ledger::{Amount, Block, BlockHash, Txid};
 use crate::node::mempool::MempoolError;
+use crate::report::attack_charts::MinerShareRow;
 use crate::report::rows::{
     BalanceRow, BlockRow, NodeRow, PropagationRow, ReorgRow, SummaryRow, TipRow, NO_MINER,
 };
@@ -71,6 +72,54 @@ pub struct PaymentRow {
     pub confirmed: u8,
 }
 
+/// One double-spend attempt (`attacks.csv`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AttackRow {
+    /// Index of the adversary in the scenario's `adversaries`.
+    pub adversary: u32,
+    /// Attempt number of that adversary, from 0.
+    pub attempt: u32,
+    /// When the payment was broadcast, seconds.
+    pub start_s: f64,
+    /// When the attempt ended (empty if the run ended first), seconds.
+    pub end_s: Option<f64>,
+    /// Confirmations z the merchant waited for.
+    pub confirmations: u32,
+    /// 1 if released and the payment is not on the final main chain.
+    pub success: u8,
+    /// `released`, `gave_up` or `unfinished`.
+    pub outcome: String,
+    /// Private blocks since the fork point when the attempt ended.
+    pub private_len: u32,
+    /// Public blocks since the fork point when the attempt ended.
+    pub public_len: u32,
+}
+
+/// An adversary as configured, for the summary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttackerInfo {
+    /// Index in the scenario's `adversaries`.
+    pub index: u32,
+    /// The attacker's node.
+    pub node: u32,
+    /// Its kind (`selfish`, …).
+    pub kind: String,
+    /// When the behaviour switched on, seconds.
+    pub start_s: f64,
+    /// For an explicit γ: the share of honest hashrate in the γ set.
+    pub gamma_effective: Option<f64>,
+    /// Its genesis coins, satoshis.
+    pub endowment_sats: u64,
+}
+
+/// Most miners `miner_share.csv` lists one by one; above it, attackers are
+/// listed and every other miner is pooled as miner `-1`.
+pub const MINER_SHARE_MAX_MINERS: usize = 100;
+
+/// Most main-chain heights sampled in `miner_share.csv` (evenly, plus the
+/// last).
+pub const MINER_SHARE_MAX_SAMPLES: u32 = 1_000;
+
 struct BlockRecord {
     row: BlockRow,
     found: SimTime,
@@ -104,6 +153,15 @@ pub struct Recorder {
     summary: Vec<SummaryRow>,
     full_nodes: u32,
     node_count: usize,
+    attacks: Vec<AttackRow>,
+    attackers: Vec<AttackerInfo>,
+    disconnections: u64,
+    invalid_sent: u64,
+    /// Hashrate of every node at the start.
+    initial_hashrates: Vec<f64>,
+    /// `(time, node, hps)` hashrate changes, in time order.
+    hashrate_changes: Vec<(f64, u32, f64)>,
+    miner_share: Vec<MinerShareRow>,
 }
 
 fn secs(t: SimTime) -> f64 {
@@ -136,6 +194,13 @@ impl Recorder {
             summary: Vec::new(),
             full_nodes: cfg.nodes.iter().filter(|n| n.role != Role::Light).count() as u32,
             node_count: cfg.nodes.len(),
+            attacks: Vec::new(),
+            attackers: Vec::new(),
+            disconnections: 0,
+            invalid_sent: 0,
+            initial_hashrates: cfg.nodes.iter().map(|n| n.hashrate_hps).collect(),
+            hashrate_changes: Vec::new(),
+            miner_share: Vec::new(),
         };
         let hash = genesis.block_hash();
         r.index.insert(hash, 0);
@@ -236,6 +301,31 @@ impl Recorder {
         *self.rejections.entry(key).or_insert(0) += 1;
     }
 
+    /// An adversary was configured.
+    pub fn adversary(&mut self, info: AttackerInfo) {
+        self.attackers.push(info);
+    }
+
+    /// A double-spend attempt's final row.
+    pub fn attack(&mut self, row: AttackRow) {
+        self.attacks.push(row);
+    }
+
+    /// An honest node dropped a misbehaving peer.
+    pub fn disconnected(&mut self) {
+        self.disconnections += 1;
+    }
+
+    /// An invalid-data attacker sent one item.
+    pub fn invalid_sent(&mut self) {
+        self.invalid_sent += 1;
+    }
+
+    /// A node's hashrate changed (timeline).
+    pub fn hashrate_changed(&mut self, now: SimTime, node: u32, hps: f64) {
+        self.hashrate_changes.push((secs(now), node, hps));
+    }
+
     /// A transaction was accepted into a mempool.
     pub fn tx_accepted(&mut self, _now: SimTime, _node: u32, _txid: &Txid) {
         self.tx_accepts += 1;
@@ -243,14 +333,17 @@ impl Recorder {
 
     /// A transaction was refused by a mempool.
     pub fn tx_rejected(&mut self, e: &MempoolError) {
+        // Core's reject reasons (`txn-already-in-mempool`,
+        // `txn-mempool-conflict`, `coinbase`, `mempool full`, and the
+        // transaction rules' own).
         let key = match e {
-            MempoolError::AlreadyKnown => "already-known".to_string(),
-            MempoolError::Conflict(_) => "conflict".to_string(),
-            MempoolError::Invalid(e) => e.to_string(),
-            MempoolError::Coinbase => "coinbase".to_string(),
-            MempoolError::FeeTooLow => "mempool-full".to_string(),
+            MempoolError::AlreadyKnown => "txn-already-in-mempool",
+            MempoolError::Conflict(_) => "txn-mempool-conflict",
+            MempoolError::Invalid(e) => e.reject_reason(),
+            MempoolError::Coinbase => "coinbase",
+            MempoolError::FeeTooLow => "mempool-full",
         };
-        *self.tx_rejections.entry(key).or_insert(0) += 1;
+        *self.tx_rejections.entry(key.to_string()).or_insert(0) += 1;
     }
 
     /// A message was put on the wire.
@@ -335,6 +428,7 @@ impl Recorder {
         for b in &mut self.blocks {
             b.row.main_chain = main.contains(&b.row.hash) as u8;
         }
+        self.build_miner_share();
         let mut mined: BTreeMap<u32, (u32, u32)> = BTreeMap::new();
         for b in &self.blocks[1..] {
             let e = mined.entry(b.row.miner as u32).or_insert((0, 0));
@@ -362,6 +456,83 @@ impl Recorder {
                 }
             })
             .collect();
+    }
+
+    /// Builds `miner_share.csv`: at every main-chain height (at most
+    /// [`MINER_SHARE_MAX_SAMPLES`], evenly spaced, and the last), each
+    /// miner's main-chain blocks so far, their share of the height, and
+    /// its share of the total hashrate at that block's time.
+    fn build_miner_share(&mut self) {
+        let mut main: Vec<&BlockRow> = self.blocks[1..]
+            .iter()
+            .map(|b| &b.row)
+            .filter(|r| r.main_chain == 1)
+            .collect();
+        main.sort_by_key(|r| r.height);
+        let Some(top) = main.last().map(|r| r.height) else {
+            return;
+        };
+        let mut hashrates = self.initial_hashrates.clone();
+        let mut miners: std::collections::BTreeSet<u32> = hashrates
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| **h > 0.0)
+            .map(|(i, _)| i as u32)
+            .collect();
+        miners.extend(main.iter().map(|r| r.miner as u32));
+        miners.extend(self.hashrate_changes.iter().map(|c| c.1));
+        let attackers: std::collections::BTreeSet<u32> =
+            self.attackers.iter().map(|a| a.node).collect();
+        let pooled = miners.len() > MINER_SHARE_MAX_MINERS;
+        // The miner id a node is reported under.
+        let column = |m: u32| -> i64 {
+            if pooled && !attackers.contains(&m) {
+                NO_MINER
+            } else {
+                m as i64
+            }
+        };
+        let columns: std::collections::BTreeSet<i64> = miners.iter().map(|m| column(*m)).collect();
+        let step = top.div_ceil(MINER_SHARE_MAX_SAMPLES).max(1);
+        let mut counts: BTreeMap<i64, u32> = BTreeMap::new();
+        let mut next_change = 0;
+        for r in main {
+            *counts.entry(column(r.miner as u32)).or_default() += 1;
+            while let Some(&(t, node, hps)) = self.hashrate_changes.get(next_change) {
+                if t > r.time_s {
+                    break;
+                }
+                if let Some(h) = hashrates.get_mut(node as usize) {
+                    *h = hps;
+                }
+                next_change += 1;
+            }
+            if r.height % step != 0 && r.height != top {
+                continue;
+            }
+            let total: f64 = hashrates.iter().sum();
+            let mut by_column: BTreeMap<i64, f64> = BTreeMap::new();
+            for (i, h) in hashrates.iter().enumerate() {
+                if *h > 0.0 {
+                    *by_column.entry(column(i as u32)).or_default() += h;
+                }
+            }
+            for c in &columns {
+                let blocks = counts.get(c).copied().unwrap_or(0);
+                self.miner_share.push(MinerShareRow {
+                    time_s: r.time_s,
+                    height: r.height,
+                    miner: *c,
+                    blocks_main: blocks,
+                    share_main: blocks as f64 / r.height as f64,
+                    hashrate_share: if total > 0.0 {
+                        by_column.get(c).copied().unwrap_or(0.0) / total
+                    } else {
+                        0.0
+                    },
+                });
+            }
+        }
     }
 
     /// Mark payments confirmed given the set of txids on the final main chain.
@@ -455,6 +626,26 @@ impl Recorder {
     /// Mempool acceptances and skipped payments.
     pub fn tx_counts(&self) -> (u64, u64) {
         (self.tx_accepts, self.payments_skipped)
+    }
+    /// Rows of `attacks.csv`.
+    pub fn attack_rows(&self) -> &[AttackRow] {
+        &self.attacks
+    }
+    /// Rows of `miner_share.csv` (after [`Recorder::finish`]).
+    pub fn miner_share_rows(&self) -> &[MinerShareRow] {
+        &self.miner_share
+    }
+    /// The configured adversaries.
+    pub fn attackers(&self) -> &[AttackerInfo] {
+        &self.attackers
+    }
+    /// Links honest nodes dropped for misbehaviour.
+    pub fn disconnections(&self) -> u64 {
+        self.disconnections
+    }
+    /// Invalid items sent by invalid-data attackers.
+    pub fn invalid_items_sent(&self) -> u64 {
+        self.invalid_sent
     }
     /// Rows of `summary.csv` computed so far.
     pub fn summary_rows(&self) -> &[SummaryRow] {

@@ -1,4 +1,6 @@
-//! Honest node behaviour that is not chain code: the mempool. (Relay and
-//! mining live in [`crate::world`], which owns the event queue they schedule on.)
+//! Honest node behaviour that is not chain code: the mempool and the
+//! misbehaviour scores of peers. (Relay and mining live in
+//! [`crate::world`], which owns the event queue they schedule on.)
 
 pub mod mempool;
+pub mod score;

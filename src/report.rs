@@ -25,12 +25,14 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod attack_charts;
 mod charts;
 mod csvdata;
 pub mod font;
 pub mod rows;
 pub mod style;
 pub mod sweep_charts;
+pub mod theory_charts;
 
 pub use charts::*;
 pub use csvdata::{

@@ -15,6 +15,7 @@
 //! because the process is memoryless). When the event fires the miner
 //! assembles a real block from its mempool.
 
+mod attack;
 pub mod config;
 pub mod digest;
 pub mod event;
@@ -39,6 +40,7 @@ use crate::net::link::Uplink;
 use crate::net::partition::Partitions;
 use crate::net::topology::NodeId;
 use crate::node::mempool::Mempool;
+use crate::node::score;
 use crate::sim::{EventId, EventQueue, RngStreams, SimDuration, SimTime};
 
 pub use config::{Config, NodeSpec, Role, TimelineAction};
@@ -56,6 +58,9 @@ const P2PKH_1IN_2OUT_BYTES: u64 = 226;
 /// it. Node state kept column-wise so the common "already have it" check
 /// touches one small array instead of every node's block tree.
 struct BlockTrack {
+    /// Mined by an active attacker (honest nodes in the γ set prefer it in
+    /// a tie).
+    by_attacker: bool,
     have: Vec<u64>,
     /// Request time per node in ns, `u64::MAX` = none. Freed once every
     /// node holds the block.
@@ -64,8 +69,9 @@ struct BlockTrack {
 }
 
 impl BlockTrack {
-    fn new(nodes: usize) -> Self {
+    fn new(nodes: usize, by_attacker: bool) -> Self {
         BlockTrack {
+            by_attacker,
             have: vec![0; nodes.div_ceil(64)],
             requested_at: vec![u64::MAX; nodes],
             holders: 0,
@@ -144,6 +150,10 @@ struct Node {
     mine_event: Option<EventId>,
     mine_rng: ChaCha12Rng,
     net_rng: ChaCha12Rng,
+    /// Index into `World::adversaries` while the node is an active
+    /// attacker mining a private branch (`None` for every honest node, so
+    /// honest events pay one branch for adversaries).
+    adv: Option<u16>,
 }
 
 /// A simulated user with a real key.
@@ -206,7 +216,16 @@ pub struct World {
     tracks: Vec<BlockTrack>,
     /// Each node's region (a compact copy of `spec.region` for the relay loop).
     regions: Vec<u16>,
+    /// Last `(bits, expected hashes per block)` computed.
+    expected_hashes: (crate::ledger::CompactTarget, f64),
     trace: Option<TraceFn>,
+    /// Attackers (empty in an honest run).
+    adversaries: Vec<attack::AdvRuntime>,
+    /// Per node: in Eyal–Sirer's γ set (prefers an attacker's block in a
+    /// tie). Empty unless some adversary sets `gamma`.
+    gamma_nodes: Vec<bool>,
+    /// Misbehaviour scores honest nodes keep of their peers.
+    scores: crate::node::score::PeerScores,
 }
 
 impl World {
@@ -237,13 +256,17 @@ impl World {
             })
             .collect();
 
-        let endowment: Vec<TxOut> = wallets
+        let mut endowment: Vec<TxOut> = wallets
             .iter()
             .map(|w| TxOut {
                 value: cfg.initial_balance,
                 script_pubkey: w.script_pubkey.clone(),
             })
             .collect();
+        // Attackers' coins follow the wallets' in the genesis coinbase.
+        let attack_plans = attack::plan(&cfg, &streams);
+        let first_attack_vout = endowment.len() as u32;
+        endowment.extend(attack_plans.iter().flat_map(|p| p.genesis_outputs()));
         let genesis = Arc::new(crate::ledger::chainstate::new_genesis(
             &cfg.params,
             cfg.genesis_time,
@@ -289,6 +312,7 @@ impl World {
                 mine_event: None,
                 mine_rng: streams.stream("mine", i as u64),
                 net_rng: streams.stream("net", i as u64),
+                adv: None,
             });
         }
         // Full-node peers come from the topology, indexed over full nodes.
@@ -336,11 +360,16 @@ impl World {
             block_ids: Default::default(),
             tracks: Vec::new(),
             regions: cfg.nodes.iter().map(|n| n.region as u16).collect(),
+            expected_hashes: (crate::ledger::CompactTarget::from_consensus(0), 0.0),
             trace: None,
+            adversaries: Vec::new(),
+            gamma_nodes: Vec::new(),
+            scores: crate::node::score::PeerScores::with_nodes(n),
             nodes,
             cache,
             cfg,
         };
+        world.install_adversaries(attack_plans, first_attack_vout);
         world.schedule_initial();
         world
     }
@@ -485,6 +514,7 @@ impl World {
             Event::End => {
                 self.ended = true;
             }
+            Event::Adversary { index } => self.adversary_timer(index as usize),
         }
     }
 
@@ -516,9 +546,25 @@ impl World {
         if !mining || !online || node.spec.hashrate_hps <= 0.0 {
             return;
         }
-        let target =
-            Target::from_compact(full.chain.next_bits()).expect("next_bits is a valid target");
-        let mean = target.to_work().to_f64_lossy() / node.spec.hashrate_hps;
+        let bits = match node.adv {
+            // An active attacker mines on its private branch.
+            Some(a) => self.adversaries[a as usize]
+                .private_next_bits()
+                .unwrap_or_else(|| full.chain.next_bits()),
+            None => full.chain.next_bits(),
+        };
+        // Expected hashes per block only change at retargets: memoise the
+        // 256-bit division.
+        let hashes = match self.expected_hashes {
+            (b, h) if b == bits => h,
+            _ => {
+                let target = Target::from_compact(bits).expect("next_bits is a valid target");
+                let h = target.to_work().to_f64_lossy();
+                self.expected_hashes = (bits, h);
+                h
+            }
+        };
+        let mean = hashes / node.spec.hashrate_hps;
         let x: f64 = node.mine_rng.sample(rand_distr::Exp1);
         let delay = SimDuration::from_secs_f64(x * mean);
         node.mine_event = Some(self.queue.schedule_after(delay, Event::Mine { node: i }));
@@ -531,20 +577,72 @@ impl World {
     }
 
     fn mine(&mut self, i: NodeIdx) {
+        if let Some(a) = self.nodes[i as usize].adv {
+            self.mine_private(a as usize);
+            return;
+        }
+        let Kind::Full(full) = &self.nodes[i as usize].kind else {
+            return;
+        };
+        let tip = full.chain.tip_info().clone();
+        // Room for the header, tx count and coinbase.
+        let budget = self.cfg.params.max_block_size.saturating_sub(1000);
+        let picked = full.mempool.select(budget);
+        let block = self.assemble_block(i, &tip, picked);
+        let hash = block.block_hash();
+        let height = tip.height + 1;
+        self.record_mined(i, &block, hash, height, false);
+        self.receive_block(i, None, block, hash);
+        self.check_stop_height(height);
+    }
+
+    /// Stops mining when a block at the stop height was found.
+    fn check_stop_height(&mut self, height: u32) {
+        if let Some(h) = self.cfg.stop_height {
+            if height >= h {
+                self.stop_mining();
+            }
+        }
+    }
+
+    /// Books a freshly mined block: metrics, the block index and its
+    /// holder track.
+    fn record_mined(
+        &mut self,
+        i: NodeIdx,
+        block: &Block,
+        hash: BlockHash,
+        height: u32,
+        by_attacker: bool,
+    ) {
+        let now = self.queue.now();
+        self.metrics.block_mined(now, i, block, hash, height);
+        self.block_ids.insert(hash, self.tracks.len() as u32);
+        self.tracks
+            .push(BlockTrack::new(self.nodes.len(), by_attacker));
+        self.best_mined_height = self.best_mined_height.max(height);
+    }
+
+    /// Assembles node `i`'s block on `tip` with the transactions `picked`
+    /// (coinbase paying subsidy plus their fees to the node's key, padding
+    /// to `block_fill_bytes`, Merkle root, and a ground nonce if `pow.grind`).
+    fn assemble_block(
+        &mut self,
+        i: NodeIdx,
+        tip: &crate::ledger::chainstate::BlockInfo,
+        picked: Vec<(Txid, Arc<Transaction>, Amount)>,
+    ) -> Arc<Block> {
         let now_secs = self.block_time_secs();
         let params = self.cfg.params.clone();
         let grind = self.cfg.grind;
         let fill = self.cfg.block_fill_bytes;
         let node = &mut self.nodes[i as usize];
         let Kind::Full(full) = &mut node.kind else {
-            return;
+            unreachable!("only full nodes mine")
         };
-        let height = full.chain.height() + 1;
-        let bits = full.chain.next_bits();
-        let time = now_secs.max(full.chain.median_time_past() + 1);
-        // Room for the header, tx count and coinbase.
-        let budget = params.max_block_size.saturating_sub(1000);
-        let picked = full.mempool.select(budget);
+        let height = tip.height + 1;
+        let bits = tip.next_bits;
+        let time = now_secs.max(tip.median_time_past + 1);
         let fees = Amount::checked_sum(picked.iter().map(|(_, _, f)| *f)).unwrap_or(Amount::ZERO);
         let reward = params
             .block_subsidy(height)
@@ -591,7 +689,7 @@ impl World {
         let mut block = Block {
             header: Header {
                 version: 0x2000_0000,
-                prev_blockhash: full.chain.tip(),
+                prev_blockhash: tip.hash,
                 merkle_root: crate::ledger::MerkleNode::ZERO,
                 time,
                 bits,
@@ -605,19 +703,7 @@ impl World {
             pow::grind(&mut block.header, target, u64::MAX)
                 .expect("grinding at a teaching difficulty ends");
         }
-        let hash = block.block_hash();
-        let block = Arc::new(block);
-        let now = self.queue.now();
-        self.metrics.block_mined(now, i, &block, hash, height);
-        self.block_ids.insert(hash, self.tracks.len() as u32);
-        self.tracks.push(BlockTrack::new(self.nodes.len()));
-        self.best_mined_height = self.best_mined_height.max(height);
-        self.receive_block(i, None, block, hash);
-        if let Some(h) = self.cfg.stop_height {
-            if height >= h {
-                self.stop_mining();
-            }
-        }
+        Arc::new(block)
     }
 
     // ----- messages -----------------------------------------------------
@@ -697,11 +783,16 @@ impl World {
                 let Kind::Full(full) = &self.nodes[to as usize].kind else {
                     return;
                 };
+                // An attacker also serves the private blocks it showed.
+                let private = self.nodes[to as usize]
+                    .adv
+                    .and_then(|a| self.adversaries[a as usize].private_chain());
                 let blocks: Vec<_> = hashes
                     .iter()
                     .filter_map(|h| {
                         full.chain
                             .info(h)
+                            .or_else(|| private.and_then(|p| p.info(h)))
                             .map(|i| (i.block.clone(), *h, i.size as u32))
                     })
                     .collect();
@@ -755,7 +846,7 @@ impl World {
                     if let Kind::Full(full) = &mut self.nodes[to as usize].kind {
                         full.tx_requested.remove(&txid);
                     }
-                    self.accept_tx(to, txid, tx);
+                    self.accept_tx(to, Some(from), txid, tx);
                 }
             }
             Msg::Headers(headers) => {
@@ -798,7 +889,7 @@ impl World {
         }
     }
 
-    fn accept_tx(&mut self, node: NodeIdx, txid: Txid, tx: Arc<Transaction>) {
+    fn accept_tx(&mut self, node: NodeIdx, from: Option<NodeIdx>, txid: Txid, tx: Arc<Transaction>) {
         let now = self.queue.now();
         let params = self.cfg.params.clone();
         let Kind::Full(full) = &mut self.nodes[node as usize].kind else {
@@ -822,7 +913,12 @@ impl World {
                         .schedule_after(self.cfg.tx_announce_interval, Event::TxFlush { node });
                 }
             }
-            Err(e) => self.metrics.tx_rejected(&e),
+            Err(e) => {
+                self.metrics.tx_rejected(&e);
+                if let Some(p) = from {
+                    self.penalise(node, p, score::mempool_penalty(&e));
+                }
+            }
         }
     }
 
@@ -846,6 +942,13 @@ impl World {
     }
 
     /// A full node receives a block (from a peer, or `None` when it mined it).
+    ///
+    /// Rejections are counted by their Core reject reason and scored
+    /// against the sending peer ([`crate::node::score`]); a peer that
+    /// reaches the threshold is disconnected. Orphans are scored as
+    /// unconnecting only when their missing parent was never mined (a
+    /// made-up parent): orphans from honest peers after a partition are
+    /// normal, and the simulator knows which parents exist.
     fn receive_block(
         &mut self,
         i: NodeIdx,
@@ -855,6 +958,14 @@ impl World {
     ) {
         let now = self.queue.now();
         let now_secs = self.block_time_secs();
+        if let (Some(a), Some(_)) = (self.nodes[i as usize].adv, from) {
+            if self.attacker_private_child(a as usize, &block) {
+                if let Some(&b) = self.block_ids.get(&hash) {
+                    self.tracks[b as usize].set_have(i);
+                }
+                return;
+            }
+        }
         let Kind::Full(full) = &mut self.nodes[i as usize].kind else {
             return;
         };
@@ -866,18 +977,32 @@ impl World {
         }
         match outcome {
             Err(e) => {
-                self.metrics.rejected(&e.to_string());
+                self.metrics.rejected(e.reject_reason());
+                if let Some(p) = from {
+                    self.penalise(i, p, score::block_penalty(&e));
+                }
             }
             Ok(outcome) => {
                 for (h, e) in &outcome.newly_invalid {
-                    self.metrics.rejected(&format!("{h}: {e}"));
+                    self.metrics.rejected(e.reject_reason());
+                    if let (Some(p), true) = (from, *h == hash) {
+                        self.penalise(i, p, score::block_penalty(e));
+                    }
                 }
+                let mut accepted = false;
                 match outcome.status {
                     AcceptStatus::AlreadyKnown => {}
                     AcceptStatus::Orphan { missing_parent } => {
                         self.metrics.block_arrived(now, i, &hash);
                         if let Some(peer) = from {
-                            if self.wants_block(i, &missing_parent, now) {
+                            let exists = self.block_ids.contains_key(&missing_parent)
+                                || missing_parent == self.genesis.block_hash();
+                            if !exists {
+                                self.metrics.rejected("prev-blk-not-found");
+                                if self.scores.record_unconnecting(i, peer) {
+                                    self.disconnect(i, peer);
+                                }
+                            } else if self.wants_block(i, &missing_parent, now) {
                                 if let Some(&b) = self.block_ids.get(&missing_parent) {
                                     self.tracks[b as usize].set_requested(i, now);
                                 }
@@ -886,13 +1011,55 @@ impl World {
                         }
                     }
                     AcceptStatus::Accepted => {
+                        accepted = true;
                         self.metrics.block_arrived(now, i, &hash);
+                        if let Some(p) = from {
+                            self.scores.record_connecting(i, p);
+                        }
                     }
                 }
                 if let Some(change) = outcome.tip_change {
                     self.on_tip_change(i, from, change);
                 }
+                if accepted && self.prefers_attacker_block(i, &hash) {
+                    // γ: this node mines on the attacker's block in a tie.
+                    let Kind::Full(full) = &mut self.nodes[i as usize].kind else {
+                        return;
+                    };
+                    let pref = full.chain.prefer_on_tie(&hash, &mut self.cache);
+                    if let Some(change) = pref.tip_change {
+                        self.on_tip_change(i, from, change);
+                    }
+                }
             }
+        }
+    }
+
+    /// Whether node `i` is in the γ set and `hash` is an attacker's block.
+    fn prefers_attacker_block(&self, i: NodeIdx, hash: &BlockHash) -> bool {
+        !self.gamma_nodes.is_empty()
+            && self.gamma_nodes[i as usize]
+            && self
+                .block_ids
+                .get(hash)
+                .is_some_and(|&b| self.tracks[b as usize].by_attacker)
+    }
+
+    /// Adds `points` to `peer`'s misbehaviour score at `i`; disconnects at
+    /// the threshold.
+    fn penalise(&mut self, i: NodeIdx, peer: NodeIdx, points: u32) {
+        if self.scores.record(i, peer, points) {
+            self.disconnect(i, peer);
+        }
+    }
+
+    /// Drops the link between `i` and `peer`, both ways.
+    fn disconnect(&mut self, i: NodeIdx, peer: NodeIdx) {
+        let before = self.nodes[i as usize].peers.len();
+        self.nodes[i as usize].peers.retain(|p| *p != peer);
+        self.nodes[peer as usize].peers.retain(|p| *p != i);
+        if self.nodes[i as usize].peers.len() != before {
+            self.metrics.disconnected();
         }
     }
 
@@ -901,7 +1068,15 @@ impl World {
         let Kind::Full(full) = &mut self.nodes[i as usize].kind else {
             return;
         };
-        let connected: Vec<BlockHash> = change.connected.iter().map(|b| b.block_hash()).collect();
+        // Hashes of the connected blocks, oldest first, read from the block
+        // tree (walking back from the new tip) rather than rehashed.
+        let mut connected = Vec::with_capacity(change.connected.len());
+        let mut h = change.new_tip;
+        for _ in 0..change.connected.len() {
+            connected.push(h);
+            h = full.chain.info(&h).expect("connected blocks are in the tree").parent;
+        }
+        connected.reverse();
         for (b, h) in change.connected.iter().zip(&connected) {
             // Blocks connected out of the orphan pool also count as arrivals.
             self.metrics.block_arrived(now, i, h);
@@ -940,9 +1115,18 @@ impl World {
 
         full.tx_requested
             .retain(|_, at| now.saturating_duration_since(*at) < REQUEST_TIMEOUT);
-        self.announce_blocks(i, from, connected);
         self.serve_light_clients(i, &change);
-        self.reschedule_mining(i);
+        if let Some(a) = self.nodes[i as usize].adv {
+            // An active attacker relays by its policy and decides; it mines
+            // on its private branch, which this change did not move.
+            self.attacker_public_tip(a as usize, from, connected);
+        } else {
+            self.announce_blocks(i, from, connected);
+            self.reschedule_mining(i);
+        }
+        if !self.adversaries.is_empty() {
+            self.merchant_tip_changed(i);
+        }
     }
 
     /// Announces `hashes` to every full peer except `skip`.
@@ -1116,7 +1300,7 @@ impl World {
             &txid,
             pay,
         );
-        self.accept_tx(home, txid, Arc::new(tx));
+        self.accept_tx(home, None, txid, Arc::new(tx));
     }
 
     fn sample_balances(&mut self) {
@@ -1170,6 +1354,7 @@ impl World {
             }
             TimelineAction::SetHashrate { node, hps } => {
                 self.nodes[node as usize].spec.hashrate_hps = hps;
+                self.metrics.hashrate_changed(self.queue.now(), node, hps);
                 self.reschedule_mining(node);
             }
         }
@@ -1224,15 +1409,15 @@ impl World {
                     .expect("active chain has every height")
             })
             .collect();
+        let endowed = self
+            .cfg
+            .initial_balance
+            .checked_mul(self.cfg.wallets as u64)
+            .and_then(|w| w.checked_add(Amount::from_sat_unchecked(self.attackers_endowment())))
+            .unwrap_or(Amount::ZERO);
         let issued = (1..=chain.height())
             .map(|h| self.cfg.params.block_subsidy(h))
-            .fold(
-                self.cfg
-                    .initial_balance
-                    .checked_mul(self.cfg.wallets as u64)
-                    .unwrap_or(Amount::ZERO),
-                |a, b| a.checked_add(b).unwrap_or(a),
-            );
+            .fold(endowed, |a, b| a.checked_add(b).unwrap_or(a));
         let final_tip = chain.tip();
         let converged = tips.iter().all(|t| *t == final_tip);
         let utxo_total = chain.utxos().total_value();
@@ -1263,6 +1448,7 @@ impl World {
             .collect();
         let confirmed = output::confirmed_txids(&main_blocks);
         self.metrics.mark_confirmed(&confirmed);
+        self.finish_attacks(&confirmed);
         self.metrics.finish(node_summaries, &main_chain);
         RunOutput {
             txs_confirmed: confirmed.len() as u64,

@@ -28,7 +28,10 @@
 //! The active chain ends at the valid block with the most cumulative work;
 //! among equal work, the one that entered the block tree first (Core's
 //! `nSequenceId`, assigned when a block's parent is known, so an orphan
-//! connected later never displaces an equal-work tip). A block is first
+//! connected later never displaces an equal-work tip); a node may instead
+//! give one block priority among equal-work candidates with
+//! [`Chainstate::prefer_on_tie`] (used to model the tie-breaking advantage γ
+//! of a selfish miner). A block is first
 //! *accepted* (context-free checks, header against its parent: difficulty,
 //! median time past, future drift) and only *connected* (transactions
 //! against the UTXO set) when its branch becomes the best. If connecting
@@ -520,6 +523,12 @@ struct OrphanEntry {
     seq: u64,
 }
 
+/// Sequence number of the first block after genesis (genesis has 0).
+/// Numbers below it are handed out, counting down, by
+/// [`Chainstate::prefer_on_tie`], so a preferred block sorts before every
+/// block that entered the tree normally.
+const FIRST_SEQ: u64 = 1 << 62;
+
 /// Fork-choice order: most work, then first seen (lowest sequence number).
 type CandidateKey = (Work, Reverse<u64>, BlockHash);
 
@@ -535,6 +544,9 @@ pub struct Chainstate {
     /// linger: it has less work than its descendants, so it never wins).
     candidates: BTreeSet<CandidateKey>,
     next_seq: u64,
+    /// Next sequence number [`Chainstate::prefer_on_tie`] hands out
+    /// (counting down from below [`FIRST_SEQ`]).
+    next_preferred_seq: u64,
     orphans: HashKeyMap<BlockHash, OrphanEntry>,
     /// Missing parent → orphans waiting for it, in arrival order.
     orphans_by_parent: HashKeyMap<BlockHash, Vec<BlockHash>>,
@@ -581,7 +593,8 @@ impl Chainstate {
             undo: vec![Arc::default()],
             utxos,
             candidates,
-            next_seq: 1,
+            next_seq: FIRST_SEQ,
+            next_preferred_seq: FIRST_SEQ - 1,
             orphans: HashKeyMap::default(),
             orphans_by_parent: HashKeyMap::default(),
             orphans_by_arrival: BTreeMap::new(),
@@ -909,6 +922,41 @@ impl Chainstate {
                 .map(|i| i.block.clone())
                 .collect(),
         })
+    }
+
+    /// Gives `hash` priority over every block of equal chain work, as if it
+    /// had been seen first (a later preference beats an earlier one), and
+    /// re-runs the fork choice. Work still decides first: a preferred block
+    /// never displaces a branch with more work.
+    ///
+    /// This models a node that, in a tie between two equal-work tips,
+    /// switches to a particular one (the share γ of honest hashrate that
+    /// mines on a selfish miner's block in Eyal–Sirer's model). Unknown,
+    /// orphan or invalid blocks are ignored. Returns the tip change, and any
+    /// block found invalid while connecting, with status
+    /// [`AcceptStatus::AlreadyKnown`].
+    pub fn prefer_on_tie(&mut self, hash: &BlockHash, cache: &mut BlockCache) -> AcceptOutcome {
+        let mut outcome = AcceptOutcome {
+            status: AcceptStatus::AlreadyKnown,
+            tip_change: None,
+            newly_invalid: Vec::new(),
+        };
+        match self.index.get(hash) {
+            Some(e) if e.status != BlockStatus::Invalid && e.seq != 0 => {}
+            _ => return outcome,
+        }
+        let old_key = self.key_of(hash);
+        let seq = self.next_preferred_seq;
+        self.next_preferred_seq -= 1;
+        let entry = self.index.get_mut(hash).expect("checked above");
+        entry.seq = seq;
+        if self.candidates.remove(&old_key) {
+            self.candidates.insert((old_key.0, Reverse(seq), *hash));
+        }
+        let old_tip = self.tip_info().clone();
+        self.activate_best_chain(cache, &mut outcome.newly_invalid);
+        outcome.tip_change = self.tip_change_from(&old_tip);
+        outcome
     }
 
     /// Hash of the active tip.
@@ -1664,6 +1712,65 @@ mod tests {
             run_case(case, true);
             run_case(case, false);
         }
+    }
+
+    #[test]
+    fn prefer_on_tie_breaks_equal_work_only() {
+        let params = kit_params();
+        let bits = params.pow_limit.to_compact_lossy();
+        let mut tree = Tree::new(params, bits);
+        tree.add("a1", "G", Kind::Plain);
+        tree.add("b1", "G", Kind::Plain);
+        tree.add("c1", "G", Kind::Plain);
+        tree.add("a2", "a1", Kind::Plain);
+        let mut cache = BlockCache::new();
+        let mut node = tree.node(&mut cache);
+        for n in ["a1", "b1", "c1"] {
+            node.accept_block(tree.blocks[n].clone(), NOW, &mut cache)
+                .unwrap();
+        }
+        assert_eq!(node.tip(), tree.hash("a1"), "first seen wins a tie");
+        // Preferring b1 switches to it: equal work, priority.
+        let out = node.prefer_on_tie(&tree.hash("b1"), &mut cache);
+        let change = out.tip_change.expect("switches");
+        assert_eq!(change.new_tip, tree.hash("b1"));
+        assert_eq!(change.depth(), 1);
+        // A later preference beats an earlier one.
+        let out = node.prefer_on_tie(&tree.hash("c1"), &mut cache);
+        assert_eq!(out.tip_change.unwrap().new_tip, tree.hash("c1"));
+        // Preferring the tip again changes nothing.
+        assert!(node
+            .prefer_on_tie(&tree.hash("c1"), &mut cache)
+            .tip_change
+            .is_none());
+        // Work decides first: a2 beats every preference.
+        node.accept_block(tree.blocks["a2"].clone(), NOW, &mut cache)
+            .unwrap();
+        assert_eq!(node.tip(), tree.hash("a2"));
+        assert!(node
+            .prefer_on_tie(&tree.hash("b1"), &mut cache)
+            .tip_change
+            .is_none());
+        assert_eq!(node.tip(), tree.hash("a2"));
+        // Unknown blocks and genesis are ignored.
+        assert!(node
+            .prefer_on_tie(&BlockHash([7; 32]), &mut cache)
+            .tip_change
+            .is_none());
+        assert!(node
+            .prefer_on_tie(&tree.hash("G"), &mut cache)
+            .tip_change
+            .is_none());
+        // A fresh node that preferred b1 before a1 arrives keeps b1.
+        let mut other = tree.node(&mut cache);
+        other
+            .accept_block(tree.blocks["b1"].clone(), NOW, &mut cache)
+            .unwrap();
+        other.prefer_on_tie(&tree.hash("b1"), &mut cache);
+        other
+            .accept_block(tree.blocks["a1"].clone(), NOW, &mut cache)
+            .unwrap();
+        assert_eq!(other.tip(), tree.hash("b1"));
     }
 
     #[test]

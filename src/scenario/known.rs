@@ -13,7 +13,7 @@ use serde_yaml::Value;
 
 use super::error::{one_line, ScenarioError};
 use super::locate::{Context, FieldPath, Seg};
-use super::schema::{Hashrate, Latency, Topology};
+use super::schema::{Adversary, Hashrate, Latency, Topology};
 
 /// The expected shape of a YAML value.
 pub(crate) enum Shape {
@@ -91,7 +91,90 @@ pub(crate) const SCENARIO: Shape = Struct(&[
         "metrics",
         Struct(&[("balance_interval", Leaf), ("tips", Leaf)]),
     ),
+    ("adversaries", Seq(&ADVERSARY)),
 ]);
+
+const STUBBORN: Shape = Struct(&[("lead", Leaf), ("equal_fork", Leaf), ("trail", Leaf)]);
+
+const INVALID_KINDS: Shape = Seq(&Word(&[
+    "bad_signature",
+    "double_spend_tx",
+    "bad_pow",
+    "bad_bits",
+    "bad_merkle_root",
+    "inflated_coinbase",
+    "oversize_block",
+    "unknown_parent_flood",
+]));
+
+const ADVERSARY: Shape = Tagged(
+    "adversary kind",
+    &[
+        (
+            "selfish",
+            &[
+                ("node", Leaf),
+                ("gamma", Leaf),
+                ("stubborn", STUBBORN),
+                ("start", Leaf),
+                ("share", Leaf),
+            ],
+        ),
+        (
+            "double_spend",
+            &[
+                ("node", Leaf),
+                ("merchant_wallet", Leaf),
+                ("confirmations", Leaf),
+                ("give_up_behind", Leaf),
+                ("amount_sats", Leaf),
+                ("start", Leaf),
+                ("share", Leaf),
+            ],
+        ),
+        (
+            "eclipse",
+            &[
+                ("node", Leaf),
+                ("victim", Leaf),
+                ("withhold", Leaf),
+                ("delay", Leaf),
+                (
+                    "double_spend",
+                    Struct(&[
+                        ("merchant_wallet", Leaf),
+                        ("confirmations", Leaf),
+                        ("give_up_behind", Leaf),
+                        ("amount_sats", Leaf),
+                    ]),
+                ),
+                ("start", Leaf),
+                ("share", Leaf),
+            ],
+        ),
+        (
+            "majority",
+            &[
+                ("node", Leaf),
+                ("depth", Leaf),
+                ("withhold", Leaf),
+                ("start", Leaf),
+                ("share", Leaf),
+            ],
+        ),
+        (
+            "invalid_data",
+            &[
+                ("node", Leaf),
+                ("interval", Leaf),
+                ("kinds", INVALID_KINDS),
+                ("start", Leaf),
+                ("share", Leaf),
+            ],
+        ),
+    ],
+    type_check::<Adversary>,
+);
 
 const NETWORK: Shape = Struct(&[
     (

@@ -102,6 +102,7 @@ impl Scenario {
             });
             explicit_region.push(None);
         }
+        self.apply_attacker_shares(&mut specs[..full]);
         if !self.network.regions.is_empty() {
             let unplaced = explicit_region.iter().filter(|r| r.is_none()).count();
             let shares: Vec<f64> = self.network.regions.iter().map(|r| r.share).collect();
@@ -113,6 +114,48 @@ impl Scenario {
             }
         }
         specs
+    }
+
+    /// Applies `adversaries[].share`: each such attacker gets `share ×
+    /// total` hashes per second and the other full nodes are scaled by one
+    /// common factor so the total is unchanged (if none of them has
+    /// hashrate, they split the rest equally). A node with hashrate becomes
+    /// a miner.
+    fn apply_attacker_shares(&self, full: &mut [NodeSpec]) {
+        let fixed: Vec<(usize, f64)> = self
+            .adversaries
+            .iter()
+            .filter_map(|a| a.share().map(|s| (a.node() as usize, s)))
+            .filter(|(n, _)| *n < full.len())
+            .collect();
+        if fixed.is_empty() {
+            return;
+        }
+        let total: f64 = full.iter().map(|n| n.hashrate_hps).sum();
+        let fixed_sum: f64 = fixed.iter().map(|(_, s)| s).sum();
+        let is_fixed = |i: usize| fixed.iter().any(|(n, _)| *n == i);
+        let others: f64 = full
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !is_fixed(*i))
+            .map(|(_, n)| n.hashrate_hps)
+            .sum();
+        let rest = (1.0 - fixed_sum).max(0.0) * total;
+        let count_others = full.len() - fixed.len();
+        for (i, spec) in full.iter_mut().enumerate() {
+            if let Some((_, share)) = fixed.iter().find(|(n, _)| *n == i) {
+                spec.hashrate_hps = share * total;
+            } else if others > 0.0 {
+                spec.hashrate_hps *= rest / others;
+            } else if count_others > 0 {
+                spec.hashrate_hps = rest / count_others as f64;
+            }
+            if spec.hashrate_hps > 0.0 {
+                spec.role = Role::Miner;
+            } else if spec.role == Role::Miner {
+                spec.role = Role::Relay;
+            }
+        }
     }
 
     /// The target of the genesis block and the first retarget window:

@@ -13,6 +13,7 @@
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use crate::adversary::invalid::InvalidKind;
 use crate::sim::time::SimDuration;
 
 /// A whole scenario: what network to build, how to run it and when to stop.
@@ -52,6 +53,9 @@ pub struct Scenario {
     /// What the run records.
     #[serde(default)]
     pub metrics: Metrics,
+    /// Attackers: alternative behaviours of some full nodes (default none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adversaries: Vec<Adversary>,
 }
 
 /// Stop conditions; the run stops at whichever comes first, then keeps
@@ -652,6 +656,207 @@ impl TimelineEvent {
     }
 }
 
+/// One adversary (`kind: …`): an alternative behaviour of one full node,
+/// which keeps running the same ledger code as every other node (see
+/// [`crate::adversary`]). Every kind has `node` (the attacker), `start` (when
+/// the behaviour switches on; the node is honest before) and an optional
+/// `share` that sets the attacker's hashrate share α (the other nodes'
+/// hashrates are scaled so the total is unchanged; the sweep knob for α:
+/// `--param adversaries[0].share=0.1,0.2,0.3`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Adversary {
+    /// Selfish mining (Eyal & Sirer 2014) with optional stubborn variants
+    /// (Nayak et al. 2016).
+    Selfish {
+        /// The attacker's node id (a full node).
+        node: u32,
+        /// Explicit tie-breaking advantage γ in [0, 1]: the share of honest
+        /// hashrate that mines on the attacker's block in a tie. Unset: γ
+        /// emerges from the network.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gamma: Option<f64>,
+        /// Stubborn-mining variants (all off = Eyal–Sirer).
+        #[serde(default)]
+        stubborn: Stubborn,
+        /// When the behaviour switches on (default `0s`).
+        #[serde(default)]
+        start: SimDuration,
+        /// The attacker's hashrate share α in [0, 1); unset = as configured
+        /// in `nodes`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share: Option<f64>,
+    },
+    /// Double spending against a merchant wallet by a private block race.
+    DoubleSpend {
+        /// The attacker's node id (a full node).
+        node: u32,
+        /// Workload wallet id of the merchant (`< workload.wallets`).
+        merchant_wallet: u32,
+        /// Confirmations z the merchant waits for (default 6).
+        #[serde(default = "default_confirmations")]
+        confirmations: u32,
+        /// Abandon an attempt when the private chain is this many blocks
+        /// behind the public one (default 10).
+        #[serde(default = "default_give_up_behind")]
+        give_up_behind: u32,
+        /// Paid to the merchant per attempt, satoshis (default 1 BTC).
+        #[serde(default = "default_amount_sats")]
+        amount_sats: u64,
+        /// When the behaviour switches on (default `0s`).
+        #[serde(default)]
+        start: SimDuration,
+        /// The attacker's hashrate share α in [0, 1); unset = as configured.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share: Option<f64>,
+    },
+    /// Eclipse: the attacker takes every peer slot of a victim and controls
+    /// which blocks it sees; optionally double spends against a merchant
+    /// whose home node is the victim.
+    Eclipse {
+        /// The attacker's node id (a full node).
+        node: u32,
+        /// The eclipsed full node.
+        victim: u32,
+        /// `true` (default): honest blocks never reach the victim; `false`:
+        /// they reach it `delay` late.
+        #[serde(default = "default_true")]
+        withhold: bool,
+        /// Extra delay of honest blocks to the victim when not withheld
+        /// (default `30s`).
+        #[serde(default = "default_eclipse_delay")]
+        delay: SimDuration,
+        /// A double spend against a merchant homed on the victim.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        double_spend: Option<DoubleSpendTarget>,
+        /// When the behaviour switches on (default `0s`).
+        #[serde(default)]
+        start: SimDuration,
+        /// The attacker's hashrate share α in [0, 1); unset = as configured.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share: Option<f64>,
+    },
+    /// A majority attacker rewriting history, or withholding its blocks.
+    Majority {
+        /// The attacker's node id (a full node; needs > 50% hashrate to be
+        /// sure to win).
+        node: u32,
+        /// Mine privately from the block `depth` below the public tip at
+        /// `start` and publish when strictly longer (default 6).
+        #[serde(default = "default_depth")]
+        depth: u32,
+        /// Block withholding instead: mine but never publish (default false).
+        #[serde(default)]
+        withhold: bool,
+        /// When the behaviour switches on (default `0s`).
+        #[serde(default)]
+        start: SimDuration,
+        /// The attacker's hashrate share α in [0, 1); unset = as configured.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share: Option<f64>,
+    },
+    /// Broadcasts invalid blocks and transactions to its peers.
+    InvalidData {
+        /// The attacker's node id (a full node).
+        node: u32,
+        /// One invalid item per interval (default `30s`).
+        #[serde(default = "default_invalid_interval")]
+        interval: SimDuration,
+        /// Which items, cycled in order (default: all kinds).
+        #[serde(default = "default_invalid_kinds")]
+        kinds: Vec<InvalidKind>,
+        /// When the behaviour switches on (default `0s`).
+        #[serde(default)]
+        start: SimDuration,
+        /// The attacker's hashrate share α in [0, 1); unset = as configured.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share: Option<f64>,
+    },
+}
+
+impl Adversary {
+    /// The kind as written in the file.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Adversary::Selfish { .. } => "selfish",
+            Adversary::DoubleSpend { .. } => "double_spend",
+            Adversary::Eclipse { .. } => "eclipse",
+            Adversary::Majority { .. } => "majority",
+            Adversary::InvalidData { .. } => "invalid_data",
+        }
+    }
+
+    /// The attacker's node id.
+    pub fn node(&self) -> u32 {
+        match self {
+            Adversary::Selfish { node, .. }
+            | Adversary::DoubleSpend { node, .. }
+            | Adversary::Eclipse { node, .. }
+            | Adversary::Majority { node, .. }
+            | Adversary::InvalidData { node, .. } => *node,
+        }
+    }
+
+    /// When the behaviour switches on.
+    pub fn start(&self) -> SimDuration {
+        match self {
+            Adversary::Selfish { start, .. }
+            | Adversary::DoubleSpend { start, .. }
+            | Adversary::Eclipse { start, .. }
+            | Adversary::Majority { start, .. }
+            | Adversary::InvalidData { start, .. } => *start,
+        }
+    }
+
+    /// The attacker's hashrate share override, if set.
+    pub fn share(&self) -> Option<f64> {
+        match self {
+            Adversary::Selfish { share, .. }
+            | Adversary::DoubleSpend { share, .. }
+            | Adversary::Eclipse { share, .. }
+            | Adversary::Majority { share, .. }
+            | Adversary::InvalidData { share, .. } => *share,
+        }
+    }
+}
+
+/// Stubborn-mining variants of selfish mining (Nayak, Kumar, Miller, Shi,
+/// "Stubborn Mining", EuroS&P 2016).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stubborn {
+    /// Lead stubbornness: with a lead of two when the honest network finds a
+    /// block, publish only enough for a tie instead of overriding.
+    #[serde(default)]
+    pub lead: bool,
+    /// Equal-fork stubbornness: in a tie race, keep a newly found block
+    /// private instead of publishing to win the race.
+    #[serde(default)]
+    pub equal_fork: bool,
+    /// Trail stubbornness: keep mining on the private branch while at most
+    /// this many blocks behind, instead of adopting the public chain.
+    #[serde(default)]
+    pub trail: u32,
+}
+
+/// A double spend against a merchant (used by `eclipse.double_spend`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoubleSpendTarget {
+    /// Workload wallet id of the merchant; its home node becomes the victim.
+    pub merchant_wallet: u32,
+    /// Confirmations z the merchant waits for (default 6).
+    #[serde(default = "default_confirmations")]
+    pub confirmations: u32,
+    /// Abandon an attempt when the private chain is this many blocks behind
+    /// the public one (default 10).
+    #[serde(default = "default_give_up_behind")]
+    pub give_up_behind: u32,
+    /// Paid to the merchant per attempt, satoshis (default 1 BTC).
+    #[serde(default = "default_amount_sats")]
+    pub amount_sats: u64,
+}
+
 /// What the run records.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -762,4 +967,28 @@ fn default_mempool_bytes() -> u64 {
 }
 fn default_balance_interval() -> SimDuration {
     SimDuration::from_secs(600)
+}
+fn default_confirmations() -> u32 {
+    6
+}
+fn default_give_up_behind() -> u32 {
+    10
+}
+fn default_amount_sats() -> u64 {
+    100_000_000
+}
+fn default_true() -> bool {
+    true
+}
+fn default_eclipse_delay() -> SimDuration {
+    SimDuration::from_secs(30)
+}
+fn default_depth() -> u32 {
+    6
+}
+fn default_invalid_kinds() -> Vec<InvalidKind> {
+    InvalidKind::ALL.to_vec()
+}
+fn default_invalid_interval() -> SimDuration {
+    SimDuration::from_secs(30)
 }

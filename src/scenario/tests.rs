@@ -705,6 +705,58 @@ fn assert_shape(shape: &Shape, value: &Value, path: &str, seen: &mut BTreeSet<St
     }
 }
 
+/// One adversary of every kind, with every optional field set.
+fn every_adversary_kind() -> Vec<schema::Adversary> {
+    use schema::{Adversary, DoubleSpendTarget, InvalidKind, Stubborn};
+    let t = SimDuration::from_secs(1);
+    vec![
+        Adversary::Selfish {
+            node: 0,
+            gamma: Some(0.5),
+            stubborn: Stubborn::default(),
+            start: t,
+            share: Some(0.3),
+        },
+        Adversary::DoubleSpend {
+            node: 0,
+            merchant_wallet: 1,
+            confirmations: 2,
+            give_up_behind: 3,
+            amount_sats: 4,
+            start: t,
+            share: Some(0.3),
+        },
+        Adversary::Eclipse {
+            node: 0,
+            victim: 1,
+            withhold: true,
+            delay: t,
+            double_spend: Some(DoubleSpendTarget {
+                merchant_wallet: 1,
+                confirmations: 2,
+                give_up_behind: 3,
+                amount_sats: 4,
+            }),
+            start: t,
+            share: Some(0.3),
+        },
+        Adversary::Majority {
+            node: 0,
+            depth: 2,
+            withhold: false,
+            start: t,
+            share: Some(0.6),
+        },
+        Adversary::InvalidData {
+            node: 0,
+            interval: t,
+            kinds: vec![InvalidKind::BadPow],
+            start: t,
+            share: Some(0.1),
+        },
+    ]
+}
+
 #[test]
 fn known_keys_table_matches_the_serde_structs() {
     let full = Scenario {
@@ -753,6 +805,7 @@ fn known_keys_table_matches_the_serde_structs() {
             hashrate: Some(HashrateChange { node: 0, hps: 1.0 }),
         }],
         metrics: Metrics::default(),
+        adversaries: every_adversary_kind(),
     };
     let topologies = [
         Topology::FullMesh,

@@ -12,7 +12,9 @@ use std::collections::BTreeSet;
 
 use super::error::ScenarioError;
 use super::locate::{Context, FieldPath};
-use super::schema::{Hashrate, Latency, Role, Scenario, Switch, Topology, DEFAULT_TARGET_INTERVAL};
+use super::schema::{
+    Adversary, Hashrate, Latency, Role, Scenario, Switch, Topology, DEFAULT_TARGET_INTERVAL,
+};
 use crate::ledger::Amount;
 use crate::sim::time::SimDuration;
 
@@ -50,6 +52,7 @@ pub(crate) fn validate(s: &mut Scenario, ctx: &Context<'_>) -> Result<(), Scenar
     v.network(s, n)?;
     v.workload(s)?;
     v.timeline(s, n)?;
+    v.adversaries(s)?;
     if s.mempool.max_bytes == 0 {
         return Err(v.bad("mempool.max_bytes", "must not be 0", ">= 1 byte"));
     }
@@ -622,6 +625,185 @@ impl Checker<'_, '_> {
                 &format!("{} is out of range", w.fee_rate_sat_per_byte),
                 "0..=100000 sat/byte",
             ));
+        }
+        Ok(())
+    }
+
+    fn adversaries(&self, s: &Scenario) -> Result<(), ScenarioError> {
+        let full = s.full_node_count();
+        let wallets = s.workload.wallets;
+        let mut attackers = BTreeSet::new();
+        let mut share_sum = 0.0;
+        let mut endowment = (wallets as u128) * (s.workload.initial_balance_sats as u128);
+        for (i, a) in s.adversaries.iter().enumerate() {
+            let at = format!("adversaries[{i}]");
+            let node = a.node();
+            if node as usize >= full {
+                return Err(self.bad(
+                    &format!("{at}.node"),
+                    &format!("node {node} is not a full node ({full} full nodes)"),
+                    &node_range(full),
+                ));
+            }
+            if !attackers.insert(node) {
+                return Err(self.bad(
+                    &format!("{at}.node"),
+                    &format!("node {node} is already an attacker"),
+                    "one adversary per node",
+                ));
+            }
+            if let Some(share) = a.share() {
+                if !(0.0..1.0).contains(&share) {
+                    return Err(self.bad(
+                        &format!("{at}.share"),
+                        &format!("{share} is out of range"),
+                        "0 <= share < 1",
+                    ));
+                }
+                share_sum += share;
+                if share_sum >= 1.0 {
+                    return Err(self.bad(
+                        &format!("{at}.share"),
+                        &format!("attacker shares sum to {share_sum}"),
+                        "attacker shares summing to less than 1 (honest nodes keep the rest)",
+                    ));
+                }
+                if full < 2 {
+                    return Err(self.bad(
+                        &format!("{at}.share"),
+                        "needs at least one other full node to hold the rest of the hashrate",
+                        "at least 2 full nodes",
+                    ));
+                }
+            } else if let Some(list) = &s.nodes.list {
+                let needs_hashrate = !matches!(a, Adversary::InvalidData { .. });
+                if needs_hashrate && list[node as usize].hashrate_hps <= 0.0 {
+                    return Err(self.bad(
+                        &format!("{at}.node"),
+                        &format!("attacker node {node} has no hashrate"),
+                        "a node with hashrate_hps > 0, or set the attacker's `share`",
+                    ));
+                }
+            }
+            let mut ds = |merchant: u32, z: u32, give_up: u32, amount: u64, path: &str| {
+                if merchant >= wallets {
+                    return Err(self.bad(
+                        &format!("{path}.merchant_wallet"),
+                        &format!("wallet {merchant} does not exist ({wallets} wallets)"),
+                        "a wallet id < workload.wallets",
+                    ));
+                }
+                if z == 0 {
+                    return Err(self.bad(&format!("{path}.confirmations"), "must not be 0", ">= 1"));
+                }
+                if give_up == 0 {
+                    return Err(self.bad(&format!("{path}.give_up_behind"), "must not be 0", ">= 1"));
+                }
+                if !(1..=Amount::MAX_MONEY.to_sat()).contains(&amount) {
+                    return Err(self.bad(
+                        &format!("{path}.amount_sats"),
+                        &format!("{amount} is out of range"),
+                        "1..=2100000000000000",
+                    ));
+                }
+                endowment += crate::adversary::attacker_endowment(amount) as u128;
+                if endowment > Amount::MAX_MONEY.to_sat() as u128 {
+                    return Err(self.bad(
+                        &format!("{path}.amount_sats"),
+                        &format!(
+                            "the attacker's genesis coins ({} × ({amount} + fee) sats) and the wallets hold more than all bitcoin",
+                            crate::adversary::DOUBLE_SPEND_COINS
+                        ),
+                        "a smaller amount_sats",
+                    ));
+                }
+                Ok(())
+            };
+            match a {
+                Adversary::Selfish { gamma, .. } => {
+                    if let Some(g) = gamma {
+                        self.probability(&format!("{at}.gamma"), *g)?;
+                    }
+                }
+                Adversary::DoubleSpend {
+                    merchant_wallet,
+                    confirmations,
+                    give_up_behind,
+                    amount_sats,
+                    ..
+                } => ds(
+                    *merchant_wallet,
+                    *confirmations,
+                    *give_up_behind,
+                    *amount_sats,
+                    &at,
+                )?,
+                Adversary::Eclipse {
+                    victim,
+                    double_spend,
+                    ..
+                } => {
+                    if *victim as usize >= full || *victim == node {
+                        return Err(self.bad(
+                            &format!("{at}.victim"),
+                            &format!("node {victim} cannot be the victim"),
+                            &format!("a full node other than the attacker ({})", node_range(full)),
+                        ));
+                    }
+                    if let Some(t) = double_spend {
+                        ds(
+                            t.merchant_wallet,
+                            t.confirmations,
+                            t.give_up_behind,
+                            t.amount_sats,
+                            &format!("{at}.double_spend"),
+                        )?;
+                    }
+                }
+                Adversary::Majority { depth, .. } => {
+                    if *depth == 0 {
+                        return Err(self.bad(&format!("{at}.depth"), "must not be 0", ">= 1"));
+                    }
+                }
+                Adversary::InvalidData {
+                    interval, kinds, ..
+                } => {
+                    if *interval == SimDuration::ZERO {
+                        return Err(self.bad(
+                            &format!("{at}.interval"),
+                            "must not be 0",
+                            "a positive duration such as `30s`",
+                        ));
+                    }
+                    endowment += crate::adversary::INVALID_DATA_COIN_SATS as u128;
+                    if endowment > Amount::MAX_MONEY.to_sat() as u128 {
+                        return Err(self.bad(
+                            "workload.initial_balance_sats",
+                            "the wallets and the attacker's genesis coin hold more than all bitcoin",
+                            "wallets × initial_balance_sats + 1 BTC <= 2100000000000000",
+                        ));
+                    }
+                    if kinds.is_empty() {
+                        return Err(self.bad(
+                            &format!("{at}.kinds"),
+                            "is empty",
+                            "at least one kind (omit the field for all kinds)",
+                        ));
+                    }
+                }
+            }
+        }
+        // A victim must not be an attacker itself.
+        for (i, a) in s.adversaries.iter().enumerate() {
+            if let Adversary::Eclipse { victim, .. } = a {
+                if attackers.contains(victim) {
+                    return Err(self.bad(
+                        &format!("adversaries[{i}].victim"),
+                        &format!("node {victim} is an attacker"),
+                        "an honest full node",
+                    ));
+                }
+            }
         }
         Ok(())
     }

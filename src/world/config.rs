@@ -97,6 +97,8 @@ pub struct Config {
     pub balance_interval: SimDuration,
     /// Whether to log every node's tip changes (`tips.csv`).
     pub record_tips: bool,
+    /// Attackers, as configured (`share` already applied to `nodes`).
+    pub adversaries: Vec<sc::Adversary>,
 }
 
 /// Unix time of every simulated genesis block (2024-01-01T00:00:00Z), so
@@ -158,6 +160,7 @@ impl Config {
             timeline,
             balance_interval: s.metrics.balance_interval,
             record_tips: s.tips_enabled(),
+            adversaries: s.adversaries.clone(),
         })
     }
 }

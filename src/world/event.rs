@@ -47,6 +47,12 @@ pub enum Event {
     StopMining,
     /// The end of the run.
     End,
+    /// An adversary's timer: its behaviour switches on (the first time),
+    /// or its periodic action is due.
+    Adversary {
+        /// Index into the scenario's `adversaries`.
+        index: u32,
+    },
 }
 
 /// A message between nodes.
@@ -189,6 +195,7 @@ impl Event {
             Event::SampleBalances => [6, 0, 0],
             Event::StopMining => [7, 0, 0],
             Event::End => [8, 0, 0],
+            Event::Adversary { index } => [9, *index as u64, 0],
         }
     }
 
@@ -214,6 +221,7 @@ impl Event {
             Event::SampleBalances => "sample balances".to_string(),
             Event::StopMining => "stop mining (time limit)".to_string(),
             Event::End => "end of run".to_string(),
+            Event::Adversary { index } => format!("adversary #{index} acts"),
         }
     }
 }

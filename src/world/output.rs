@@ -5,7 +5,9 @@
 //! Files (documented column by column in the README): `manifest.json`,
 //! `blocks.csv`, `propagation.csv`, `reorgs.csv`, `balances.csv`, `tips.csv`
 //! (when enabled), `nodes.csv`, `spv.csv`, `payments.csv`,
-//! `rejections.csv`, `summary.csv` and `charts/`.
+//! `rejections.csv`, `attacks.csv`, `miner_share.csv`, `summary.csv` and
+//! `charts/` (with `miner_share` from
+//! [`crate::report::attack_charts`] besides [`crate::report::plot_run`]'s).
 
 use std::collections::HashSet;
 use std::fs;
@@ -158,6 +160,21 @@ pub struct Summary {
     pub issued_sats: u64,
     /// Simulated seconds.
     pub sim_time_s: f64,
+    /// Selfish and majority attackers' blocks on the final main chain over
+    /// all main-chain blocks found since the earliest such attacker switched
+    /// on (`None` without such an attacker).
+    pub attacker_relative_revenue: Option<f64>,
+    /// Double-spend attempts started (`None` without a double spender).
+    pub double_spend_attempts: Option<u64>,
+    /// Attempts released whose payment is not on the final main chain.
+    pub double_spend_successes: Option<u64>,
+    /// Share of honest hashrate in the explicit γ set (`None` without one).
+    pub gamma_effective: Option<f64>,
+    /// Invalid items sent by invalid-data attackers (`None` without one).
+    pub invalid_items_sent: Option<u64>,
+    /// Peer links honest nodes dropped for misbehaviour (`None` without
+    /// adversaries).
+    pub disconnections: Option<u64>,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -193,7 +210,46 @@ impl Summary {
             f64::NAN
         };
         let reorgs = out.metrics.reorg_rows();
+        let attackers = out.metrics.attackers();
+        let miners: Vec<(i64, f64)> = attackers
+            .iter()
+            .filter(|a| a.kind == "selfish" || a.kind == "majority")
+            .map(|a| (a.node as i64, a.start_s))
+            .collect();
+        let attacker_relative_revenue = miners
+            .iter()
+            .map(|m| m.1)
+            .min_by(|a, b| a.total_cmp(b))
+            .map(|start| {
+                let window: Vec<_> = blocks[1..]
+                    .iter()
+                    .filter(|b| b.main_chain == 1 && b.time_s >= start)
+                    .collect();
+                let theirs = window
+                    .iter()
+                    .filter(|b| miners.iter().any(|m| m.0 == b.miner))
+                    .count();
+                if window.is_empty() {
+                    f64::NAN
+                } else {
+                    theirs as f64 / window.len() as f64
+                }
+            });
+        let ds = attackers
+            .iter()
+            .any(|a| a.kind == "double_spend" || (a.kind == "eclipse" && a.endowment_sats > 0));
+        let attacks = out.metrics.attack_rows();
         Summary {
+            attacker_relative_revenue,
+            double_spend_attempts: ds.then_some(attacks.len() as u64),
+            double_spend_successes: ds
+                .then(|| attacks.iter().filter(|r| r.success == 1).count() as u64),
+            gamma_effective: attackers.iter().find_map(|a| a.gamma_effective),
+            invalid_items_sent: attackers
+                .iter()
+                .any(|a| a.kind == "invalid_data")
+                .then(|| out.metrics.invalid_items_sent()),
+            disconnections: (!attackers.is_empty()).then(|| out.metrics.disconnections()),
             blocks_mined: mined,
             main_chain_height: out.main_chain.len().saturating_sub(1) as u32,
             stale_blocks: stale,
@@ -244,6 +300,25 @@ impl Summary {
             ("issued_sats", self.issued_sats.to_string()),
             ("sim_time_s", f(self.sim_time_s)),
         ];
+        let mut rows = rows;
+        if let Some(x) = self.attacker_relative_revenue {
+            rows.push(("attacker_relative_revenue", f(x)));
+        }
+        if let Some(n) = self.double_spend_attempts {
+            rows.push(("double_spend_attempts", n.to_string()));
+        }
+        if let Some(n) = self.double_spend_successes {
+            rows.push(("double_spend_successes", n.to_string()));
+        }
+        if let Some(x) = self.gamma_effective {
+            rows.push(("gamma_effective", f(x)));
+        }
+        if let Some(n) = self.invalid_items_sent {
+            rows.push(("invalid_items_sent", n.to_string()));
+        }
+        if let Some(n) = self.disconnections {
+            rows.push(("disconnections", n.to_string()));
+        }
         rows.into_iter()
             .map(|(k, v)| SummaryRow {
                 metric: k.to_string(),
@@ -324,6 +399,7 @@ fn write_files(
     summary: &Summary,
     charts: bool,
 ) -> Result<(), OutputError> {
+    use crate::report::attack_charts;
     use crate::report::rows::*;
     let m = &out.metrics;
     let path = dir.join("manifest.json");
@@ -354,9 +430,20 @@ fn write_files(
         count: *v,
     }));
     write_csv(dir, "rejections.csv", &rejections)?;
+    write_csv(dir, attack_charts::ATTACKS_CSV, m.attack_rows())?;
+    write_csv(dir, attack_charts::MINER_SHARE_CSV, m.miner_share_rows())?;
     write_csv(dir, SUMMARY_CSV, &summary.rows())?;
     if charts {
         crate::report::plot_run(dir).map_err(|e| OutputError::Charts(e.to_string()))?;
+        if !m.attackers().is_empty() {
+            let attackers: Vec<i64> = m.attackers().iter().map(|a| a.node as i64).collect();
+            attack_charts::miner_share(
+                m.miner_share_rows(),
+                &attackers,
+                &dir.join(crate::report::CHARTS_DIR),
+            )
+            .map_err(|e| OutputError::Charts(e.to_string()))?;
+        }
     }
     Ok(())
 }

@@ -1,0 +1,122 @@
+"""Closed forms for notebook 05_attacks, in plain Python.
+
+The same formulas as `src/adversary/theory.rs` (which the test suite checks
+the simulator against); see that file for the derivations and references.
+
+- `eyal_sirer(alpha, gamma)`: a selfish pool's share of main-chain blocks
+  (Eyal & Sirer, "Majority is not enough", FC 2014, eq. 8).
+- `profit_threshold(gamma)`: the alpha above which it beats honest mining,
+  (1 - gamma) / (3 - 2 gamma).
+- `nakamoto(q, z)`: the whitepaper's Poisson approximation (Nakamoto 2008,
+  section 11).
+- `rosenfeld(q, z)`: the exact race with a pre-mined attacker block
+  (Rosenfeld 2014), = I_{4pq}(z, 1/2) (Grunspan & Perez-Marco 2017).
+- `race_success(q, z, give_up_behind=None)`: the race as the simulator's
+  attacker plays it: no pre-mined block, release once strictly longer after
+  the merchant's z confirmations, give up when `give_up_behind` blocks
+  behind (None: never).
+- `wilson(successes, trials)`: a 95% confidence interval for a proportion.
+"""
+
+from math import comb, exp, factorial, sqrt
+
+
+def eyal_sirer(alpha: float, gamma: float) -> float:
+    """Relative revenue R(alpha, gamma) of a selfish pool (1 for alpha >= 1/2)."""
+    a = alpha
+    if a >= 0.5:
+        return 1.0
+    num = a * (1 - a) ** 2 * (4 * a + gamma * (1 - 2 * a)) - a**3
+    den = 1 - a * (1 + (2 - a) * a)
+    return num / den
+
+
+def profit_threshold(gamma: float) -> float:
+    """The hashrate share above which selfish mining pays: (1-g)/(3-2g)."""
+    return (1 - gamma) / (3 - 2 * gamma)
+
+
+def nakamoto(q: float, z: int) -> float:
+    """The whitepaper's AttackerSuccessProbability(q, z)."""
+    p = 1 - q
+    if q >= p:
+        return 1.0
+    lam = z * q / p
+    total = 1.0
+    for k in range(z + 1):
+        total -= exp(-lam) * lam**k / factorial(k) * (1 - (q / p) ** (z - k))
+    return total
+
+
+def rosenfeld(q: float, z: int) -> float:
+    """Exact success probability with one pre-mined block (Rosenfeld 2014)."""
+    p = 1 - q
+    if q >= p:
+        return 1.0
+    if z == 0:
+        return 1.0
+    return 1 - sum(comb(k + z - 1, k) * (p**z * q**k - q**z * p**k) for k in range(z + 1))
+
+
+def _strictly_ahead(q: float, behind: int, give_up: int | None) -> float:
+    """From `behind` blocks behind, probability of getting one block ahead
+    before falling `give_up` behind (gambler's ruin)."""
+    p = 1 - q
+    x = behind + 1
+    if give_up is None:
+        return 1.0 if q >= p else (q / p) ** x
+    if behind >= give_up:
+        return 0.0
+    if q == 0:
+        return 0.0
+    if p == 0:
+        return 1.0
+    n = give_up + 1
+    rho = q / p
+    if abs(rho - 1) < 1e-12:
+        return 1 - x / n
+    return (rho**x - rho**n) / (1 - rho**n)
+
+
+def race_success(q: float, z: int, give_up_behind: int | None = None) -> float:
+    """The simulator's double spend: exact success probability.
+
+    Public blocks h and private blocks a start at 0 when the payment is
+    broadcast; the attacker wins once h >= z and a > h, and gives up when
+    h - a >= give_up_behind."""
+    p = 1 - q
+    g = give_up_behind
+    if z == 0:
+        return _strictly_ahead(q, 0, g)
+    # prob[h][a] for h < z, a <= z; a > z means a sure win.
+    prob = [[0.0] * (z + 1) for _ in range(z)]
+    prob[0][0] = 1.0
+    win = 0.0
+    for h in range(z):
+        for a in range(z + 1):
+            w = prob[h][a]
+            if w == 0:
+                continue
+            if a == z:
+                win += w * q
+            else:
+                prob[h][a + 1] += w * q
+            behind = h + 1 - a
+            if g is not None and behind >= g:
+                continue
+            if h + 1 < z:
+                prob[h + 1][a] += w * p
+            else:
+                win += w * p * _strictly_ahead(q, behind, g)
+    return min(max(win, 0.0), 1.0)
+
+
+def wilson(successes: int, trials: int, zq: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for successes/trials (95% by default)."""
+    if trials == 0:
+        return (float("nan"), float("nan"))
+    ph = successes / trials
+    z2 = zq * zq
+    centre = (ph + z2 / (2 * trials)) / (1 + z2 / trials)
+    half = zq * sqrt(ph * (1 - ph) / trials + z2 / (4 * trials * trials)) / (1 + z2 / trials)
+    return (max(centre - half, 0.0), min(centre + half, 1.0))

@@ -1,0 +1,236 @@
+//! Charts of a run with adversaries, and the rows they read.
+//!
+//! | stem | from | shows |
+//! |---|---|---|
+//! | `miner_share` | `miner_share.csv` | each miner's share of the main chain so far (solid) against its share of the hashrate (dashed, same colour), over simulated time |
+//!
+//! `miner_share.csv` is written by every run (see
+//! [`crate::metrics::Recorder`] for the sampling); the chart draws at most
+//! [`MAX_SHARE_LINES`] miners: the ones with the most main-chain blocks at
+//! the end (ties to the lower id), attackers first. Drawing is a pure
+//! function of the rows.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::charts::{write_chart, Chart};
+use super::style::*;
+use super::{font, ReportError};
+
+/// File name of the per-miner share table.
+pub const MINER_SHARE_CSV: &str = "miner_share.csv";
+/// File name of the double-spend attempts table.
+pub const ATTACKS_CSV: &str = "attacks.csv";
+/// File stem of the miner-share chart.
+pub const MINER_SHARE: &str = "miner_share";
+/// At most this many miners get lines.
+pub const MAX_SHARE_LINES: usize = 10;
+
+/// One miner at one main-chain height (`miner_share.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MinerShareRow {
+    /// Time the main-chain block at `height` was found, seconds.
+    pub time_s: f64,
+    /// The main-chain height sampled.
+    pub height: u32,
+    /// The miner's node id (`-1`: every miner not listed on its own).
+    pub miner: i64,
+    /// The miner's blocks on the final main chain up to `height`.
+    pub blocks_main: u32,
+    /// `blocks_main / height`.
+    pub share_main: f64,
+    /// The miner's share of the total hashrate at `time_s`.
+    pub hashrate_share: f64,
+}
+
+/// Reads `miner_share.csv` of a run directory.
+pub fn load_miner_share(run_dir: &Path) -> Result<Vec<MinerShareRow>, ReportError> {
+    let path = run_dir.join(MINER_SHARE_CSV);
+    let mut reader = csv::Reader::from_path(&path).map_err(|e| ReportError::Csv {
+        path: path.clone(),
+        line: None,
+        message: e.to_string(),
+    })?;
+    let mut rows = Vec::new();
+    for r in reader.deserialize() {
+        rows.push(r.map_err(|e: csv::Error| ReportError::Csv {
+            path: path.clone(),
+            line: e.position().map(|p| p.line()),
+            message: e.to_string(),
+        })?);
+    }
+    Ok(rows)
+}
+
+struct MinerShare<'a> {
+    rows: &'a [MinerShareRow],
+    attackers: &'a [i64],
+}
+
+impl Chart for MinerShare<'_> {
+    const STEM: &'static str = MINER_SHARE;
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
+        draw_miner_share(root, self.rows, self.attackers)
+    }
+}
+
+/// Writes `miner_share.png` and `miner_share.svg` into `out_dir`;
+/// `attackers` are node ids drawn first and labelled as attackers.
+pub fn miner_share(
+    rows: &[MinerShareRow],
+    attackers: &[i64],
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    write_chart(&MinerShare { rows, attackers }, out_dir)
+}
+
+/// The miners to draw (see the module docs), in drawing order.
+fn chosen(rows: &[MinerShareRow], attackers: &[i64]) -> Vec<i64> {
+    let mut last: BTreeMap<i64, (u32, u32)> = BTreeMap::new();
+    for r in rows {
+        let e = last.entry(r.miner).or_insert((0, 0));
+        if r.height >= e.0 {
+            *e = (r.height, r.blocks_main);
+        }
+    }
+    let mut ids: Vec<i64> = last.keys().copied().collect();
+    ids.sort_by(|a, b| {
+        let att = |m: &i64| !attackers.contains(m);
+        att(a)
+            .cmp(&att(b))
+            .then(last[b].1.cmp(&last[a].1))
+            .then(a.cmp(b))
+    });
+    ids.truncate(MAX_SHARE_LINES);
+    ids
+}
+
+/// Draws the share lines onto `root`.
+pub fn draw_miner_share<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rows: &[MinerShareRow],
+    attackers: &[i64],
+) -> Result<(), ReportError> {
+    font::ensure_registered()?;
+    let err = draw_err(MINER_SHARE);
+    let (plot, legend) = page(root, MINER_SHARE, "Main-chain share vs hashrate share")?;
+    let ids = chosen(rows, attackers);
+    if ids.is_empty() {
+        draw_message(&plot, MINER_SHARE, "no main-chain blocks")?;
+        return Ok(());
+    }
+    let (t_lo, t_hi) = rows
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| {
+            (lo.min(r.time_s), hi.max(r.time_s))
+        });
+    let top = rows
+        .iter()
+        .filter(|r| ids.contains(&r.miner))
+        .map(|r| r.share_main.max(r.hashrate_share))
+        .fold(0.0, f64::max);
+    let (x0, x1) = padded(t_lo, t_hi, 0.02);
+    let y1 = (top * 1.1).clamp(0.05, 1.0);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(15)
+        .margin_top(25)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(x0..x1, 0.0..y1)
+        .map_err(&err)?;
+    chart
+        .configure_mesh()
+        .x_desc("simulated time (s)")
+        .y_desc("share")
+        .x_labels(10)
+        .x_label_formatter(&number_label)
+        .y_labels(10)
+        .y_label_formatter(&number_label)
+        .label_style(text(TICK_PX))
+        .axis_desc_style(text(AXIS_DESC_PX))
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(&err)?;
+    let mut entries = Vec::new();
+    for (k, id) in ids.iter().enumerate() {
+        let color = PALETTE_20[k % PALETTE_20.len()];
+        let mut mine: Vec<&MinerShareRow> = rows.iter().filter(|r| r.miner == *id).collect();
+        mine.sort_by(|a, b| a.height.cmp(&b.height));
+        chart
+            .draw_series(LineSeries::new(
+                mine.iter().map(|r| (r.time_s, r.share_main)),
+                color.stroke_width(3),
+            ))
+            .map_err(&err)?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                mine.iter().map(|r| (r.time_s, r.hashrate_share)),
+                12,
+                8,
+                color.stroke_width(2),
+            ))
+            .map_err(&err)?;
+        let name = match *id {
+            -1 => "other miners".to_string(),
+            m if attackers.contains(&m) => format!("attacker {m}"),
+            m => format!("miner {m}"),
+        };
+        entries.push(LegendEntry::new(name, Marker::Line(color)));
+    }
+    draw_legend(
+        &legend,
+        MINER_SHARE,
+        Some("solid: main chain\ndashed: hashrate"),
+        &entries,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(miner: i64, height: u32, blocks: u32) -> MinerShareRow {
+        MinerShareRow {
+            time_s: height as f64,
+            height,
+            miner,
+            blocks_main: blocks,
+            share_main: blocks as f64 / height as f64,
+            hashrate_share: 0.1,
+        }
+    }
+
+    #[test]
+    fn attackers_first_then_most_blocks() {
+        let rows = vec![
+            row(1, 10, 5),
+            row(2, 10, 1),
+            row(3, 10, 4),
+            row(1, 5, 5),
+            row(2, 5, 0),
+        ];
+        assert_eq!(chosen(&rows, &[2]), vec![2, 1, 3]);
+        let many: Vec<MinerShareRow> = (0..30).map(|m| row(m, 10, m as u32)).collect();
+        let ids = chosen(&many, &[]);
+        assert_eq!(ids.len(), MAX_SHARE_LINES);
+        assert_eq!(ids[0], 29);
+    }
+
+    #[test]
+    fn draws_into_memory() {
+        let rows = vec![row(0, 1, 1), row(0, 2, 1), row(1, 2, 1)];
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            draw_miner_share(&root, &rows, &[0]).unwrap();
+            root.present().unwrap();
+        }
+        assert!(svg.contains("attacker 0"));
+    }
+}
