@@ -5,9 +5,10 @@
 //! total size stays within `max_bytes` (the lowest fee rate is evicted
 //! first). Ordering is fully deterministic: by fee rate, then arrival order.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use crate::ledger::hash::HashKeyMap;
 use crate::ledger::utxo::UtxoSet;
 use crate::ledger::validate::{self, SigCache, TxError};
 use crate::ledger::{Amount, Block, OutPoint, Params, Transaction, Txid};
@@ -46,10 +47,11 @@ struct Entry {
 /// Unconfirmed transactions, ordered by fee rate.
 #[derive(Clone, Debug, Default)]
 pub struct Mempool {
-    entries: BTreeMap<Txid, Entry>,
+    /// Lookups only (never iterated for behaviour), so a hash map.
+    entries: HashKeyMap<Txid, Entry>,
     /// (fee rate, arrival seq, txid); the last is the best.
     by_rate: BTreeSet<(FeeRate, std::cmp::Reverse<u64>, Txid)>,
-    spends: BTreeMap<OutPoint, Txid>,
+    spends: HashKeyMap<OutPoint, Txid>,
     bytes: usize,
     max_bytes: usize,
     seq: u64,
@@ -206,8 +208,10 @@ impl Mempool {
     }
 
     /// All txids, in txid order.
-    pub fn txids(&self) -> impl Iterator<Item = &Txid> {
-        self.entries.keys()
+    pub fn txids(&self) -> Vec<Txid> {
+        let mut ids: Vec<Txid> = self.entries.keys().copied().collect();
+        ids.sort_unstable();
+        ids
     }
 }
 

@@ -243,6 +243,10 @@ impl<E> EventQueue<E> {
 
     /// Pops cancelled entries off the top so the head is always live.
     fn drop_stale_head(&mut self) {
+        if self.stale == 0 {
+            // Nothing cancelled is left in the heap: skip the slot lookup.
+            return;
+        }
         while let Some(&Reverse((_, seq, slot))) = self.heap.peek() {
             if self.is_live(seq, slot) {
                 break;
