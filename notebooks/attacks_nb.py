@@ -16,6 +16,7 @@ the simulator against); see that file for the derivations and references.
   the merchant's z confirmations, give up when `give_up_behind` blocks
   behind (None: never).
 - `wilson(successes, trials)`: a 95% confidence interval for a proportion.
+- `t975(df)`: Student's t quantile for a 95% confidence interval of a mean.
 """
 
 from math import comb, exp, factorial, sqrt
@@ -120,3 +121,17 @@ def wilson(successes: int, trials: int, zq: float = 1.96) -> tuple[float, float]
     centre = (ph + z2 / (2 * trials)) / (1 + z2 / trials)
     half = zq * sqrt(ph * (1 - ph) / trials + z2 / (4 * trials * trials)) / (1 + z2 / trials)
     return (max(centre - half, 0.0), min(centre + half, 1.0))
+
+
+# Two-sided 95% quantiles of Student's t for df = 1..30 (as in sim sweep's
+# sweep_summary.csv, src/sweep/stats.rs); 1.96 beyond.
+_T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+          2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+          2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def t975(df: int) -> float:
+    """t_{0.975, df}: mean +- t975(n-1) * sd / sqrt(n) is a 95% interval."""
+    if df < 1:
+        return float("nan")
+    return _T_975[df - 1] if df <= 30 else 1.96

@@ -889,7 +889,13 @@ impl World {
         }
     }
 
-    fn accept_tx(&mut self, node: NodeIdx, from: Option<NodeIdx>, txid: Txid, tx: Arc<Transaction>) {
+    fn accept_tx(
+        &mut self,
+        node: NodeIdx,
+        from: Option<NodeIdx>,
+        txid: Txid,
+        tx: Arc<Transaction>,
+    ) {
         let now = self.queue.now();
         let params = self.cfg.params.clone();
         let Kind::Full(full) = &mut self.nodes[node as usize].kind else {
@@ -1074,7 +1080,11 @@ impl World {
         let mut h = change.new_tip;
         for _ in 0..change.connected.len() {
             connected.push(h);
-            h = full.chain.info(&h).expect("connected blocks are in the tree").parent;
+            h = full
+                .chain
+                .info(&h)
+                .expect("connected blocks are in the tree")
+                .parent;
         }
         connected.reverse();
         for (b, h) in change.connected.iter().zip(&connected) {
@@ -1381,20 +1391,29 @@ impl World {
     /// Ends the run and returns what was observed.
     pub fn finish(mut self) -> RunOutput {
         self.sample_balances();
-        // The final main chain: the most-work tip among online full nodes
-        // (ties: lowest node index).
+        // The final main chain: the most-work tip among online honest full
+        // nodes (ties: lowest node index); attackers count only if no
+        // honest full node is online.
+        let attackers: Vec<NodeIdx> = self.cfg.adversaries.iter().map(|a| a.node()).collect();
         let mut best: Option<(crate::ledger::Work, NodeIdx)> = None;
         let mut tips = Vec::new();
-        for (i, n) in self.nodes.iter().enumerate() {
-            if let Kind::Full(full) = &n.kind {
-                if !self.partitions.is_online(NodeId(i as u32)) {
-                    continue;
+        for honest_only in [true, false] {
+            for (i, n) in self.nodes.iter().enumerate() {
+                if let Kind::Full(full) = &n.kind {
+                    if !self.partitions.is_online(NodeId(i as u32))
+                        || (honest_only && attackers.contains(&(i as u32)))
+                    {
+                        continue;
+                    }
+                    tips.push(full.chain.tip());
+                    let w = full.chain.chain_work();
+                    if best.is_none_or(|(bw, _)| w > bw) {
+                        best = Some((w, i as u32));
+                    }
                 }
-                tips.push(full.chain.tip());
-                let w = full.chain.chain_work();
-                if best.is_none_or(|(bw, _)| w > bw) {
-                    best = Some((w, i as u32));
-                }
+            }
+            if best.is_some() {
+                break;
             }
         }
         let (_, best_node) = best.expect("a world has at least one full node");

@@ -21,10 +21,13 @@ use std::collections::BTreeMap;
 use std::thread;
 
 use forklab::adversary::theory::{
-    proportion_standard_error, race_success, race_success_with_cutoff, selfish_profit_threshold,
-    selfish_relative_revenue, selfish_revenue_standard_error,
+    nakamoto_success, proportion_standard_error, race_success, race_success_with_cutoff,
+    rosenfeld_success, selfish_profit_threshold, selfish_relative_revenue,
+    selfish_revenue_standard_error,
 };
+use forklab::metrics::AttackRow;
 use forklab::scenario::Scenario;
+use forklab::world::output::Summary;
 use forklab::world::{Config, RunOutput, World};
 
 /// Tolerance in standard errors (two-sided, ~6·10⁻⁵ for a normal).
@@ -52,12 +55,18 @@ fn scenario_yaml(seed: u64, height: u32, extra: &str) -> String {
 }
 
 fn run(yaml: &str) -> RunOutput {
+    run_with_time(yaml).0
+}
+
+/// The run's output and its simulated duration in seconds.
+fn run_with_time(yaml: &str) -> (RunOutput, f64) {
     let scenario = Scenario::from_yaml_str(yaml, "adversary_theory", &[])
         .unwrap_or_else(|e| panic!("scenario: {e}\n{yaml}"));
     let cfg = Config::from_scenario(&scenario).expect("config");
     let mut world = World::new(cfg);
     world.run();
-    world.finish()
+    let t = world.now().as_secs_f64();
+    (world.finish(), t)
 }
 
 /// Runs `seeds` in parallel (two at a time at most per call, the CI
@@ -136,9 +145,16 @@ fn selfish_revenue(alpha: f64, gamma: Option<f64>, seeds: &[u64], height: u32) -
          \x20 - {{ kind: selfish, node: 0, share: {alpha}{gamma} }}\n"
     );
     let runs = run_seeds(seeds, |seed| {
-        let out = run(&scenario_yaml(seed, height, &extra));
+        let (out, t) = run_with_time(&scenario_yaml(seed, height, &extra));
         let (per_miner, total) = main_chain_blocks(&out);
-        (per_miner.get(&0).copied().unwrap_or(0), total)
+        let pool = per_miner.get(&0).copied().unwrap_or(0);
+        // The summary row the sweeps and charts use says the same.
+        let summary = Summary::of(&out, t, out.txs_confirmed);
+        let row = summary
+            .attacker_relative_revenue
+            .expect("a selfish run has attacker_relative_revenue");
+        assert!((row - pool as f64 / total as f64).abs() < 1e-12, "{row}");
+        (pool, total)
     });
     let pool: u64 = runs.iter().map(|r| r.0).sum();
     let total: u64 = runs.iter().map(|r| r.1).sum();
@@ -158,6 +174,10 @@ fn check_selfish(gamma: f64, alphas: &[f64]) {
         // (renewal-reward + delta method; see `SelfishCycle`): larger than
         // the binomial error, since a cycle's blocks go to one side.
         let se = selfish_revenue_standard_error(alpha, gamma, main as f64);
+        eprintln!(
+            "selfish α={alpha} γ={gamma}: measured {measured:.4} over {main} blocks, \
+             R(α, γ) = {want:.4}, SE {se:.4}"
+        );
         assert!(
             (measured - want).abs() <= SIGMAS * se,
             "α={alpha} γ={gamma}: measured {measured:.4} over {main} main-chain blocks, \
@@ -201,4 +221,120 @@ fn selfish_revenue_matches_eyal_sirer_gamma_half() {
 fn selfish_revenue_matches_eyal_sirer_gamma_1() {
     // Threshold 0: every α wins.
     check_selfish(1.0, &[0.2, 0.3, 0.4]);
+}
+
+/// Finished double-spend attempts (released or given up) and successes of
+/// an attacker (node 0, hashrate share `q`) against merchant wallet 1,
+/// pooled over `seeds` runs. Each run has up to
+/// `forklab::adversary::DOUBLE_SPEND_COINS` attempts, one after the other;
+/// an attempt still open when the run stops is left out.
+fn double_spend_attempts(q: f64, z: u32, give_up: u32, seeds: &[u64]) -> (u64, u64) {
+    let runs = double_spend_rows(q, z, give_up, seeds);
+    let finished = runs.iter().flatten().filter(|r| r.outcome != "unfinished");
+    let (mut wins, mut n) = (0, 0);
+    for r in finished {
+        assert_eq!(r.confirmations, z);
+        assert!(r.success == 0 || r.outcome == "released", "{r:?}");
+        wins += r.success as u64;
+        n += 1;
+    }
+    (wins, n)
+}
+
+/// The `attacks.csv` rows of each run of [`double_spend_attempts`].
+fn double_spend_rows(q: f64, z: u32, give_up: u32, seeds: &[u64]) -> Vec<Vec<AttackRow>> {
+    let extra = format!(
+        "nodes: {{ count: 5, hashrate: {{ kind: equal, total_hps: 1000 }} }}\n\
+         workload: {{ wallets: 2, payments_per_s: 0 }}\n\
+         adversaries:\n\
+         \x20 - {{ kind: double_spend, node: 0, share: {q}, merchant_wallet: 1, \
+         confirmations: {z}, give_up_behind: {give_up}, amount_sats: 100000000 }}\n"
+    );
+    run_seeds(seeds, |seed| {
+        let out = run(&scenario_yaml(seed, 4_000, &extra));
+        let rows = out.metrics.attack_rows().to_vec();
+        assert!(
+            rows.len() as u32 >= forklab::adversary::DOUBLE_SPEND_COINS - 1,
+            "seed {seed}: only {} attempts started",
+            rows.len()
+        );
+        rows
+    })
+}
+
+#[test]
+fn double_spend_success_matches_the_exact_race() {
+    // The exact probability of the block race the attacker plays (no
+    // pre-mined block; release once strictly longer after the merchant's z
+    // confirmations; give up `give_up_behind` blocks behind), computed by
+    // `race_success_with_cutoff` (a finite Markov chain plus gambler's
+    // ruin; it tends to Rosenfeld's formula with one more block to gain as
+    // the cutoff grows). Attempts are independent Bernoulli trials (each
+    // starts afresh on a memoryless mining process), so the tolerance is
+    // 4·sqrt(P(1−P)/n). The cases are chosen so that the cutoff matters
+    // (the infinite-race probability, and Nakamoto's and Rosenfeld's
+    // figures for their own models, lie outside the tolerance) except for
+    // the first, a rare success.
+    let cases = [
+        (0.1, 1, 6, false),
+        (0.3, 2, 2, true),
+        (0.35, 3, 3, true),
+        (0.4, 2, 3, true),
+    ];
+    for (k, (q, z, give_up, cutoff_matters)) in cases.into_iter().enumerate() {
+        let seeds: Vec<u64> = (0..8).map(|i| 1_000 * (k as u64 + 1) + i).collect();
+        let (wins, n) = double_spend_attempts(q, z, give_up, &seeds);
+        let want = race_success_with_cutoff(q, z, give_up);
+        let tol = SIGMAS * proportion_standard_error(want, n);
+        // Test design: the other models are told apart at this sample size.
+        for (name, other) in [
+            ("Rosenfeld", rosenfeld_success(q, z)),
+            ("Nakamoto", nakamoto_success(q, z)),
+        ] {
+            assert!((other - want).abs() > tol, "{name} q={q} z={z}");
+        }
+        if cutoff_matters {
+            assert!(
+                (race_success(q, z) - want).abs() > tol,
+                "no cutoff q={q} z={z}"
+            );
+        }
+        let measured = wins as f64 / n as f64;
+        eprintln!(
+            "double spend q={q} z={z} give_up={give_up}: {wins}/{n} = {measured:.4}, \
+             exact race {want:.4} ± {tol:.4}, without cutoff {:.4}",
+            race_success(q, z)
+        );
+        assert!(n >= 1_800, "q={q} z={z}: only {n} finished attempts");
+        assert!(
+            (measured - want).abs() <= tol,
+            "q={q} z={z} give_up={give_up}: {wins}/{n} = {measured:.4}, \
+             exact race {want:.4} ± {tol:.4} ({SIGMAS} SE)"
+        );
+    }
+}
+
+#[test]
+fn released_double_spends_win_on_a_fast_network() {
+    // The attacker releases only a chain strictly longer than the public
+    // one; with 1 ms links an honest block can overturn that only if found
+    // within the ~2 ms the release takes to spread (probability ~ 3·10⁻⁶
+    // per release), so every released attempt must succeed. This is the
+    // race model's "release ⇒ win" step, which the success-rate test above
+    // only checks on average.
+    let runs = double_spend_rows(0.3, 1, 6, &[71, 72]);
+    let released: Vec<&AttackRow> = runs
+        .iter()
+        .flatten()
+        .filter(|r| r.outcome == "released")
+        .collect();
+    assert!(released.len() >= 100, "{} releases", released.len());
+    let lost: Vec<_> = released.iter().filter(|r| r.success == 0).collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} released attempts lost, e.g. {:?}",
+        lost.len(),
+        released.len(),
+        lost.first()
+    );
 }

@@ -38,8 +38,7 @@ impl DoubleSpend {
 
     /// The decision at any event of a running attempt.
     fn decide(&self, v: &RaceView) -> Vec<Action> {
-        if v.private_len > v.public_len && v.merchant_confirmations >= self.params.confirmations
-        {
+        if v.private_len > v.public_len && v.merchant_confirmations >= self.params.confirmations {
             vec![
                 Action::Publish {
                     upto: v.private_len,

@@ -83,7 +83,10 @@ mod tests {
             m.on_mined(&view(8, 7, 0)),
             vec![Action::Publish { upto: 8 }]
         );
-        assert_eq!(m.on_mined(&view(1, 0, 0)), vec![Action::Publish { upto: 1 }]);
+        assert_eq!(
+            m.on_mined(&view(1, 0, 0)),
+            vec![Action::Publish { upto: 1 }]
+        );
         assert_eq!(m.on_public_tip(&view(0, 1, 0)), vec![Action::Adopt]);
     }
 

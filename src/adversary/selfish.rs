@@ -53,7 +53,9 @@ impl Adversary for Selfish {
 
     fn on_mined(&mut self, v: &RaceView) -> Vec<Action> {
         let before = v.lead() - 1;
-        let all = Action::Publish { upto: v.private_len };
+        let all = Action::Publish {
+            upto: v.private_len,
+        };
         if before == 0 && v.public_len >= 1 {
             // A tie race, and we just pulled ahead.
             if self.stubborn.equal_fork {
@@ -82,8 +84,12 @@ impl Adversary for Selfish {
                     Vec::new()
                 }
             }
-            0 => vec![Action::Publish { upto: v.private_len }],
-            1 if !self.stubborn.lead => vec![Action::Publish { upto: v.private_len }],
+            0 => vec![Action::Publish {
+                upto: v.private_len,
+            }],
+            1 if !self.stubborn.lead => vec![Action::Publish {
+                upto: v.private_len,
+            }],
             _ => vec![Action::Publish { upto: v.public_len }],
         }
     }

@@ -195,7 +195,7 @@ pub fn selfish_revenue_standard_error(alpha: f64, gamma: f64, main_blocks: f64) 
 
 /// `p = 1 − q`, or `None` unless `0 ≤ q ≤ 1`.
 fn honest_share(q: f64) -> Option<f64> {
-    (0.0..=1.0).contains(&q).then(|| 1.0 - q)
+    (0.0..=1.0).contains(&q).then_some(1.0 - q)
 }
 
 /// The whitepaper's probability that an attacker with hashrate share `q`
@@ -398,7 +398,7 @@ pub fn race_success(q: f64, z: u32) -> f64 {
 /// no longer fall behind), so `a ≤ z` and the chain is finite. When the
 /// `z`-th public block arrives with the attacker `d = z − a` behind, the
 /// rest is a gambler's ruin between "one ahead" and "`give_up_behind`
-/// behind" ([`strictly_ahead`]). As `give_up_behind → ∞` the result tends
+/// behind". As `give_up_behind → ∞` the result tends
 /// to [`race_success`] (the ruin probability tends to `(q/p)^(d+1)` and the
 /// early give-ups vanish).
 pub fn race_success_with_cutoff(q: f64, z: u32, give_up_behind: u32) -> f64 {

@@ -110,6 +110,47 @@ fn chosen(rows: &[MinerShareRow], attackers: &[i64]) -> Vec<i64> {
     ids
 }
 
+/// The main-chain share, keeping only points at least `dx` apart in time
+/// (and the last): at most about one per pixel column, so the zigzag of the
+/// first few blocks does not turn into miter spikes of a thick line.
+fn thinned(rows: &[&MinerShareRow], dx: f64) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for r in rows {
+        if out.last().is_none_or(|&(t, _)| r.time_s - t >= dx) {
+            out.push((r.time_s, r.share_main));
+        }
+    }
+    if let (Some(last), Some(r)) = (out.last().copied(), rows.last()) {
+        if last.0 < r.time_s {
+            out.push((r.time_s, r.share_main));
+        }
+    }
+    out
+}
+
+/// The hashrate share as a step line: a point where it changes (the old
+/// value up to the change, then the new one) and at the end, so a constant
+/// share is one segment.
+fn steps(rows: &[&MinerShareRow]) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for r in rows {
+        match out.last() {
+            Some(&(_, v)) if v == r.hashrate_share => {}
+            Some(&(_, v)) => {
+                out.push((r.time_s, v));
+                out.push((r.time_s, r.hashrate_share));
+            }
+            None => out.push((r.time_s, r.hashrate_share)),
+        }
+    }
+    if let (Some(last), Some(r)) = (out.last().copied(), rows.last()) {
+        if last.0 < r.time_s {
+            out.push((r.time_s, last.1));
+        }
+    }
+    out
+}
+
 /// Draws the share lines onto `root`.
 pub fn draw_miner_share<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -164,13 +205,13 @@ pub fn draw_miner_share<DB: DrawingBackend>(
         mine.sort_by(|a, b| a.height.cmp(&b.height));
         chart
             .draw_series(LineSeries::new(
-                mine.iter().map(|r| (r.time_s, r.share_main)),
-                color.stroke_width(3),
+                thinned(&mine, (x1 - x0) / 800.0),
+                color.stroke_width(2),
             ))
             .map_err(&err)?;
         chart
             .draw_series(DashedLineSeries::new(
-                mine.iter().map(|r| (r.time_s, r.hashrate_share)),
+                steps(&mine),
                 12,
                 8,
                 color.stroke_width(2),
@@ -220,6 +261,21 @@ mod tests {
         let ids = chosen(&many, &[]);
         assert_eq!(ids.len(), MAX_SHARE_LINES);
         assert_eq!(ids[0], 29);
+    }
+
+    #[test]
+    fn hashrate_share_is_a_step_line() {
+        let mut a = row(0, 1, 1);
+        let mut b = row(0, 2, 1);
+        let mut c = row(0, 3, 1);
+        a.hashrate_share = 0.2;
+        b.hashrate_share = 0.2;
+        c.hashrate_share = 0.4;
+        assert_eq!(
+            steps(&[&a, &b, &c]),
+            vec![(1.0, 0.2), (3.0, 0.2), (3.0, 0.4)]
+        );
+        assert_eq!(steps(&[&a, &b]), vec![(1.0, 0.2), (2.0, 0.2)]);
     }
 
     #[test]

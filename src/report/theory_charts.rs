@@ -163,6 +163,9 @@ fn gamma_label(g: Option<f64>) -> String {
     }
 }
 
+/// One γ's points: the γ and its members (sorted by α before drawing).
+type RevenueSeries<'a> = (Option<f64>, Vec<&'a RevenuePoint>);
+
 /// Draws the `relative_revenue` chart onto `root`.
 pub fn draw_relative_revenue<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -171,7 +174,7 @@ pub fn draw_relative_revenue<DB: DrawingBackend>(
     font::ensure_registered()?;
     const STEM: &str = RELATIVE_REVENUE;
     let err = draw_err(STEM);
-    let mut series: BTreeMap<(u8, u64), (Option<f64>, Vec<&RevenuePoint>)> = BTreeMap::new();
+    let mut series: BTreeMap<(u8, u64), RevenueSeries> = BTreeMap::new();
     for p in points
         .iter()
         .filter(|p| p.alpha.is_finite() && p.measured.is_finite())

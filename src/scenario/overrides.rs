@@ -63,8 +63,9 @@ impl Override {
 
     /// Writes the value into `root` at the key path.
     pub fn apply(&self, root: &mut Value) -> Result<(), ScenarioError> {
+        let segs = self.list_indices(root);
+        let segs = &segs;
         let mut node = root;
-        let segs = &self.path.0;
         for (i, seg) in segs.iter().enumerate() {
             let here = FieldPath(segs[..i].to_vec());
             let what = if i == 0 {
@@ -121,6 +122,32 @@ impl Override {
     }
 }
 
+impl Override {
+    /// The path with every all-digit key that lands on a list read as an
+    /// index (`adversaries.0.share` = `adversaries[0].share`, the form
+    /// shells and sweep labels find easier).
+    fn list_indices(&self, root: &Value) -> Vec<Seg> {
+        let mut out = Vec::with_capacity(self.path.0.len());
+        let mut node = Some(root);
+        for seg in &self.path.0 {
+            let seg = match (seg, node) {
+                (Seg::Key(k), Some(Value::Sequence(_)))
+                    if k.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    k.parse().map(Seg::Index).unwrap_or_else(|_| seg.clone())
+                }
+                _ => seg.clone(),
+            };
+            node = node.and_then(|n| match &seg {
+                Seg::Key(k) => n.get(k.as_str()),
+                Seg::Index(i) => n.get(*i),
+            });
+            out.push(seg);
+        }
+        out
+    }
+}
+
 /// "a number", "a list", … for messages.
 pub(crate) fn kind_of(v: &Value) -> &'static str {
     match v {
@@ -162,6 +189,11 @@ mod tests {
         assert_eq!(v, yaml("r: [{a: 1}, {a: 7}]"));
         let v = apply("name: a", "timeline=[]").unwrap();
         assert_eq!(v, yaml("{name: a, timeline: []}"));
+        // A numeric key on a list is an index.
+        let v = apply("r: [{a: 1}, {a: 2}]", "r.1.a=7").unwrap();
+        assert_eq!(v, yaml("r: [{a: 1}, {a: 7}]"));
+        let v = apply("r: {0: 1}", "r.0=2").unwrap();
+        assert_eq!(v, yaml("r: {0: 1, '0': 2}"));
     }
 
     #[test]

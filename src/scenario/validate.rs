@@ -694,10 +694,18 @@ impl Checker<'_, '_> {
                     ));
                 }
                 if z == 0 {
-                    return Err(self.bad(&format!("{path}.confirmations"), "must not be 0", ">= 1"));
+                    return Err(self.bad(
+                        &format!("{path}.confirmations"),
+                        "must not be 0",
+                        ">= 1",
+                    ));
                 }
                 if give_up == 0 {
-                    return Err(self.bad(&format!("{path}.give_up_behind"), "must not be 0", ">= 1"));
+                    return Err(self.bad(
+                        &format!("{path}.give_up_behind"),
+                        "must not be 0",
+                        ">= 1",
+                    ));
                 }
                 if !(1..=Amount::MAX_MONEY.to_sat()).contains(&amount) {
                     return Err(self.bad(

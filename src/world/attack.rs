@@ -89,7 +89,9 @@ pub(super) fn plan(cfg: &Config, streams: &RngStreams) -> Vec<AdvPlan> {
         .enumerate()
         .map(|(i, spec)| {
             let mut material = [0u8; 32];
-            streams.stream("attacker-keys", i as u64).fill(&mut material);
+            streams
+                .stream("attacker-keys", i as u64)
+                .fill(&mut material);
             let key = PrivateKey::derive(&material);
             let script = ScriptBuf::new_p2pkh(&key.public_key().pubkey_hash());
             let (coins, coin_value) = match spec {
@@ -124,7 +126,9 @@ struct Attempt {
     start: SimTime,
     /// The payment to the merchant.
     payment: Txid,
-    /// Height of the private tip when the attempt started.
+    /// The private tip when the attempt started (the fork point).
+    base: BlockHash,
+    /// Its height.
     base_height: u32,
 }
 
@@ -146,8 +150,8 @@ pub(super) struct AdvRuntime {
     /// The private branch's chainstate (attackers that mine privately,
     /// once on).
     private: Option<Chainstate>,
-    /// Transactions the next private block carries.
-    pending: Vec<Arc<Transaction>>,
+    /// Transactions the next private block carries, with their fees.
+    pending: Vec<(Arc<Transaction>, Amount)>,
     key: PrivateKey,
     script: ScriptBuf,
     coins: Vec<(OutPoint, Amount)>,
@@ -314,8 +318,7 @@ impl World {
                 kind: spec.kind_name().to_string(),
                 start_s: spec.start().as_secs_f64(),
                 gamma_effective,
-                endowment_sats: self
-                    .adversary_endowment(spec),
+                endowment_sats: self.adversary_endowment(spec),
             });
             self.queue
                 .schedule(
@@ -341,9 +344,8 @@ impl World {
 
     /// The lowest-numbered full node that is not an attacker.
     fn full_node_other_than(&self, attackers: &[NodeIdx]) -> Option<NodeIdx> {
-        (0..self.nodes.len() as NodeIdx).find(|i| {
-            self.nodes[*i as usize].spec.role != Role::Light && !attackers.contains(i)
-        })
+        (0..self.nodes.len() as NodeIdx)
+            .find(|i| self.nodes[*i as usize].spec.role != Role::Light && !attackers.contains(i))
     }
 
     /// The attacker takes every peer slot of the victim.
@@ -469,6 +471,11 @@ impl World {
         }
         view.private_len = private.height() - lo;
         view.public_len = public.height() - lo;
+        if let (Some(len), false) = (self.merchant_branch_len(a), rt.eclipse_ds) {
+            // The merchant's node is part of the public network: the race is
+            // against the longer of its chain and the attacker's view.
+            view.public_len = view.public_len.max(len);
+        }
         view.published = (lo + 1..=private.height())
             .take_while(|h| {
                 private
@@ -479,21 +486,35 @@ impl World {
         view
     }
 
-    /// Confirmations of the running attempt's payment at the merchant's node.
-    fn merchant_confirmations(&self, a: usize) -> u32 {
+    /// The merchant's chain during an attempt, if it descends from the
+    /// attempt's fork point: the chain and the attempt.
+    fn merchant_chain(&self, a: usize) -> Option<(&Chainstate, &Attempt)> {
         let rt = &self.adversaries[a];
         let (Some(at), Some(home)) = (&rt.attempt, rt.merchant_home) else {
-            return 0;
+            return None;
         };
         let Kind::Full(full) = &self.nodes[home as usize].kind else {
-            return 0;
+            return None;
         };
         let chain = &full.chain;
-        // The payment can only be in blocks above the attempt's base (the
-        // merchant's chain may differ below it only by a reorg older than the
-        // attempt, which does not matter here).
-        let low = at.base_height.saturating_sub(6).max(1);
-        (low..=chain.height())
+        (chain.block_at_height(at.base_height) == Some(at.base)).then_some((chain, at))
+    }
+
+    /// Blocks on the merchant's chain above the attempt's fork point.
+    fn merchant_branch_len(&self, a: usize) -> Option<u32> {
+        self.merchant_chain(a)
+            .map(|(chain, at)| chain.height() - at.base_height)
+    }
+
+    /// Confirmations of the running attempt's payment at the merchant's
+    /// node: only on a chain through the attempt's fork point (a payment
+    /// confirmed on a branch that chain does not contain is not the race
+    /// the attacker is running).
+    fn merchant_confirmations(&self, a: usize) -> u32 {
+        let Some((chain, at)) = self.merchant_chain(a) else {
+            return 0;
+        };
+        (at.base_height + 1..=chain.height())
             .find(|h| {
                 chain
                     .info_at_height(*h)
@@ -532,20 +553,15 @@ impl World {
         let picked: Vec<(Txid, Arc<Transaction>, Amount)> = self.adversaries[a]
             .pending
             .iter()
-            .map(|t| (t.compute_txid(), t.clone(), Amount::ZERO))
+            .map(|(t, fee)| (t.compute_txid(), t.clone(), *fee))
             .collect();
         let block = self.assemble_block(i, &tip, picked);
-        // The fee of the carried transaction stays unclaimed (the coinbase
-        // claims the subsidy only): valid, and simpler than looking it up.
         let hash = block.block_hash();
         let height = tip.height + 1;
         self.record_mined(i, &block, hash, height, true);
         let now_secs = self.block_time_secs();
         let now = self.queue.now();
-        let private = self.adversaries[a]
-            .private
-            .as_mut()
-            .expect("checked above");
+        let private = self.adversaries[a].private.as_mut().expect("checked above");
         private
             .accept_block(block, now_secs, &mut self.cache)
             .expect("an attacker's own block is valid on its branch");
@@ -558,7 +574,8 @@ impl World {
         let view = self.race_view(a);
         let actions = self.adversaries[a].strategy.on_mined(&view);
         self.execute(a, actions);
-        self.check_stop_height(height);
+        // A withheld block does not stop the run: `stop.height` is about
+        // the public chain (checked when blocks are published).
     }
 
     /// The public tip of active attacker `a` changed because of a peer's
@@ -680,7 +697,14 @@ impl World {
             hashes.push(hash);
         }
         if !hashes.is_empty() {
+            let top = self.adversaries[a]
+                .private
+                .as_ref()
+                .and_then(|p| hashes.last().and_then(|h| p.info(h)).map(|b| b.height));
             self.announce_blocks(i, None, hashes);
+            if let Some(h) = top {
+                self.check_stop_height(h);
+            }
         }
     }
 
@@ -781,6 +805,7 @@ impl World {
             return;
         };
         rt.next_coin += 1;
+        let fee = Amount::from_sat_unchecked(adv::DOUBLE_SPEND_FEE_SATS.min(value.to_sat()));
         let pay = |to: &ScriptBuf| {
             let mut tx = Transaction {
                 version: 1,
@@ -790,9 +815,7 @@ impl World {
                     sequence: u32::MAX,
                 }],
                 output: vec![TxOut {
-                    value: Amount::from_sat_unchecked(
-                        value.to_sat().saturating_sub(adv::DOUBLE_SPEND_FEE_SATS),
-                    ),
+                    value: Amount::from_sat_unchecked(value.to_sat() - fee.to_sat()),
                     script_pubkey: to.clone(),
                 }],
                 lock_time: 0,
@@ -805,11 +828,15 @@ impl World {
         let conflict = pay(&rt.script);
         let payment_txid = payment.compute_txid();
         let conflict_txid = conflict.compute_txid();
-        let base_height = rt.private.as_ref().map_or(0, |p| p.height());
+        let (base, base_height) = rt
+            .private
+            .as_ref()
+            .map_or((BlockHash::GENESIS_PREV, 0), |p| (p.tip(), p.height()));
         rt.attempt = Some(Attempt {
             index: rt.attempts_started,
             start: self.queue.now(),
             payment: payment_txid,
+            base,
             base_height,
         });
         rt.attempts_started += 1;
@@ -817,11 +844,11 @@ impl World {
         if rt.eclipse_ds {
             // The victim gets the payment (mined on the private branch it is
             // shown); the honest network gets the conflicting transaction.
-            rt.pending = vec![payment.clone()];
+            rt.pending = vec![(payment.clone(), fee)];
             self.accept_tx(i, None, conflict_txid, conflict);
             self.accept_tx(home, None, payment_txid, payment);
         } else {
-            rt.pending = vec![conflict];
+            rt.pending = vec![(conflict, fee)];
             self.accept_tx(home, None, payment_txid, payment);
         }
     }
