@@ -317,6 +317,10 @@ pub struct RunMetrics {
     /// The scenario's expected block interval at this grid point, seconds
     /// (`NaN` without hashrate).
     pub expected_interval_s: f64,
+    /// The first adversary's share of the total hashrate (α or q), if any.
+    pub attacker_share: Option<f64>,
+    /// The first double-spend attack's `(confirmations, give_up_behind)`.
+    pub double_spend: Option<(u32, u32)>,
 }
 
 /// One run of a sweep.
@@ -430,12 +434,30 @@ impl SweepPlan {
             .map_err(|e| self.name_param(e.to_string()))?;
         let expected = scenario.expected_block_interval();
         let config = Config::from_scenario(&scenario).map_err(|e| e.to_string())?;
+        let attacker_share = scenario.adversaries.first().map(|a| {
+            let total: f64 = config.nodes.iter().map(|n| n.hashrate_hps).sum();
+            config.nodes[a.node() as usize].hashrate_hps / total
+        });
+        let double_spend = scenario.adversaries.iter().find_map(|a| match a {
+            crate::scenario::schema::Adversary::DoubleSpend {
+                confirmations,
+                give_up_behind,
+                ..
+            } => Some((*confirmations, *give_up_behind)),
+            crate::scenario::schema::Adversary::Eclipse {
+                double_spend: Some(t),
+                ..
+            } => Some((t.confirmations, t.give_up_behind)),
+            _ => None,
+        });
         let mut world = World::new(config);
         world.run();
         let sim_time = world.now().as_secs_f64();
         let out = world.finish();
         let summary = Summary::of(&out, sim_time, out.txs_confirmed);
         Ok(RunMetrics {
+            attacker_share,
+            double_spend,
             summary,
             expected_interval_s: if expected == SimDuration::MAX {
                 f64::NAN
@@ -522,6 +544,8 @@ pub struct PointSummary {
     pub propagation_p50_ms: Estimate,
     /// Median time to reach 90% of the nodes, ms.
     pub propagation_p90_ms: Estimate,
+    /// The attacker's relative revenue (no values without an adversary).
+    pub attacker_relative_revenue: Estimate,
     /// The analytic stale rate `1 − e^(−d/T)` with `d` the mean
     /// `propagation_p50_ms` (in seconds) and `T` the expected interval (see
     /// [`crate::report::sweep_charts`] for why the median).
@@ -561,6 +585,7 @@ pub fn summarize(plan: &SweepPlan, results: &[RunResult]) -> Vec<PointSummary> {
                 deepest_reorg: est(&|s| s.deepest_reorg as f64),
                 propagation_p50_ms: p50,
                 propagation_p90_ms: est(&|s| s.propagation_p90_ms),
+                attacker_relative_revenue: est(&|s| s.attacker_relative_revenue.unwrap_or(f64::NAN)),
                 model_stale_rate: model,
             }
         })

@@ -12,10 +12,13 @@
 //! assume).
 //!
 //! With fixed seeds the outcomes are deterministic; the tolerances say how
-//! far a *correct* simulator could have landed from the theory by chance
-//! (4 standard errors: a correct implementation fails with probability
-//! ~ 6·10⁻⁵ per comparison, so a seed was not shopped for), so a failure
-//! means the behaviour or the theory's assumptions changed.
+//! far a *correct* simulator could have landed from the theory by chance:
+//! 4 standard errors, which a correct implementation exceeds with
+//! probability ~ 6·10⁻⁵ per comparison (the seeds are arbitrary, not picked
+//! to pass). A failure means the behaviour or the models' assumptions
+//! changed. Besides each case's own tolerance, the cases of a test are
+//! combined (Stouffer's z) so that a small bias shared by all of them is
+//! caught too.
 
 use std::collections::BTreeMap;
 use std::thread;
@@ -33,9 +36,9 @@ use forklab::world::{Config, RunOutput, World};
 /// Tolerance in standard errors (two-sided, ~6·10⁻⁵ for a normal).
 const SIGMAS: f64 = 4.0;
 
-/// The shared fast network: `nodes` full nodes on a full mesh with
-/// negligible latency. `extra` is appended (nodes' hashrates, adversaries,
-/// workload).
+/// The shared fast network: a full mesh with negligible latency, stopping
+/// at `height`. `extra` is appended (the `nodes`, `adversaries` and
+/// `workload` sections).
 fn scenario_yaml(seed: u64, height: u32, extra: &str) -> String {
     format!(
         "name: theory\n\
@@ -54,6 +57,7 @@ fn scenario_yaml(seed: u64, height: u32, extra: &str) -> String {
     )
 }
 
+/// Runs a scenario given as YAML to the end.
 fn run(yaml: &str) -> RunOutput {
     run_with_time(yaml).0
 }
@@ -138,11 +142,11 @@ fn honest_miners_earn_their_hashrate_share() {
 fn selfish_revenue(alpha: f64, gamma: Option<f64>, seeds: &[u64], height: u32) -> (f64, u64) {
     // Node 0 is the attacker; four honest nodes share the rest equally, so
     // an explicit γ of 0, 1/2 or 1 is realised exactly by 0, 2 or 4 of them.
-    let gamma = gamma.map(|g| format!(", gamma: {g}")).unwrap_or_default();
+    let gamma_key = gamma.map(|g| format!(", gamma: {g}")).unwrap_or_default();
     let extra = format!(
         "nodes: {{ count: 5, hashrate: {{ kind: equal, total_hps: 1000 }} }}\n\
          adversaries:\n\
-         \x20 - {{ kind: selfish, node: 0, share: {alpha}{gamma} }}\n"
+         \x20 - {{ kind: selfish, node: 0, share: {alpha}{gamma_key} }}\n"
     );
     let runs = run_seeds(seeds, |seed| {
         let (out, t) = run_with_time(&scenario_yaml(seed, height, &extra));
@@ -154,6 +158,13 @@ fn selfish_revenue(alpha: f64, gamma: Option<f64>, seeds: &[u64], height: u32) -
             .attacker_relative_revenue
             .expect("a selfish run has attacker_relative_revenue");
         assert!((row - pool as f64 / total as f64).abs() < 1e-12, "{row}");
+        if let Some(g) = gamma {
+            let effective = summary.gamma_effective.expect("explicit γ is reported");
+            assert!(
+                (effective - g).abs() < 1e-9,
+                "γ {g} realised as {effective}"
+            );
+        }
         (pool, total)
     });
     let pool: u64 = runs.iter().map(|r| r.0).sum();
@@ -165,6 +176,7 @@ fn selfish_revenue(alpha: f64, gamma: Option<f64>, seeds: &[u64], height: u32) -
 /// `R(α, γ)`, and its side of `α` against the profitability threshold.
 fn check_selfish(gamma: f64, alphas: &[f64]) {
     let threshold = selfish_profit_threshold(gamma);
+    let mut scores = Vec::new();
     for (k, &alpha) in alphas.iter().enumerate() {
         let seeds: Vec<u64> = (0..4).map(|i| 100 * (k as u64 + 1) + i).collect();
         let (measured, main) = selfish_revenue(alpha, Some(gamma), &seeds, 5_000);
@@ -184,6 +196,7 @@ fn check_selfish(gamma: f64, alphas: &[f64]) {
              Eyal–Sirer {want:.4} ± {:.4} ({SIGMAS} SE)",
             SIGMAS * se
         );
+        scores.push((measured - want) / se);
         // Below the threshold selfish mining earns less than α; above, more.
         // Each chosen α is more than 4 SE away from the line y = α (checked
         // first), so the measurement must be on the predicted side too.
@@ -203,6 +216,7 @@ fn check_selfish(gamma: f64, alphas: &[f64]) {
             );
         }
     }
+    assert_unbiased(&format!("selfish γ={gamma}"), &scores);
 }
 
 #[test]
@@ -281,6 +295,7 @@ fn double_spend_success_matches_the_exact_race() {
         (0.35, 3, 3, true),
         (0.4, 2, 3, true),
     ];
+    let mut scores = Vec::new();
     for (k, (q, z, give_up, cutoff_matters)) in cases.into_iter().enumerate() {
         let seeds: Vec<u64> = (0..8).map(|i| 1_000 * (k as u64 + 1) + i).collect();
         let (wins, n) = double_spend_attempts(q, z, give_up, &seeds);
@@ -311,7 +326,21 @@ fn double_spend_success_matches_the_exact_race() {
             "q={q} z={z} give_up={give_up}: {wins}/{n} = {measured:.4}, \
              exact race {want:.4} ± {tol:.4} ({SIGMAS} SE)"
         );
+        scores.push((measured - want) / proportion_standard_error(want, n));
     }
+    assert_unbiased("double spend", &scores);
+}
+
+/// The cases of a test are independent, so under the model their
+/// standardised errors `z_i` are independent standard normals and
+/// `Σ z_i / √k` is one too (Stouffer's combination): a bias that each case
+/// hides inside its own tolerance shows up here, at the same 4 SE.
+fn assert_unbiased(what: &str, scores: &[f64]) {
+    let combined = scores.iter().sum::<f64>() / (scores.len() as f64).sqrt();
+    assert!(
+        combined.abs() <= SIGMAS,
+        "{what}: the cases err on one side: z = {scores:.2?}, combined {combined:.2} SE"
+    );
 }
 
 #[test]

@@ -34,7 +34,11 @@ pub fn plot(dir: &Path) -> CliResult {
     let files = if dir.join(BLOCKS_CSV).is_file() {
         plot_run(dir)
     } else if dir.join(SWEEP_CSV).is_file() {
-        plot_sweep(dir)
+        plot_sweep(dir).and_then(|mut files| {
+            files.extend(forklab::report::theory_charts::plot_theory(dir)?);
+            files.sort();
+            Ok(files)
+        })
     } else {
         return Err(CliError::input(format!(
             "{}: holds neither {BLOCKS_CSV} (a run) nor {SWEEP_CSV} (a sweep); nothing to plot",

@@ -202,7 +202,7 @@ pub fn draw_miner_share<DB: DrawingBackend>(
     for (k, id) in ids.iter().enumerate() {
         let color = PALETTE_20[k % PALETTE_20.len()];
         let mut mine: Vec<&MinerShareRow> = rows.iter().filter(|r| r.miner == *id).collect();
-        mine.sort_by(|a, b| a.height.cmp(&b.height));
+        mine.sort_by_key(|r| r.height);
         chart
             .draw_series(LineSeries::new(
                 thinned(&mine, (x1 - x0) / 800.0),

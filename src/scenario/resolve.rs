@@ -328,6 +328,18 @@ impl Scenario {
             fmt_num(self.expected_hashes_per_block()),
             if self.grind_enabled() { "on" } else { "off" }
         ));
+        for a in &self.adversaries {
+            let share = a
+                .share()
+                .map(|s| format!(", hashrate share {s}"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "adversary: {} on node {}{share}, from {}\n",
+                a.kind_name(),
+                a.node(),
+                a.start()
+            ));
+        }
         out
     }
 

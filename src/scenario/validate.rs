@@ -920,3 +920,99 @@ fn role_name(role: Role) -> &'static str {
         Role::Light => "light",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::Scenario;
+
+    const BASE: &str = "\
+name: a
+stop: { height: 5 }
+nodes: { count: 4 }
+workload: { wallets: 3 }
+";
+
+    fn check(adversaries: &str) -> Result<Scenario, String> {
+        let text = format!("{BASE}adversaries:\n{adversaries}");
+        Scenario::from_yaml_str(&text, "t.yaml", &[]).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn adversaries_parse_with_defaults() {
+        let s = check("  - { kind: selfish, node: 0 }\n  - { kind: double_spend, node: 1, merchant_wallet: 2 }\n").unwrap();
+        assert_eq!(s.adversaries.len(), 2);
+        assert_eq!(s.adversaries[1].kind_name(), "double_spend");
+        let s = check("  - { kind: invalid_data, node: 3 }\n").unwrap();
+        match &s.adversaries[0] {
+            crate::scenario::schema::Adversary::InvalidData {
+                kinds, interval, ..
+            } => {
+                assert_eq!(kinds.len(), 8);
+                assert_eq!(interval.as_secs_f64(), 30.0);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn adversary_errors_name_the_field() {
+        let cases = [
+            ("  - { kind: selfish, node: 4 }\n", "adversaries[0].node"),
+            (
+                "  - { kind: selfish, node: 0 }\n  - { kind: majority, node: 0 }\n",
+                "already an attacker",
+            ),
+            ("  - { kind: selfish, node: 0, gamma: 1.5 }\n", "adversaries[0].gamma"),
+            ("  - { kind: selfish, node: 0, share: 1.0 }\n", "adversaries[0].share"),
+            (
+                "  - { kind: selfish, node: 0, share: 0.6 }\n  - { kind: majority, node: 1, share: 0.5 }\n",
+                "shares sum",
+            ),
+            (
+                "  - { kind: double_spend, node: 0, merchant_wallet: 3 }\n",
+                "adversaries[0].merchant_wallet",
+            ),
+            (
+                "  - { kind: double_spend, node: 0, merchant_wallet: 1, confirmations: 0 }\n",
+                "adversaries[0].confirmations",
+            ),
+            ("  - { kind: eclipse, node: 0, victim: 0 }\n", "adversaries[0].victim"),
+            (
+                "  - { kind: eclipse, node: 0, victim: 1, double_spend: { merchant_wallet: 9 } }\n",
+                "adversaries[0].double_spend.merchant_wallet",
+            ),
+            (
+                "  - { kind: eclipse, node: 0, victim: 1 }\n  - { kind: selfish, node: 1 }\n",
+                "is an attacker",
+            ),
+            ("  - { kind: majority, node: 0, depth: 0 }\n", "adversaries[0].depth"),
+            ("  - { kind: invalid_data, node: 0, kinds: [] }\n", "adversaries[0].kinds"),
+            ("  - { kind: invalid_data, node: 0, interval: 0s }\n", "adversaries[0].interval"),
+            ("  - { kind: selfsh, node: 0 }\n", "did you mean `selfish`"),
+            ("  - { kind: invalid_data, node: 0, kinds: [bad_pw] }\n", "did you mean `bad_pow`"),
+            ("  - { kind: selfish, node: 0, stubborn: { leed: true } }\n", "did you mean `lead`"),
+        ];
+        for (yaml, want) in cases {
+            let e = check(yaml).expect_err(yaml);
+            assert!(e.contains(want), "{yaml}: {e}");
+        }
+    }
+
+    #[test]
+    fn share_rescales_the_other_nodes() {
+        let s = check("  - { kind: selfish, node: 1, share: 0.4 }\n").unwrap();
+        let mut rng = rand::rngs::mock::StepRng::new(0, 1);
+        let specs = s.node_specs(&mut rng);
+        let total: f64 = specs.iter().map(|n| n.hashrate_hps).sum();
+        assert!((total - 1000.0).abs() < 1e-9);
+        assert!((specs[1].hashrate_hps - 400.0).abs() < 1e-9);
+        for i in [0, 2, 3] {
+            assert!((specs[i].hashrate_hps - 200.0).abs() < 1e-9);
+        }
+        // The numeric-key form of an override reaches the list element.
+        let text = format!("{BASE}adversaries:\n  - {{ kind: selfish, node: 1 }}\n");
+        let s =
+            Scenario::from_yaml_str(&text, "t.yaml", &["adversaries.0.share=0.25".into()]).unwrap();
+        assert_eq!(s.adversaries[0].share(), Some(0.25));
+    }
+}

@@ -31,7 +31,7 @@ use super::{summarize, Estimate, PointSummary, RunResult, SweepError, SweepPlan,
 use crate::report::sweep_charts::{plot_sweep, SWEEP_CSV, SWEEP_MANIFEST, SWEEP_SUMMARY_CSV};
 
 /// The per-run metric columns of `sweep.csv`, in order.
-pub const RUN_METRICS: [&str; 12] = [
+pub const RUN_METRICS: [&str; 19] = [
     "blocks_mined",
     "main_chain_height",
     "stale_blocks",
@@ -44,16 +44,24 @@ pub const RUN_METRICS: [&str; 12] = [
     "txs_confirmed",
     "events",
     "expected_interval_s",
+    "attacker_relative_revenue",
+    "double_spend_attempts",
+    "double_spend_successes",
+    "attacker_share",
+    "attacker_gamma",
+    "double_spend_confirmations",
+    "double_spend_give_up_behind",
 ];
 
 /// The metrics summarised per grid point in `sweep_summary.csv`, in order.
-pub const SUMMARY_METRICS: [&str; 6] = [
+pub const SUMMARY_METRICS: [&str; 7] = [
     "stale_rate",
     "mean_block_interval_s",
     "reorgs",
     "deepest_reorg",
     "propagation_p50_ms",
     "propagation_p90_ms",
+    "attacker_relative_revenue",
 ];
 
 /// `sweep_manifest.json`.
@@ -181,6 +189,7 @@ fn write_files(dir: &Path, plan: &SweepPlan, results: &[RunResult]) -> Result<()
     let json = serde_json::to_string_pretty(&manifest).expect("the manifest serializes");
     fs::write(&path, json + "\n").map_err(io_err(&path))?;
     plot_sweep(dir).map_err(|e| SweepError::Charts(e.to_string()))?;
+    crate::report::theory_charts::plot_theory(dir).map_err(|e| SweepError::Charts(e.to_string()))?;
     Ok(())
 }
 
@@ -235,6 +244,13 @@ fn write_runs_csv(path: &Path, plan: &SweepPlan, results: &[RunResult]) -> Resul
                     s.txs_confirmed.to_string(),
                     s.events.to_string(),
                     num(m.expected_interval_s),
+                    s.attacker_relative_revenue.map(num).unwrap_or_default(),
+                    s.double_spend_attempts.map(|x| x.to_string()).unwrap_or_default(),
+                    s.double_spend_successes.map(|x| x.to_string()).unwrap_or_default(),
+                    m.attacker_share.map(num).unwrap_or_default(),
+                    s.gamma_effective.map(num).unwrap_or_default(),
+                    m.double_spend.map(|d| d.0.to_string()).unwrap_or_default(),
+                    m.double_spend.map(|d| d.1.to_string()).unwrap_or_default(),
                 ]);
             }
             Err(e) => {
@@ -289,6 +305,7 @@ fn write_summary_csv(
             &s.deepest_reorg,
             &s.propagation_p50_ms,
             &s.propagation_p90_ms,
+            &s.attacker_relative_revenue,
         ] {
             row.extend(estimate_cells(e));
         }

@@ -472,9 +472,13 @@ impl World {
         view.private_len = private.height() - lo;
         view.public_len = public.height() - lo;
         if let (Some(len), false) = (self.merchant_branch_len(a), rt.eclipse_ds) {
-            // The merchant's node is part of the public network: the race is
-            // against the longer of its chain and the attacker's view.
-            view.public_len = view.public_len.max(len);
+            // The merchant's node has blocks the attacker has not received
+            // yet: decide nothing on its confirmations until the attacker
+            // sees them too (it would release into a tie, or race from a
+            // stale base).
+            if len > view.public_len {
+                view.merchant_confirmations = 0;
+            }
         }
         view.published = (lo + 1..=private.height())
             .take_while(|h| {
