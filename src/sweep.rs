@@ -585,7 +585,9 @@ pub fn summarize(plan: &SweepPlan, results: &[RunResult]) -> Vec<PointSummary> {
                 deepest_reorg: est(&|s| s.deepest_reorg as f64),
                 propagation_p50_ms: p50,
                 propagation_p90_ms: est(&|s| s.propagation_p90_ms),
-                attacker_relative_revenue: est(&|s| s.attacker_relative_revenue.unwrap_or(f64::NAN)),
+                attacker_relative_revenue: est(&|s| {
+                    s.attacker_relative_revenue.unwrap_or(f64::NAN)
+                }),
                 model_stale_rate: model,
             }
         })

@@ -9,6 +9,13 @@
 //! on the same tip share one UTXO set. Each node still runs the ledger's
 //! [`Chainstate`]: its own block tree, fork choice, reorgs and mempool.
 //!
+//! Adversaries (`attack.rs`) are full nodes whose decisions come from a
+//! [`crate::adversary::Adversary`] strategy: an active attacker mines on a
+//! private chainstate and publishes through the normal relay path when its
+//! strategy says so. Honest nodes score peers that send invalid data and
+//! drop them at Core's threshold. A run without adversaries pays one branch
+//! per mined block and tip change for all this.
+//!
 //! Mining is modelled, not ground (unless `pow.grind`): a miner with hashrate
 //! `h` finds its next block after an exponential time with mean
 //! `expected_hashes(target) / h`, resampled whenever its tip changes (valid
@@ -1125,13 +1132,14 @@ impl World {
 
         full.tx_requested
             .retain(|_, at| now.saturating_duration_since(*at) < REQUEST_TIMEOUT);
-        self.serve_light_clients(i, &change);
         if let Some(a) = self.nodes[i as usize].adv {
             // An active attacker relays by its policy and decides; it mines
             // on its private branch, which this change did not move.
             self.attacker_public_tip(a as usize, from, connected);
+            self.serve_light_clients(i, &change);
         } else {
             self.announce_blocks(i, from, connected);
+            self.serve_light_clients(i, &change);
             self.reschedule_mining(i);
         }
         if !self.adversaries.is_empty() {

@@ -189,7 +189,8 @@ fn write_files(dir: &Path, plan: &SweepPlan, results: &[RunResult]) -> Result<()
     let json = serde_json::to_string_pretty(&manifest).expect("the manifest serializes");
     fs::write(&path, json + "\n").map_err(io_err(&path))?;
     plot_sweep(dir).map_err(|e| SweepError::Charts(e.to_string()))?;
-    crate::report::theory_charts::plot_theory(dir).map_err(|e| SweepError::Charts(e.to_string()))?;
+    crate::report::theory_charts::plot_theory(dir)
+        .map_err(|e| SweepError::Charts(e.to_string()))?;
     Ok(())
 }
 
@@ -245,8 +246,12 @@ fn write_runs_csv(path: &Path, plan: &SweepPlan, results: &[RunResult]) -> Resul
                     s.events.to_string(),
                     num(m.expected_interval_s),
                     s.attacker_relative_revenue.map(num).unwrap_or_default(),
-                    s.double_spend_attempts.map(|x| x.to_string()).unwrap_or_default(),
-                    s.double_spend_successes.map(|x| x.to_string()).unwrap_or_default(),
+                    s.double_spend_attempts
+                        .map(|x| x.to_string())
+                        .unwrap_or_default(),
+                    s.double_spend_successes
+                        .map(|x| x.to_string())
+                        .unwrap_or_default(),
                     m.attacker_share.map(num).unwrap_or_default(),
                     s.gamma_effective.map(num).unwrap_or_default(),
                     m.double_spend.map(|d| d.0.to_string()).unwrap_or_default(),
