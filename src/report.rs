@@ -115,6 +115,31 @@ pub fn plot_run(run_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     if present(REORGS_CSV) {
         written.extend(reorg_depths(&load_reorgs(run_dir)?, &out)?);
     }
+    // Runs with adversaries: each miner's share of the main chain over
+    // time, attackers named from the manifest's resolved scenario.
+    let attackers = manifest_attackers(run_dir);
+    if present(attack_charts::MINER_SHARE_CSV) && !attackers.is_empty() {
+        let rows = attack_charts::load_miner_share(run_dir)?;
+        written.extend(attack_charts::miner_share(&rows, &attackers, &out)?);
+    }
     written.sort();
     Ok(written)
+}
+
+/// Attacker node ids listed in `manifest.json` (`scenario.adversaries[].node`);
+/// empty without a manifest or adversaries.
+fn manifest_attackers(run_dir: &Path) -> Vec<i64> {
+    let Ok(text) = std::fs::read_to_string(run_dir.join("manifest.json")) else {
+        return Vec::new();
+    };
+    let Ok(m) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<i64> = m["scenario"]["adversaries"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x["node"].as_i64()).collect())
+        .unwrap_or_default();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }

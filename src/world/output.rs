@@ -434,16 +434,8 @@ fn write_files(
     write_csv(dir, attack_charts::MINER_SHARE_CSV, m.miner_share_rows())?;
     write_csv(dir, SUMMARY_CSV, &summary.rows())?;
     if charts {
+        // Drawn from the files just written, exactly as `sim plot` would.
         crate::report::plot_run(dir).map_err(|e| OutputError::Charts(e.to_string()))?;
-        if !m.attackers().is_empty() {
-            let attackers: Vec<i64> = m.attackers().iter().map(|a| a.node as i64).collect();
-            attack_charts::miner_share(
-                m.miner_share_rows(),
-                &attackers,
-                &dir.join(crate::report::CHARTS_DIR),
-            )
-            .map_err(|e| OutputError::Charts(e.to_string()))?;
-        }
     }
     Ok(())
 }
