@@ -28,7 +28,6 @@ pub mod digest;
 pub mod event;
 pub mod output;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -118,12 +117,70 @@ impl BlockTrack {
     }
 }
 
+/// Per transaction relayed: which nodes have seen it and which have a
+/// request for it in flight (column-wise, like [`BlockTrack`]). A node
+/// never requests a transaction it has seen, even after it left the
+/// mempool (Bitcoin keeps recently confirmed and rejected ids for the same
+/// reason). Bitsets are freed once every full node has seen it.
+struct TxTrack {
+    seen: Vec<u64>,
+    requested: Vec<u64>,
+    seen_count: usize,
+    all_seen: bool,
+}
+
+impl TxTrack {
+    fn new(nodes: usize) -> Self {
+        let words = nodes.div_ceil(64);
+        TxTrack {
+            seen: vec![0; words],
+            requested: vec![0; words],
+            seen_count: 0,
+            all_seen: false,
+        }
+    }
+
+    fn bit(v: &[u64], i: NodeIdx) -> bool {
+        v.get(i as usize / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    fn seen(&self, i: NodeIdx) -> bool {
+        self.all_seen || Self::bit(&self.seen, i)
+    }
+
+    fn requested(&self, i: NodeIdx) -> bool {
+        Self::bit(&self.requested, i)
+    }
+
+    fn set_requested(&mut self, i: NodeIdx, on: bool) {
+        if let Some(w) = self.requested.get_mut(i as usize / 64) {
+            if on {
+                *w |= 1 << (i % 64);
+            } else {
+                *w &= !(1 << (i % 64));
+            }
+        }
+    }
+
+    fn set_seen(&mut self, i: NodeIdx, full_nodes: usize) {
+        if self.seen(i) {
+            return;
+        }
+        self.seen[i as usize / 64] |= 1 << (i % 64);
+        self.seen_count += 1;
+        if self.seen_count >= full_nodes {
+            self.all_seen = true;
+            self.seen = Vec::new();
+            self.requested = Vec::new();
+        }
+    }
+}
+
 /// A full node's state.
 struct FullState {
     chain: Chainstate,
     mempool: Mempool,
-    /// Transactions requested and not yet received.
-    tx_requested: BTreeMap<Txid, SimTime>,
     /// Accepted transactions not yet announced.
     tx_to_announce: Vec<Txid>,
     tx_flush_pending: bool,
@@ -223,6 +280,12 @@ pub struct World {
     tracks: Vec<BlockTrack>,
     /// Each node's region (a compact copy of `spec.region` for the relay loop).
     regions: Vec<u16>,
+    /// Every relayed transaction's index into `tx_tracks`.
+    tx_ids: crate::ledger::hash::HashKeyMap<Txid, u32>,
+    /// Per transaction, who has seen or requested it.
+    tx_tracks: Vec<TxTrack>,
+    /// Number of full nodes.
+    full_count: usize,
     /// Last `(bits, expected hashes per block)` computed.
     expected_hashes: (crate::ledger::CompactTarget, f64),
     trace: Option<TraceFn>,
@@ -304,7 +367,6 @@ impl World {
                 _ => Kind::Full(Box::new(FullState {
                     chain: Chainstate::new(genesis.clone(), cfg.params.clone(), &mut cache),
                     mempool: Mempool::new(cfg.mempool_max_bytes),
-                    tx_requested: BTreeMap::new(),
                     tx_to_announce: Vec::new(),
                     tx_flush_pending: false,
                     payout: None,
@@ -367,6 +429,9 @@ impl World {
             block_ids: Default::default(),
             tracks: Vec::new(),
             regions: cfg.nodes.iter().map(|n| n.region as u16).collect(),
+            tx_ids: Default::default(),
+            tx_tracks: Vec::new(),
+            full_count: cfg.nodes.iter().filter(|n| n.role != Role::Light).count(),
             expected_hashes: (crate::ledger::CompactTarget::from_consensus(0), 0.0),
             trace: None,
             adversaries: Vec::new(),
@@ -816,22 +881,19 @@ impl World {
                 self.send(to, from, Msg::InvBlocks(Arc::from(vec![tip])));
             }
             Msg::InvTx(txids) => {
-                let Kind::Full(full) = &mut self.nodes[to as usize].kind else {
-                    return;
-                };
                 let want: Vec<Txid> = txids
                     .iter()
                     .filter(|t| {
-                        !full.mempool.contains(t)
-                            && !full.tx_requested.get(t).is_some_and(|at| {
-                                now.saturating_duration_since(*at) < REQUEST_TIMEOUT
-                            })
+                        let k = self.tx_track(t);
+                        let track = &mut self.tx_tracks[k];
+                        let wanted = !track.seen(to) && !track.requested(to);
+                        if wanted {
+                            track.set_requested(to, true);
+                        }
+                        wanted
                     })
                     .copied()
                     .collect();
-                for t in &want {
-                    full.tx_requested.insert(*t, now);
-                }
                 if !want.is_empty() {
                     self.send(to, from, Msg::GetTx(want));
                 }
@@ -840,19 +902,28 @@ impl World {
                 let Kind::Full(full) = &self.nodes[to as usize].kind else {
                     return;
                 };
-                let txs: Vec<_> = txids
+                let (found, missing): (Vec<Txid>, Vec<Txid>) =
+                    txids.iter().partition(|t| full.mempool.contains(t));
+                let txs: Vec<_> = found
                     .iter()
                     .filter_map(|t| full.mempool.get(t).map(|tx| (*t, tx.clone())))
                     .collect();
                 if !txs.is_empty() {
                     self.send(to, from, Msg::Txs(txs));
                 }
+                if !missing.is_empty() {
+                    // Bitcoin's `notfound`: the requester may ask elsewhere.
+                    self.send(to, from, Msg::NotFound(missing));
+                }
+            }
+            Msg::NotFound(txids) => {
+                for t in &txids {
+                    let k = self.tx_track(t);
+                    self.tx_tracks[k].set_requested(to, false);
+                }
             }
             Msg::Txs(txs) => {
                 for (txid, tx) in txs {
-                    if let Kind::Full(full) = &mut self.nodes[to as usize].kind {
-                        full.tx_requested.remove(&txid);
-                    }
                     self.accept_tx(to, Some(from), txid, tx);
                 }
             }
@@ -905,6 +976,9 @@ impl World {
     ) {
         let now = self.queue.now();
         let params = self.cfg.params.clone();
+        let k = self.tx_track(&txid);
+        self.tx_tracks[k].set_requested(node, false);
+        self.tx_tracks[k].set_seen(node, self.full_count);
         let Kind::Full(full) = &mut self.nodes[node as usize].kind else {
             return;
         };
@@ -947,11 +1021,39 @@ impl World {
         if batch.is_empty() {
             return;
         }
+        let ids: Vec<usize> = batch.iter().map(|t| self.tx_track(t)).collect();
         let batch: Arc<[Txid]> = Arc::from(batch);
         let peers = self.nodes[node as usize].peers.clone();
         for p in peers {
-            self.send(node, p, Msg::InvTx(batch.clone()));
+            // Having seen a transaction is permanent: announcing it to a
+            // peer that has would do nothing on arrival.
+            let unseen = ids.iter().filter(|&&k| !self.tx_tracks[k].seen(p)).count();
+            if unseen == 0 {
+                continue;
+            }
+            let inv = if unseen == ids.len() {
+                batch.clone()
+            } else {
+                batch
+                    .iter()
+                    .zip(&ids)
+                    .filter(|(_, &k)| !self.tx_tracks[k].seen(p))
+                    .map(|(t, _)| *t)
+                    .collect()
+            };
+            self.send(node, p, Msg::InvTx(inv));
         }
+    }
+
+    /// The index of `txid`'s [`TxTrack`], created on first sight.
+    fn tx_track(&mut self, txid: &Txid) -> usize {
+        if let Some(&k) = self.tx_ids.get(txid) {
+            return k as usize;
+        }
+        let k = self.tx_tracks.len();
+        self.tx_ids.insert(*txid, k as u32);
+        self.tx_tracks.push(TxTrack::new(self.nodes.len()));
+        k
     }
 
     /// A full node receives a block (from a peer, or `None` when it mined it).
@@ -1130,8 +1232,6 @@ impl World {
         self.metrics
             .tip_changed(now, i, &change.new_tip, tip_height);
 
-        full.tx_requested
-            .retain(|_, at| now.saturating_duration_since(*at) < REQUEST_TIMEOUT);
         if let Some(a) = self.nodes[i as usize].adv {
             // An active attacker relays by its policy and decides; it mines
             // on its private branch, which this change did not move.

@@ -72,6 +72,8 @@ pub enum Msg {
     GetTx(Vec<Txid>),
     /// Transactions.
     Txs(Vec<(Txid, Arc<Transaction>)>),
+    /// Requested transactions the sender no longer has (Bitcoin's `notfound`).
+    NotFound(Vec<Txid>),
     /// Headers for a light client (oldest first).
     Headers(Arc<[Header]>),
     /// Merkle proofs of payments to a light client's watched address.
@@ -101,6 +103,7 @@ impl Msg {
                 Msg::InvTx(t) => 3 + INV_ENTRY_BYTES * t.len() as u64,
                 Msg::GetTx(t) => 3 + INV_ENTRY_BYTES * t.len() as u64,
                 Msg::Txs(t) => t.iter().map(|(_, tx)| tx.size() as u64).sum(),
+                Msg::NotFound(t) => 3 + INV_ENTRY_BYTES * t.len() as u64,
                 Msg::Headers(h) => 1 + 81 * h.len() as u64,
                 Msg::MerkleBlock { proofs, .. } => {
                     84 + proofs
@@ -127,6 +130,7 @@ impl Msg {
             Msg::InvTx(_) => 5,
             Msg::GetTx(_) => 6,
             Msg::Txs(_) => 7,
+            Msg::NotFound(_) => 10,
             Msg::Headers(_) => 8,
             Msg::MerkleBlock { .. } => 9,
         }
@@ -152,6 +156,7 @@ impl Msg {
             Msg::InvTx(t) => format!("inv-tx{}", first(t)),
             Msg::GetTx(t) => format!("getdata-tx{}", first(t)),
             Msg::Txs(t) => format!("tx x{}", t.len()),
+            Msg::NotFound(t) => format!("notfound{}", first(t)),
             Msg::Headers(h) => format!("headers x{}", h.len()),
             Msg::MerkleBlock { block, proofs } => {
                 format!("merkleblock {} proofs={}", short(block), proofs.len())
@@ -172,6 +177,7 @@ impl Msg {
             Msg::InvTx(t) => t.first().map_or(0, |h| k(h.as_bytes())) ^ t.len() as u64,
             Msg::GetTx(t) => t.first().map_or(0, |h| k(h.as_bytes())) ^ t.len() as u64,
             Msg::Txs(t) => t.first().map_or(0, |(h, _)| k(h.as_bytes())) ^ t.len() as u64,
+            Msg::NotFound(t) => t.first().map_or(0, |h| k(h.as_bytes())) ^ t.len() as u64,
             Msg::Headers(h) => h.len() as u64,
             Msg::MerkleBlock { block, proofs } => k(block.as_bytes()) ^ proofs.len() as u64,
         }
