@@ -25,6 +25,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod atomic;
 pub mod attack_charts;
 mod charts;
 mod csvdata;

@@ -115,48 +115,11 @@ pub fn write_sweep(
     plan: &SweepPlan,
     results: &[RunResult],
 ) -> Result<Vec<PathBuf>, SweepError> {
-    let parent = out_dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(io_err(parent))?;
-    let leaf = out_dir
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sweep".into());
-    let tmp = parent.join(format!(".{leaf}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
-    }
-    fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-    if let Err(e) = write_files(&tmp, plan, results) {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    let old = parent.join(format!(".{leaf}.old-{}", std::process::id()));
-    if out_dir.exists() {
-        fs::rename(out_dir, &old).map_err(io_err(out_dir))?;
-    }
-    fs::rename(&tmp, out_dir).map_err(io_err(out_dir))?;
-    if old.exists() {
-        fs::remove_dir_all(&old).map_err(io_err(&old))?;
-    }
-    let mut files = Vec::new();
-    collect_files(out_dir, &mut files).map_err(io_err(out_dir))?;
-    files.sort();
-    Ok(files)
-}
-
-fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
-    for e in fs::read_dir(dir)? {
-        let p = e?.path();
-        if p.is_dir() {
-            collect_files(&p, out)?;
-        } else {
-            out.push(p);
-        }
-    }
-    Ok(())
+    crate::report::atomic::write_dir_atomically(
+        out_dir,
+        |p, e| io_err(p)(e),
+        |tmp| write_files(tmp, plan, results),
+    )
 }
 
 fn write_files(dir: &Path, plan: &SweepPlan, results: &[RunResult]) -> Result<(), SweepError> {
