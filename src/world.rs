@@ -1085,7 +1085,10 @@ impl World {
             return;
         };
         let outcome = full.chain.accept_block(block, now_secs, &mut self.cache);
-        if full.chain.contains(&hash) {
+        // Accepted, orphaned or already known: the block is in the node's
+        // tree. A rejected one may still have been recorded as invalid.
+        let holds = outcome.is_ok() || full.chain.contains(&hash);
+        if holds {
             if let Some(&b) = self.block_ids.get(&hash) {
                 self.tracks[b as usize].set_have(i);
             }
@@ -1257,8 +1260,8 @@ impl World {
     /// one announcement per node and block even on dense graphs.
     fn announce_blocks(&mut self, i: NodeIdx, skip: Option<NodeIdx>, hashes: Vec<BlockHash>) {
         let all: Arc<[BlockHash]> = Arc::from(hashes);
-        let peers = self.nodes[i as usize].peers.clone();
-        for p in peers {
+        for k in 0..self.nodes[i as usize].peers.len() {
+            let p = self.nodes[i as usize].peers[k];
             // Full nodes' peer lists hold only full nodes (light clients
             // are in `light_peers`).
             if Some(p) == skip {
