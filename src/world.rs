@@ -212,6 +212,8 @@ struct Node {
     /// Light clients attached to this full node.
     light_peers: Vec<NodeIdx>,
     mine_event: Option<EventId>,
+    /// The `(bits, hashrate)` the pending mining event was drawn for.
+    mine_rate: (crate::ledger::CompactTarget, f64),
     mine_rng: ChaCha12Rng,
     net_rng: ChaCha12Rng,
     /// Index into `World::adversaries` while the node is an active
@@ -379,6 +381,7 @@ impl World {
                 peers: Vec::new(),
                 light_peers: Vec::new(),
                 mine_event: None,
+                mine_rate: (crate::ledger::CompactTarget::from_consensus(0), 0.0),
                 mine_rng: streams.stream("mine", i as u64),
                 net_rng: streams.stream("net", i as u64),
                 adv: None,
@@ -605,17 +608,27 @@ impl World {
 
     // ----- mining -------------------------------------------------------
 
+    /// Makes sure miner `i` has a pending `Mine` event drawn for its
+    /// current rate, or none when it cannot mine.
+    ///
+    /// Called on every tip change. Discovery is memoryless: the time left
+    /// until a miner's next block is exponential with the same mean however
+    /// long it has already mined, so an event drawn for the same
+    /// `(bits, hashrate)` stays exactly as valid after the tip moves (the
+    /// block is built on whatever the tip is when it fires). It is only
+    /// cancelled and redrawn when the rate changes: a retarget or a branch
+    /// with other bits, a hashrate change, going offline, or mining ending.
     fn reschedule_mining(&mut self, i: NodeIdx) {
         let mining = self.mining;
         let online = self.partitions.is_online(NodeId(i));
         let node = &mut self.nodes[i as usize];
-        if let Some(ev) = node.mine_event.take() {
-            self.queue.cancel(ev);
-        }
         let Kind::Full(full) = &node.kind else {
             return;
         };
         if !mining || !online || node.spec.hashrate_hps <= 0.0 {
+            if let Some(ev) = node.mine_event.take() {
+                self.queue.cancel(ev);
+            }
             return;
         }
         let bits = match node.adv {
@@ -625,6 +638,13 @@ impl World {
                 .unwrap_or_else(|| full.chain.next_bits()),
             None => full.chain.next_bits(),
         };
+        let rate = (bits, node.spec.hashrate_hps);
+        if node.mine_event.is_some() && node.mine_rate == rate {
+            return;
+        }
+        if let Some(ev) = node.mine_event.take() {
+            self.queue.cancel(ev);
+        }
         // Expected hashes per block only change at retargets: memoise the
         // 256-bit division.
         let hashes = match self.expected_hashes {
@@ -639,6 +659,7 @@ impl World {
         let mean = hashes / node.spec.hashrate_hps;
         let x: f64 = node.mine_rng.sample(rand_distr::Exp1);
         let delay = SimDuration::from_secs_f64(x * mean);
+        node.mine_rate = rate;
         node.mine_event = Some(self.queue.schedule_after(delay, Event::Mine { node: i }));
     }
 
