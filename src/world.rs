@@ -18,9 +18,10 @@
 //!
 //! Mining is modelled, not ground (unless `pow.grind`): a miner with hashrate
 //! `h` finds its next block after an exponential time with mean
-//! `expected_hashes(target) / h`, resampled whenever its tip changes (valid
-//! because the process is memoryless). When the event fires the miner
-//! assembles a real block from its mempool.
+//! `expected_hashes(target) / h`. On a tip change the pending event is kept
+//! while that rate is unchanged and redrawn when it changes (the process is
+//! memoryless, so both are the same process). When the event fires the
+//! miner assembles a real block on its current tip from its mempool.
 
 mod attack;
 pub mod config;

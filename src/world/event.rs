@@ -14,7 +14,7 @@ pub type NodeIdx = u32;
 /// Something that happens at an instant of simulated time.
 #[derive(Clone, Debug)]
 pub enum Event {
-    /// A miner finds a block (cancelled and resampled whenever its tip changes).
+    /// A miner finds a block (cancelled and redrawn when its rate changes).
     Mine {
         /// The miner.
         node: NodeIdx,
