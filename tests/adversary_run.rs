@@ -6,62 +6,21 @@
 //! (quoted in each scenario's header): the theory checks with tolerances
 //! live in `tests/adversary_theory.rs`.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .expect("the sim binary runs")
-}
+use common::{files, rows, sim, summary};
 
-/// A fresh, empty directory under the target dir for one test.
+/// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("adversary_run")
-        .join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("adversary_run", name)
 }
 
 /// Runs a shipped scenario into `out` (extra arguments appended).
 fn run(scenario: &str, out: &Path, extra: &[&str]) {
-    let file = format!("scenarios/{scenario}.yaml");
-    let mut args = vec!["run", &file, "--quiet", "--out", out.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let o = sim(&args);
-    assert!(
-        o.status.success(),
-        "sim {args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-/// The rows of a CSV file as maps column → value.
-fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    let headers = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            headers
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
-
-fn summary(dir: &Path) -> BTreeMap<String, String> {
-    rows(&dir.join("summary.csv"))
-        .into_iter()
-        .map(|r| (r["metric"].clone(), r["value"].clone()))
-        .collect()
+    common::run_to(&format!("scenarios/{scenario}.yaml"), out, extra);
 }
 
 fn num(s: &BTreeMap<String, String>, key: &str) -> f64 {
@@ -69,24 +28,6 @@ fn num(s: &BTreeMap<String, String>, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("summary has no {key}: {s:?}"))
         .parse()
         .unwrap_or_else(|e| panic!("{key}: {e}"))
-}
-
-/// Every file of a run directory, relative path → bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// Share of attempts in `attacks.csv` that succeeded.

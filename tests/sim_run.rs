@@ -1,65 +1,23 @@
 //! Integration tests that run the `sim` binary as a user would.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .expect("the sim binary runs")
-}
+use common::{files, run_to, sim, summary};
 
-/// A fresh, empty directory under the target dir for one test.
+/// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("sim_run", name)
 }
 
-fn run_to(scenario: &str, out: &Path, extra: &[&str]) {
-    let mut args = vec!["run", scenario, "--quiet", "--out", out.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let o = sim(&args);
-    assert!(
-        o.status.success(),
-        "sim {args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
+/// The records of a CSV file (header skipped), as strings by position.
 fn csv_rows(path: &Path) -> Vec<Vec<String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
     r.records()
         .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
         .collect()
-}
-
-fn summary(dir: &Path) -> std::collections::BTreeMap<String, String> {
-    csv_rows(&dir.join("summary.csv"))
-        .into_iter()
-        .map(|r| (r[0].clone(), r[1].clone()))
-        .collect()
-}
-
-/// Every file in a run directory, relative path → bytes.
-fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 #[test]
