@@ -178,10 +178,7 @@ pub fn draw_miner_share<DB: DrawingBackend>(
     let (x0, x1) = padded(t_lo, t_hi, 0.02);
     let y1 = (top * 1.1).clamp(0.05, 1.0);
     let mut chart = ChartBuilder::on(&plot)
-        .margin(15)
-        .margin_top(25)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
+        .house_frame()
         .build_cartesian_2d(x0..x1, 0.0..y1)
         .map_err(&err)?;
     chart
@@ -192,10 +189,7 @@ pub fn draw_miner_share<DB: DrawingBackend>(
         .x_label_formatter(&number_label)
         .y_labels(10)
         .y_label_formatter(&number_label)
-        .label_style(text(TICK_PX))
-        .axis_desc_style(text(AXIS_DESC_PX))
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
+        .house_style()
         .draw()
         .map_err(&err)?;
     let mut entries = Vec::new();

@@ -264,6 +264,41 @@ pub fn number_label(v: &f64) -> String {
     }
 }
 
+/// The house style's chart frame: margins and label areas.
+pub trait HouseFrame {
+    /// Applies the margins and axis label areas every chart uses.
+    fn house_frame(&mut self) -> &mut Self;
+}
+
+impl<DB: DrawingBackend> HouseFrame for ChartBuilder<'_, '_, DB> {
+    fn house_frame(&mut self) -> &mut Self {
+        self.margin(15)
+            .margin_top(25)
+            .x_label_area_size(X_LABEL_AREA)
+            .y_label_area_size(Y_LABEL_AREA)
+    }
+}
+
+/// The house style's mesh: tick and axis-description fonts, grid colours.
+pub trait HouseMesh {
+    /// Applies the fonts and grid colours every chart uses.
+    fn house_style(&mut self) -> &mut Self;
+}
+
+impl<X, Y, DB> HouseMesh for plotters::chart::MeshStyle<'_, '_, X, Y, DB>
+where
+    X: plotters::coord::ranged1d::Ranged,
+    Y: plotters::coord::ranged1d::Ranged,
+    DB: DrawingBackend,
+{
+    fn house_style(&mut self) -> &mut Self {
+        self.label_style(text(TICK_PX))
+            .axis_desc_style(text(AXIS_DESC_PX))
+            .light_line_style(RGBColor(240, 240, 240))
+            .bold_line_style(RGBColor(215, 215, 215))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -504,10 +504,7 @@ fn draw_mean_chart<DB: DrawingBackend>(
     let y_hi = if y_max > 0.0 { y_max * 1.12 } else { 1.0 };
     let (x_lo, x_hi) = layout.x_range();
     let mut chart = ChartBuilder::on(&plot)
-        .margin(15)
-        .margin_top(25)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
+        .house_frame()
         .build_cartesian_2d(x_lo..x_hi, 0f64..y_hi)
         .map_err(&err)?;
     let integer_x = layout.x_param.is_none() || layout.xs.iter().all(|x| x.fract() == 0.0);
@@ -524,10 +521,7 @@ fn draw_mean_chart<DB: DrawingBackend>(
         .y_labels(10)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&number_label)
-        .label_style(text(TICK_PX))
-        .axis_desc_style(text(AXIS_DESC_PX))
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
+        .house_style()
         .draw()
         .map_err(&err)?;
     if !vals.iter().any(|(m, _)| m.mean.is_some()) {
@@ -780,10 +774,7 @@ pub fn draw_sweep_reorg_depths<DB: DrawingBackend>(
         .unwrap_or(0);
     let y_hi = (y_max + y_max / 8 + 1).max(2);
     let mut chart = ChartBuilder::on(&plot)
-        .margin(15)
-        .margin_top(25)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
+        .house_frame()
         .build_cartesian_2d(-0.5f64..d_hi as f64 + 0.5, 0f64..y_hi as f64)
         .map_err(&err)?;
     chart
@@ -795,10 +786,7 @@ pub fn draw_sweep_reorg_depths<DB: DrawingBackend>(
         .x_label_formatter(&integer_label)
         .y_label_formatter(&integer_label)
         .disable_x_mesh()
-        .label_style(text(TICK_PX))
-        .axis_desc_style(text(AXIS_DESC_PX))
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
+        .house_style()
         .draw()
         .map_err(&err)?;
     if max_depth.is_none() {

@@ -195,10 +195,7 @@ pub fn draw_relative_revenue<DB: DrawingBackend>(
     )?;
     let (x_lo, x_hi) = (0.0, 0.5);
     let mut chart = ChartBuilder::on(&plot)
-        .margin(15)
-        .margin_top(25)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
+        .house_frame()
         .build_cartesian_2d(x_lo..x_hi, 0f64..1.0)
         .map_err(&err)?;
     chart
@@ -209,10 +206,7 @@ pub fn draw_relative_revenue<DB: DrawingBackend>(
         .y_labels(11)
         .x_label_formatter(&number_label)
         .y_label_formatter(&number_label)
-        .label_style(text(TICK_PX))
-        .axis_desc_style(text(AXIS_DESC_PX))
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
+        .house_style()
         .draw()
         .map_err(&err)?;
 
@@ -376,10 +370,7 @@ pub fn draw_double_spend_success<DB: DrawingBackend>(
     let (plot, legend) = page(root, STEM, "Double spend: success rate vs confirmations")?;
     let (x_lo, x_hi) = (z_min as f64 - 0.5, z_max as f64 + 0.5);
     let mut chart = ChartBuilder::on(&plot)
-        .margin(15)
-        .margin_top(25)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
+        .house_frame()
         .build_cartesian_2d(x_lo..x_hi, (y_lo..1.0f64).log_scale())
         .map_err(&err)?;
     chart
@@ -397,10 +388,7 @@ pub fn draw_double_spend_success<DB: DrawingBackend>(
             }
         })
         .disable_x_mesh()
-        .label_style(text(TICK_PX))
-        .axis_desc_style(text(AXIS_DESC_PX))
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
+        .house_style()
         .draw()
         .map_err(&err)?;
     if series.is_empty() {

@@ -92,10 +92,7 @@ pub fn draw_fork_tree<DB: DrawingBackend>(
     let (y0, y1) = (y0.min(f64::from(h_lo) - 0.5), y1.max(f64::from(h_hi) + 0.5));
 
     let mut chart = ChartBuilder::on(&plot)
-        .margin(15)
-        .margin_top(25)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
+        .house_frame()
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(&err)?;
     chart
@@ -106,10 +103,7 @@ pub fn draw_fork_tree<DB: DrawingBackend>(
         .x_label_formatter(&number_label)
         .y_labels(10)
         .y_label_formatter(&integer_label)
-        .label_style(text(TICK_PX))
-        .axis_desc_style(text(AXIS_DESC_PX))
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
+        .house_style()
         .draw()
         .map_err(&err)?;
 

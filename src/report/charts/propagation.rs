@@ -155,10 +155,7 @@ pub fn draw_propagation_cdf<DB: DrawingBackend>(
     };
 
     let mut chart = ChartBuilder::on(&plot)
-        .margin(15)
-        .margin_top(25)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
+        .house_frame()
         .build_cartesian_2d(0.0..x_max, 0.0..1.05)
         .map_err(&err)?;
     chart
@@ -169,10 +166,7 @@ pub fn draw_propagation_cdf<DB: DrawingBackend>(
         .x_label_formatter(&number_label)
         .y_labels(12)
         .y_label_formatter(&|v| format!("{v:.1}"))
-        .label_style(text(TICK_PX))
-        .axis_desc_style(text(AXIS_DESC_PX))
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
+        .house_style()
         .draw()
         .map_err(&err)?;
 

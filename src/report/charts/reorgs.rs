@@ -68,10 +68,7 @@ pub fn draw_reorg_depths<DB: DrawingBackend>(
     let max_count = counts.values().copied().max().unwrap_or(0);
     let y_hi = (max_count + max_count / 8 + 1).max(2);
     let mut chart = ChartBuilder::on(&plot)
-        .margin(15)
-        .margin_top(25)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
+        .house_frame()
         .build_cartesian_2d((lo..hi).into_segmented(), 0u32..y_hi)
         .map_err(&err)?;
     let bars = (hi - lo + 1) as usize;
@@ -82,10 +79,7 @@ pub fn draw_reorg_depths<DB: DrawingBackend>(
         .x_labels(bars.min(20))
         .y_labels(10)
         .disable_x_mesh()
-        .label_style(text(TICK_PX))
-        .axis_desc_style(text(AXIS_DESC_PX))
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
+        .house_style()
         .draw()
         .map_err(&err)?;
 

@@ -148,10 +148,7 @@ fn draw<DB: DrawingBackend>(
     let (x0, x1) = padded(t_lo, t_hi, 0.02);
     let rows = shown.len();
     let mut chart = ChartBuilder::on(&plot)
-        .margin(15)
-        .margin_top(25)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
+        .house_frame()
         .build_cartesian_2d(x0..x1, -0.6..(rows as f64 - 0.4))
         .map_err(&err)?;
     let label_of = |v: &f64| {
@@ -170,10 +167,7 @@ fn draw<DB: DrawingBackend>(
         .y_labels(rows.min(12))
         .y_label_formatter(&label_of)
         .disable_y_mesh()
-        .label_style(text(TICK_PX))
-        .axis_desc_style(text(AXIS_DESC_PX))
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
+        .house_style()
         .draw()
         .map_err(&err)?;
 
