@@ -9,7 +9,7 @@
 
 use std::error::Error;
 
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -297,6 +297,27 @@ where
             .light_line_style(RGBColor(240, 240, 240))
             .bold_line_style(RGBColor(215, 215, 215))
     }
+}
+
+/// Draws an analytic model the house way: a dashed line through `points`
+/// with a cross at each one (so a model reads apart from measured data).
+pub fn draw_model_points<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    points: &[(f64, f64)],
+    color: RGBColor,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart.draw_series(DashedLineSeries::new(
+        points.to_vec(),
+        14,
+        10,
+        color.stroke_width(3),
+    ))?;
+    chart.draw_series(
+        points
+            .iter()
+            .map(|&p| Cross::new(p, 8, color.stroke_width(3))),
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

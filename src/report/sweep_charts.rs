@@ -548,21 +548,7 @@ fn draw_mean_chart<DB: DrawingBackend>(
             .iter()
             .filter_map(|&i| vals[i].1.map(|r| (layout.xs[i], r * c.scale)))
             .collect();
-        chart
-            .draw_series(DashedLineSeries::new(
-                reference.clone(),
-                14,
-                10,
-                ref_color.stroke_width(3),
-            ))
-            .map_err(&err)?;
-        chart
-            .draw_series(
-                reference
-                    .iter()
-                    .map(|&p| Cross::new(p, 8, ref_color.stroke_width(3))),
-            )
-            .map_err(&err)?;
+        draw_model_points(&mut chart, &reference, ref_color).map_err(&err)?;
         let measured: Vec<(f64, f64, MeanCi)> = members
             .iter()
             .filter_map(|&i| {

@@ -414,21 +414,7 @@ pub fn draw_double_spend_success<DB: DrawingBackend>(
             .filter(|(_, v)| v.is_finite() && *v > 0.0)
             .map(|(z, v)| (z, clamp(v)))
             .collect();
-        chart
-            .draw_series(DashedLineSeries::new(
-                model.clone(),
-                14,
-                10,
-                color.stroke_width(3),
-            ))
-            .map_err(&err)?;
-        chart
-            .draw_series(
-                model
-                    .iter()
-                    .map(|&p| Cross::new(p, 8, color.stroke_width(3))),
-            )
-            .map_err(&err)?;
+        draw_model_points(&mut chart, &model, color).map_err(&err)?;
         let dx = nudge(g, n, x_hi - x_lo) * 2.0;
         chart
             .draw_series(pooled.iter().map(|(&z, &(s, t))| {
