@@ -331,6 +331,12 @@ impl Recorder {
         self.tx_accepts += 1;
     }
 
+    /// A flooded payment reached `n` nodes (`workload.relay: flood`):
+    /// counted like `n` mempool acceptances.
+    pub fn tx_arrivals(&mut self, n: u64) {
+        self.tx_accepts += n;
+    }
+
     /// A transaction was refused by a mempool.
     pub fn tx_rejected(&mut self, e: &MempoolError) {
         // Core's reject reasons (`txn-already-in-mempool`,

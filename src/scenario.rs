@@ -43,7 +43,7 @@ pub use resolve::NodeSpec;
 pub use schema::{
     Bandwidth, Consensus, Hashrate, HashrateChange, Heal, Jitter, Latency, Mempool, Metrics,
     Network, NodeEntry, Nodes, OutboundDistribution, Pow, Region, Role, Scenario, Stop, Switch,
-    TimelineAction, TimelineEvent, Topology, ValidationCost, Watch, Workload,
+    TimelineAction, TimelineEvent, Topology, TxRelay, ValidationCost, Watch, Workload,
 };
 
 use error::one_line;

@@ -27,6 +27,7 @@ mod attack;
 pub mod config;
 pub mod digest;
 pub mod event;
+pub mod flood;
 pub mod output;
 
 use std::sync::Arc;
@@ -48,6 +49,7 @@ use crate::net::partition::Partitions;
 use crate::net::topology::NodeId;
 use crate::node::mempool::Mempool;
 use crate::node::score;
+use crate::scenario::TxRelay;
 use crate::sim::{EventId, EventQueue, RngStreams, SimDuration, SimTime};
 
 pub use config::{Config, NodeSpec, Role, TimelineAction};
@@ -299,6 +301,8 @@ pub struct World {
     gamma_nodes: Vec<bool>,
     /// Misbehaviour scores honest nodes keep of their peers.
     scores: crate::node::score::PeerScores,
+    /// Flooded payments (`workload.relay: flood`; unused with `messages`).
+    flood: flood::Flood,
 }
 
 impl World {
@@ -441,6 +445,7 @@ impl World {
             adversaries: Vec::new(),
             gamma_nodes: Vec::new(),
             scores: crate::node::score::PeerScores::with_nodes(n),
+            flood: flood::Flood::default(),
             nodes,
             cache,
             cfg,
@@ -681,10 +686,30 @@ impl World {
         let tip = full.chain.tip_info().clone();
         // Room for the header, tx count and coinbase.
         let budget = self.cfg.params.max_block_size.saturating_sub(1000);
-        let picked = full.mempool.select(budget);
+        let flooding = self.cfg.tx_relay == TxRelay::Flood;
+        let picked = if flooding {
+            self.flood
+                .mempool_for(
+                    i,
+                    self.queue.now(),
+                    &full.chain,
+                    &self.cfg.params,
+                    &mut self.cache,
+                    self.cfg.mempool_max_bytes,
+                )
+                .select(budget)
+        } else {
+            full.mempool.select(budget)
+        };
+        let txids: Vec<Txid> = if flooding {
+            picked.iter().map(|(t, _, _)| *t).collect()
+        } else {
+            Vec::new()
+        };
         let block = self.assemble_block(i, &tip, picked);
         let hash = block.block_hash();
         let height = tip.height + 1;
+        self.flood.mined(hash, txids);
         self.record_mined(i, &block, hash, height, false);
         self.receive_block(i, None, block, hash);
         self.check_stop_height(height);
@@ -1199,6 +1224,7 @@ impl World {
         self.nodes[i as usize].peers.retain(|p| *p != peer);
         self.nodes[peer as usize].peers.retain(|p| *p != i);
         if self.nodes[i as usize].peers.len() != before {
+            self.flood.invalidate();
             self.metrics.disconnected();
         }
     }
@@ -1233,22 +1259,26 @@ impl World {
             }
         }
         if !change.disconnected.is_empty() {
-            // Transactions of disconnected blocks go back to the mempool when
-            // still valid on the new tip; conflicting ones are dropped.
-            full.mempool.revalidate(full.chain.utxos());
-            let params = self.cfg.params.clone();
-            let height = full.chain.height();
-            for b in &change.disconnected {
-                for tx in b.txdata.iter().skip(1) {
-                    let txid = tx.compute_txid();
-                    let _ = full.mempool.accept(
-                        txid,
-                        Arc::new(tx.clone()),
-                        full.chain.utxos(),
-                        height,
-                        &params,
-                        self.cache.sigs(),
-                    );
+            if self.cfg.tx_relay == TxRelay::Messages {
+                // Transactions of disconnected blocks go back to the mempool
+                // when still valid on the new tip; conflicting ones are
+                // dropped. (The flood rebuilds a miner's mempool when it
+                // finds a block.)
+                full.mempool.revalidate(full.chain.utxos());
+                let params = self.cfg.params.clone();
+                let height = full.chain.height();
+                for b in &change.disconnected {
+                    for tx in b.txdata.iter().skip(1) {
+                        let txid = tx.compute_txid();
+                        let _ = full.mempool.accept(
+                            txid,
+                            Arc::new(tx.clone()),
+                            full.chain.utxos(),
+                            height,
+                            &params,
+                            self.cache.sigs(),
+                        );
+                    }
                 }
             }
             self.metrics.reorg(now, i, &change, full.chain.height());
@@ -1401,7 +1431,7 @@ impl World {
             .chain
             .utxos_of(&pkh)
             .into_iter()
-            .filter(|(op, _)| !full.mempool.spends(op))
+            .filter(|(op, _)| !full.mempool.spends(op) && !self.flood.spends(op))
             .max_by_key(|(op, v)| (*v, std::cmp::Reverse(*op)));
         let Some((outpoint, value)) = coin else {
             self.metrics.payment_skipped();
@@ -1443,7 +1473,47 @@ impl World {
             &txid,
             pay,
         );
-        self.accept_tx(home, None, txid, Arc::new(tx));
+        match self.cfg.tx_relay {
+            TxRelay::Messages => self.accept_tx(home, None, txid, Arc::new(tx)),
+            TxRelay::Flood => self.flood_payment(home, txid, Arc::new(tx)),
+        }
+    }
+
+    /// Validates a payment once at its home node (the real mempool rules
+    /// against its chain) and floods it ([`flood`]).
+    fn flood_payment(&mut self, home: NodeIdx, txid: Txid, tx: Arc<Transaction>) {
+        let now = self.queue.now();
+        let Kind::Full(full) = &self.nodes[home as usize].kind else {
+            return;
+        };
+        let mut pool = Mempool::new(self.cfg.mempool_max_bytes);
+        if let Err(e) = pool.accept(
+            txid,
+            tx.clone(),
+            full.chain.utxos(),
+            full.chain.height(),
+            &self.cfg.params,
+            self.cache.sigs(),
+        ) {
+            self.metrics.tx_rejected(&e);
+            return;
+        }
+        let nodes = &self.nodes;
+        let peers = |u: usize| nodes[u].peers.as_slice();
+        let net = flood::Network {
+            peers: &peers,
+            partitions: &self.partitions,
+            cost: flood::HopCost {
+                link: &self.cfg.link,
+                regions: &self.regions,
+                announce_interval: self.cfg.tx_announce_interval,
+                processing: self.cfg.processing,
+                tx_bytes: tx.size() as u64,
+            },
+        };
+        let before = self.flood.arrivals();
+        self.flood.add(txid, tx, now, home, &net);
+        self.metrics.tx_arrivals(self.flood.arrivals() - before);
     }
 
     fn sample_balances(&mut self) {
@@ -1460,6 +1530,8 @@ impl World {
 
     fn timeline(&mut self, index: usize) {
         let action = self.cfg.timeline[index].1.clone();
+        // Every timeline action but a hashrate change moves links.
+        self.flood.invalidate();
         self.metrics.timeline(self.queue.now(), &action);
         match action {
             TimelineAction::Partition(groups) => {

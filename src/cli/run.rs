@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use forklab::scenario::Scenario;
-use forklab::world::output::{self, Manifest, PowNote, Summary};
+use forklab::world::output::{self, Manifest, PowNote, RelayNote, Summary};
 use forklab::world::{Config, World};
 
 use super::outln;
@@ -110,6 +110,7 @@ fn finish(
 ) -> (Summary, Manifest, forklab::world::RunOutput) {
     let sim_time = world.now().as_secs_f64();
     let grind = world.config().grind;
+    let relay = world.config().tx_relay;
     let out = world.finish();
     let summary = Summary::of(&out, sim_time, out.txs_confirmed);
     let mut overrides = sets.to_vec();
@@ -143,6 +144,7 @@ fn finish(
                 note: "proof of work was modelled: block discovery times are exponential with mean expected_hashes/hashrate; nonces were not searched and hash <= target was not checked (bits and retargeting were)".into(),
             }
         },
+        tx_relay: RelayNote::of(relay),
         cache: out.cache_stats,
         final_tip: out.final_tip.to_string(),
         main_chain_height: out.main_chain.len().saturating_sub(1) as u32,

@@ -83,6 +83,7 @@ pub(crate) const SCENARIO: Shape = Struct(&[
             ("initial_balance_sats", Leaf),
             ("fee_rate_sat_per_byte", Leaf),
             ("watch", Word(&["none", "light"])),
+            ("relay", Word(&["messages", "flood"])),
         ]),
     ),
     ("mempool", Struct(&[("max_bytes", Leaf)])),

@@ -507,6 +507,9 @@ pub struct Workload {
     /// watches wallet `i mod wallets`).
     #[serde(default)]
     pub watch: Watch,
+    /// How transactions reach the other nodes (default `messages`).
+    #[serde(default)]
+    pub relay: TxRelay,
 }
 
 impl Default for Workload {
@@ -517,8 +520,26 @@ impl Default for Workload {
             initial_balance_sats: default_initial_balance_sats(),
             fee_rate_sat_per_byte: default_fee_rate(),
             watch: Watch::default(),
+            relay: TxRelay::default(),
         }
     }
+}
+
+/// How payments travel from their wallet's home node to the other nodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxRelay {
+    /// Every node relays by message (batched `inv`, `getdata`, `tx`) and
+    /// keeps its own mempool: the full protocol, one event per hop.
+    #[default]
+    Messages,
+    /// Modelled flood for large networks: each payment is validated once at
+    /// its home node, its arrival time at every node is the shortest path
+    /// over the peer graph (per hop: one announce interval, mean latencies of
+    /// inv, getdata and tx, the tx's transmission time, three processing
+    /// delays), and a miner's mempool is rebuilt, with the real mempool
+    /// rules, from the payments that have reached it when it finds a block.
+    Flood,
 }
 
 /// Which wallets light nodes follow.

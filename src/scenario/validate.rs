@@ -626,6 +626,13 @@ impl Checker<'_, '_> {
                 "0..=100000 sat/byte",
             ));
         }
+        if w.relay == super::TxRelay::Flood && !s.adversaries.is_empty() {
+            return Err(self.bad(
+                "workload.relay",
+                "flood relay has no per-node mempools, which adversaries need",
+                "messages when the scenario has adversaries",
+            ));
+        }
         Ok(())
     }
 

@@ -89,6 +89,8 @@ pub struct Config {
     pub fee_rate_sat_per_byte: u64,
     /// Mempool size limit per node.
     pub mempool_max_bytes: usize,
+    /// How payments reach the other nodes.
+    pub tx_relay: crate::scenario::TxRelay,
     /// Pad every block to this many bytes (0 = off), modelling fixed-size blocks.
     pub block_fill_bytes: usize,
     /// Timeline, sorted by time.
@@ -156,6 +158,7 @@ impl Config {
             initial_balance: Amount::from_sat_unchecked(s.workload.initial_balance_sats),
             fee_rate_sat_per_byte: s.workload.fee_rate_sat_per_byte,
             mempool_max_bytes: usize::try_from(s.mempool.max_bytes).unwrap_or(usize::MAX),
+            tx_relay: s.workload.relay,
             block_fill_bytes: usize::try_from(s.consensus.block_fill_bytes).unwrap_or(usize::MAX),
             timeline,
             balance_interval: s.metrics.balance_interval,

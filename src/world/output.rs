@@ -42,6 +42,8 @@ pub struct Manifest {
     pub checkpoint_every: u64,
     /// How proof of work was handled.
     pub pow: PowNote,
+    /// How payments were relayed.
+    pub tx_relay: RelayNote,
     /// Shared block/signature cache counters (how much validation was
     /// memoised across nodes).
     pub cache: crate::ledger::chainstate::CacheStats,
@@ -58,6 +60,32 @@ pub struct PowNote {
     pub ground: bool,
     /// Plain-words explanation.
     pub note: String,
+}
+
+/// How payments travelled between nodes (`workload.relay`).
+#[derive(Serialize, Debug, Clone)]
+pub struct RelayNote {
+    /// `messages` (simulated hop by hop) or `flood` (modelled).
+    pub mode: String,
+    /// Plain-words explanation.
+    pub note: String,
+}
+
+impl RelayNote {
+    /// The note for a relay mode.
+    pub fn of(relay: crate::scenario::TxRelay) -> RelayNote {
+        use crate::scenario::TxRelay;
+        match relay {
+            TxRelay::Messages => RelayNote {
+                mode: "messages".into(),
+                note: "every node relayed payments by inv, getdata and tx messages and kept its own mempool".into(),
+            },
+            TxRelay::Flood => RelayNote {
+                mode: "flood".into(),
+                note: "payment relay was modelled: each payment was validated once at its home node; its arrival at every node is the shortest path over the peer graph (per hop: announce interval, mean latencies of inv, getdata and tx, transmission, processing; no jitter, no queueing); a miner's mempool was rebuilt with the real mempool rules from the payments that had reached it; blocks were relayed and validated as usual".into(),
+            },
+        }
+    }
 }
 
 /// Error writing the output directory.
