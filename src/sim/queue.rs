@@ -26,7 +26,7 @@
 //! example in [`crate::sim`].
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use dary_heap::QuaternaryHeap as BinaryHeap;
 
 use super::time::{SimDuration, SimTime};
 
