@@ -63,6 +63,10 @@ const REQUEST_TIMEOUT: SimDuration = SimDuration::from_secs(20);
 /// Bytes a P2PKH spend with one input and two outputs takes (for fees).
 const P2PKH_1IN_2OUT_BYTES: u64 = 226;
 
+/// The shared block cache keeps the UTXO set after each of the last this
+/// many heights below the best mined block (pruned every this many heights).
+const SNAPSHOT_KEEP: u32 = 16;
+
 /// Per mined block: which nodes hold it (bitset) and when each requested
 /// it. Node state kept column-wise so the common "already have it" check
 /// touches one small array instead of every node's block tree.
@@ -739,6 +743,12 @@ impl World {
         self.block_ids.insert(hash, self.tracks.len() as u32);
         self.tracks
             .push(BlockTrack::new(self.nodes.len(), by_attacker));
+        if height > self.best_mined_height && height % SNAPSHOT_KEEP == 0 {
+            // Old UTXO snapshots only speed up deep reorgs and stragglers,
+            // which then apply blocks and undo data themselves.
+            self.cache
+                .prune_snapshots_below(height.saturating_sub(SNAPSHOT_KEEP));
+        }
         self.best_mined_height = self.best_mined_height.max(height);
     }
 

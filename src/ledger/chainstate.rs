@@ -639,7 +639,8 @@ impl Chainstate {
             });
         }
         let prev = block.header.prev_blockhash;
-        if !self.index.contains_key(&prev) {
+        // Extending the tip is the common case: the tip is in the tree.
+        if prev != self.tip() && !self.index.contains_key(&prev) {
             if prev == BlockHash::GENESIS_PREV {
                 return Err(BlockError::PrevBlockNotFound(prev));
             }
@@ -664,6 +665,9 @@ impl Chainstate {
         // Orphans whose parent just entered the tree, breadth first.
         let mut queue = VecDeque::from([hash]);
         while let Some(parent) = queue.pop_front() {
+            if self.orphans_by_parent.is_empty() {
+                break;
+            }
             for child in self.orphans_by_parent.remove(&parent).unwrap_or_default() {
                 let orphan = self.orphans.remove(&child).expect("indexed orphan");
                 self.orphans_by_arrival.remove(&orphan.seq);
@@ -732,7 +736,8 @@ impl Chainstate {
     ) -> Result<(), BlockError> {
         let prev = block.header.prev_blockhash;
         let parent = self.index.get(&prev).expect("parent is in the tree");
-        let (parent_info, parent_status) = (parent.info.clone(), parent.status);
+        let (parent_info, parent_status, parent_seq) =
+            (parent.info.clone(), parent.status, parent.seq);
         let verdict = if parent_status == BlockStatus::Invalid {
             // Store the block in the cache (if its body is sound) so that
             // the node can remember the hash as invalid.
@@ -761,8 +766,11 @@ impl Chainstate {
         self.next_seq += 1;
         if status == BlockStatus::Accepted {
             if parent_status != BlockStatus::Invalid {
-                let parent_key = self.key_of(&parent_info.hash);
-                self.candidates.remove(&parent_key);
+                self.candidates.remove(&(
+                    parent_info.chain_work,
+                    Reverse(parent_seq),
+                    parent_info.hash,
+                ));
             }
             self.candidates
                 .insert((info.chain_work, Reverse(seq), info.hash));

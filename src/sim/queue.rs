@@ -25,8 +25,8 @@
 //! schedule follow-up events with [`EventQueue::schedule_after`]. See the
 //! example in [`crate::sim`].
 
-use std::cmp::Reverse;
 use dary_heap::QuaternaryHeap as BinaryHeap;
+use std::cmp::Reverse;
 
 use super::time::{SimDuration, SimTime};
 
