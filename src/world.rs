@@ -1322,6 +1322,13 @@ impl World {
     /// one announcement per node and block even on dense graphs.
     fn announce_blocks(&mut self, i: NodeIdx, skip: Option<NodeIdx>, hashes: Vec<BlockHash>) {
         let all: Arc<[BlockHash]> = Arc::from(hashes);
+        // Announced blocks are mined blocks (genesis is never announced as
+        // new); their tracks are looked up once, not once per peer.
+        let ids: Vec<Option<u32>> = all.iter().map(|h| self.block_ids.get(h).copied()).collect();
+        let wants = |w: &World, p: NodeIdx, k: usize, at: SimTime| match ids[k] {
+            Some(b) => w.tracks[b as usize].wants(p, at),
+            None => w.wants_block(p, &all[k], at),
+        };
         for k in 0..self.nodes[i as usize].peers.len() {
             let p = self.nodes[i as usize].peers[k];
             // Full nodes' peer lists hold only full nodes (light clients
@@ -1330,17 +1337,15 @@ impl World {
                 continue;
             }
             // Holding a block is permanent: no need to draw a latency.
-            let holds_all = all.iter().all(|h| {
-                self.block_ids
-                    .get(h)
-                    .is_none_or(|&b| self.tracks[b as usize].has(p))
-            });
+            let holds_all = ids
+                .iter()
+                .all(|b| b.is_none_or(|b| self.tracks[b as usize].has(p)));
             if holds_all {
                 continue;
             }
             let msg = Msg::InvBlocks(all.clone());
             let at = self.delivery_time(i, p, &msg);
-            let wanted = all.iter().filter(|h| self.wants_block(p, h, at)).count();
+            let wanted = (0..all.len()).filter(|&j| wants(self, p, j, at)).count();
             if wanted == 0 {
                 continue;
             }
@@ -1348,9 +1353,9 @@ impl World {
                 msg
             } else {
                 Msg::InvBlocks(
-                    all.iter()
-                        .filter(|h| self.wants_block(p, h, at))
-                        .copied()
+                    (0..all.len())
+                        .filter(|&j| wants(self, p, j, at))
+                        .map(|j| all[j])
                         .collect(),
                 )
             };
