@@ -236,3 +236,34 @@ fn flood_relay_is_deterministic_and_confirms_payments_like_message_relay() {
     assert_eq!(manifest(&m)["tx_relay"]["mode"], "messages");
     assert_eq!(manifest(&f)["scenario"]["workload"]["relay"], "flood");
 }
+
+#[test]
+fn flood_relay_survives_a_partition_and_returns_reorged_payments() {
+    let base = scratch("flood_partition");
+    let (m, f) = (base.join("messages"), base.join("flood"));
+    run_to("tests/scenarios/partition.yaml", &m, &["--no-charts"]);
+    run_to(
+        "tests/scenarios/partition.yaml",
+        &f,
+        &["--no-charts", "--set", "workload.relay=flood"],
+    );
+    let (sm, sf) = (summary(&m), summary(&f));
+    assert_eq!(sf["converged"], "1");
+    assert_eq!(sf["utxo_total_sats"], sf["issued_sats"]);
+    assert!(
+        sf["deepest_reorg"].parse::<u32>().unwrap() >= 3,
+        "the partition still forks with flooded payments"
+    );
+    // Payments confirmed only on the losing branch are mined again after
+    // the heal (they stay known to the flood), as mempools do in the
+    // message relay.
+    let confirmed = |s: &std::collections::BTreeMap<String, String>| -> u64 {
+        s["txs_confirmed"].parse().unwrap()
+    };
+    assert!(
+        confirmed(&sf) * 10 >= confirmed(&sm) * 9,
+        "flood confirmed {}, messages {}",
+        confirmed(&sf),
+        confirmed(&sm)
+    );
+}

@@ -55,7 +55,7 @@ pub struct Network<'a> {
 }
 
 /// Confirmations after which a flooded payment is forgotten.
-pub const PRUNE_DEPTH: u32 = 12;
+pub const PRUNE_DEPTH: u32 = 100;
 
 /// Arrival offsets from one home node: nanoseconds after sending, or
 /// `u64::MAX` where the payment cannot reach.
