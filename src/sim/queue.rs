@@ -68,9 +68,8 @@ pub enum QueueError {
         /// The queue's current time.
         now: SimTime,
     },
-    /// More than [`MAX_LIVE`] events are live at once, or [`MAX_SEQ`]
-    /// events were scheduled in all.
-    #[error("event queue is full: more than 16777215 live events or 2^40 events scheduled")]
+    /// More than `u32::MAX` events are live at once.
+    #[error("event queue is full: more than 4294967295 live events")]
     Full,
 }
 
@@ -85,33 +84,11 @@ struct Slot<E> {
 /// than live ones (a small floor avoids rebuilding tiny heaps constantly).
 const COMPACT_MIN_STALE: usize = 1024;
 
-/// Most events live at once (slots are 24-bit).
-pub const MAX_LIVE: usize = (1 << SLOT_BITS) - 1;
-/// Most events scheduled over a queue's life (sequence numbers are 40-bit).
-pub const MAX_SEQ: u64 = (1 << (64 - SLOT_BITS)) - 1;
-const SLOT_BITS: u32 = 24;
-
-/// A heap key: time in the high 64 bits, then the sequence number, then the
-/// slot, so one integer comparison orders by `(time, seq)`.
-fn key(time: SimTime, seq: u64, slot: u32) -> u128 {
-    (u128::from(time.as_nanos()) << 64) | u128::from(seq << SLOT_BITS | u64::from(slot))
-}
-
-/// `(time, seq, slot)` of a heap key.
-fn unkey(k: u128) -> (SimTime, u64, u32) {
-    let low = k as u64;
-    (
-        SimTime::from_nanos((k >> 64) as u64),
-        low >> SLOT_BITS,
-        (low & ((1 << SLOT_BITS) - 1)) as u32,
-    )
-}
-
 /// A discrete-event queue ordered by `(time, insertion sequence)`.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    /// [`key`]s: `seq` is unique so `slot` never decides order.
-    heap: BinaryHeap<Reverse<u128>>,
+    /// `(time, seq, slot)`; `seq` is unique so `slot` never decides order.
+    heap: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     now: SimTime,
@@ -170,9 +147,6 @@ impl<E> EventQueue<E> {
             return Err(QueueError::InPast { at, now: self.now });
         }
         let seq = self.next_seq;
-        if seq > MAX_SEQ || (self.free.is_empty() && self.slots.len() >= MAX_LIVE) {
-            return Err(QueueError::Full);
-        }
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Slot {
@@ -192,7 +166,7 @@ impl<E> EventQueue<E> {
         };
         self.next_seq += 1;
         self.live += 1;
-        self.heap.push(Reverse(key(at, seq, slot)));
+        self.heap.push(Reverse((at, seq, slot)));
         Ok(EventId { seq, slot })
     }
 
@@ -200,10 +174,10 @@ impl<E> EventQueue<E> {
     /// [`SimTime::MAX`]); never in the past.
     ///
     /// # Panics
-    /// If the queue is full ([`QueueError::Full`]).
+    /// If more than `u32::MAX` events are live at once.
     pub fn schedule_after(&mut self, delay: SimDuration, event: E) -> EventId {
         self.schedule(self.now + delay, event)
-            .expect("now + delay is never before now; the queue is not full")
+            .expect("now + delay is never before now; live events fit in u32")
     }
 
     /// Cancels a scheduled event (O(log n) amortised, see the module docs).
@@ -228,7 +202,7 @@ impl<E> EventQueue<E> {
     /// The time of the next live event, if any. O(1): the head of the heap
     /// is always live (cancel and pop drop stale entries that reach it).
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|&Reverse(k)| unkey(k).0)
+        self.heap.peek().map(|&Reverse((time, _, _))| time)
     }
 
     /// Takes the next event in `(time, seq)` order and advances the clock to
@@ -238,8 +212,7 @@ impl<E> EventQueue<E> {
     /// If time would go backwards (an internal invariant; scheduling in the
     /// past is refused, so this cannot happen).
     pub fn pop(&mut self) -> Option<Scheduled<E>> {
-        while let Some(Reverse(k)) = self.heap.pop() {
-            let (time, seq, slot) = unkey(k);
+        while let Some(Reverse((time, seq, slot))) = self.heap.pop() {
             if !self.is_live(seq, slot) {
                 self.stale -= 1;
                 continue;
@@ -274,8 +247,7 @@ impl<E> EventQueue<E> {
             // Nothing cancelled is left in the heap: skip the slot lookup.
             return;
         }
-        while let Some(&Reverse(k)) = self.heap.peek() {
-            let (_, seq, slot) = unkey(k);
+        while let Some(&Reverse((_, seq, slot))) = self.heap.peek() {
             if self.is_live(seq, slot) {
                 break;
             }
@@ -297,10 +269,7 @@ impl<E> EventQueue<E> {
             return;
         }
         let mut entries = std::mem::take(&mut self.heap).into_vec();
-        entries.retain(|&Reverse(k)| {
-            let (_, seq, slot) = unkey(k);
-            self.is_live(seq, slot)
-        });
+        entries.retain(|&Reverse((_, seq, slot))| self.is_live(seq, slot));
         self.heap = BinaryHeap::from(entries);
         self.stale = 0;
         // Trailing free slots can be released too.
@@ -459,19 +428,6 @@ mod tests {
     }
 
     proptest! {
-        /// The packed heap key orders exactly like `(time, seq, slot)` and
-        /// unpacks to it.
-        #[test]
-        fn key_orders_like_the_tuple(
-            a in (any::<u64>(), 0..=MAX_SEQ, 0..=MAX_LIVE as u32),
-            b in (any::<u64>(), 0..=MAX_SEQ, 0..=MAX_LIVE as u32),
-        ) {
-            let ka = key(SimTime::from_nanos(a.0), a.1, a.2);
-            let kb = key(SimTime::from_nanos(b.0), b.1, b.2);
-            prop_assert_eq!(ka.cmp(&kb), a.cmp(&b));
-            prop_assert_eq!(unkey(ka), (SimTime::from_nanos(a.0), a.1, a.2));
-        }
-
         /// Against a BTreeMap model: pops are sorted by (time, seq), cancel
         /// removes exactly the named event, lengths agree.
         #[test]
