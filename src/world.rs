@@ -1523,7 +1523,7 @@ impl World {
                 regions: &self.regions,
                 announce_interval: self.cfg.tx_announce_interval,
                 processing: self.cfg.processing,
-                tx_bytes: tx.size() as u64,
+                tx_bytes: P2PKH_1IN_2OUT_BYTES,
             },
         };
         let before = self.flood.arrivals();

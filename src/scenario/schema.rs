@@ -536,7 +536,7 @@ pub enum TxRelay {
     /// Modelled flood for large networks: each payment is validated once at
     /// its home node, its arrival time at every node is the shortest path
     /// over the peer graph (per hop: one announce interval, mean latencies of
-    /// inv, getdata and tx, the tx's transmission time, three processing
+    /// inv, getdata and tx, a 226-byte tx's transmission time, three processing
     /// delays), and a miner's mempool is rebuilt, with the real mempool
     /// rules, from the payments that have reached it when it finds a block.
     Flood,

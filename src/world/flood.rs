@@ -14,9 +14,10 @@
 //!   offline nodes cut links). One hop from `u` to `v` costs what the
 //!   message relay costs a node with nothing else pending: one announce
 //!   interval, the mean latencies of `inv` (u→v), `getdata` (v→u) and `tx`
-//!   (u→v), the transaction's transmission time at the pair's bandwidth, and
-//!   three processing delays ([`hop_delay`]). Per-message jitter and uplink
-//!   queueing behind blocks are not modelled.
+//!   (u→v), the transmission time of a payment of nominal size (one input,
+//!   two outputs: 226 bytes) at the pair's bandwidth, and three processing
+//!   delays ([`hop_delay`]). Per-message jitter and uplink queueing behind
+//!   blocks are not modelled.
 //! - A miner's mempool is rebuilt when it finds a block
 //!   ([`Flood::mempool_for`]): the payments that have reached it and are not
 //!   confirmed on its active chain, accepted in arrival order by the real
@@ -72,7 +73,8 @@ pub struct HopCost<'a> {
     pub announce_interval: SimDuration,
     /// Per-message processing delay.
     pub processing: SimDuration,
-    /// Size of the relayed transaction in bytes.
+    /// Size of a relayed payment in bytes (a nominal size: the hop costs are
+    /// cached per home node, not per payment).
     pub tx_bytes: u64,
 }
 
@@ -83,8 +85,7 @@ pub fn hop_delay(c: &HopCost<'_>, u: usize, v: usize) -> SimDuration {
     let back = c.link.model(rv, ru).mean_ms();
     c.announce_interval
         + SimDuration::from_millis_f64(2.0 * there + back)
-        + c.link
-            .transmission(MSG_HEADER_BYTES + 1 + c.tx_bytes, ru, rv)
+        + c.link.transmission(MSG_HEADER_BYTES + c.tx_bytes, ru, rv)
         + c.processing.saturating_mul(3)
 }
 
@@ -178,7 +179,12 @@ impl Flood {
                 }
                 for &v in (net.peers)(u) {
                     if partitions.can_communicate(NodeId(u as u32), NodeId(v)) {
-                        let w = hop_delay(cost, u, v as usize).as_nanos();
+                        // Capped so no path of at most n hops overflows
+                        // (petgraph adds weights unchecked); a cap this
+                        // large is "never" in practice.
+                        let w = hop_delay(cost, u, v as usize)
+                            .as_nanos()
+                            .min(u64::MAX / (n as u64 + 1));
                         g.add_edge(NodeIndex::new(u), NodeIndex::new(v as usize), w);
                     }
                 }
@@ -292,7 +298,7 @@ mod tests {
 
     #[test]
     fn hop_is_interval_three_latencies_transmission_and_processing() {
-        // 100 ms each way, 8 Mbit/s: 100 + 24 + 1 bytes take 125 µs.
+        // 100 ms each way, 8 Mbit/s: 100 + 24 bytes take 124 µs.
         let link = LinkModel::uniform(LatencyModel::Constant { ms: 100.0 }, 8.0, 8.0).unwrap();
         let regions = [0u16, 0];
         let cost = HopCost {
@@ -304,7 +310,7 @@ mod tests {
         };
         assert_eq!(
             hop_delay(&cost, 0, 1),
-            SimDuration::from_nanos(2_000_000_000 + 300_000_000 + 125_000 + 3_000_000)
+            SimDuration::from_nanos(2_000_000_000 + 300_000_000 + 124_000 + 3_000_000)
         );
     }
 
