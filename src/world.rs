@@ -705,15 +705,13 @@ impl World {
         } else {
             full.mempool.select(budget)
         };
-        let txids: Vec<Txid> = if flooding {
-            picked.iter().map(|(t, _, _)| *t).collect()
-        } else {
-            Vec::new()
-        };
+        let txids: Vec<Txid> = picked.iter().map(|(t, _, _)| *t).collect();
         let block = self.assemble_block(i, &tip, picked);
         let hash = block.block_hash();
         let height = tip.height + 1;
-        self.flood.mined(hash, txids);
+        if flooding {
+            self.flood.mined(hash, txids);
+        }
         self.record_mined(i, &block, hash, height, false);
         self.receive_block(i, None, block, hash);
         self.check_stop_height(height);
