@@ -6,7 +6,7 @@
 //! Bitcoin headers hash to their real block hashes. A [`Block`] is a header
 //! followed by a varint count and its transactions.
 
-use super::encode::{write_varint, Decodable, DecodeError, Encodable, Reader};
+use super::encode::{varint_len, write_varint, Decodable, DecodeError, Encodable, Reader};
 use super::hash::{BlockHash, MerkleNode};
 use super::merkle;
 use super::pow::{CompactTarget, PowError, Target, Work};
@@ -72,6 +72,10 @@ impl Encodable for Header {
     fn encode_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_bytes());
     }
+
+    fn encoded_len(&self) -> usize {
+        80
+    }
 }
 
 impl Decodable for Header {
@@ -124,7 +128,7 @@ impl Block {
 
     /// Serialized size in bytes.
     pub fn size(&self) -> usize {
-        self.encode().len()
+        self.encoded_len()
     }
 
     /// Computes the Merkle root of the transactions (hashes every txid),
@@ -142,6 +146,11 @@ impl Encodable for Block {
         for t in &self.txdata {
             t.encode_to(out);
         }
+    }
+
+    fn encoded_len(&self) -> usize {
+        80 + varint_len(self.txdata.len() as u64)
+            + self.txdata.iter().map(Transaction::size).sum::<usize>()
     }
 }
 

@@ -176,12 +176,25 @@ pub trait Encodable {
     /// Appends the encoding to `out`.
     fn encode_to(&self, out: &mut Vec<u8>);
 
-    /// The encoding as a new vector.
-    fn encode(&self) -> Vec<u8> {
+    /// Length of the encoding in bytes, computed without encoding (types
+    /// with variable-length fields override the default, which encodes).
+    fn encoded_len(&self) -> usize {
         let mut v = Vec::new();
+        self.encode_to(&mut v);
+        v.len()
+    }
+
+    /// The encoding as a new vector (allocated once, at its exact length).
+    fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.encoded_len());
         self.encode_to(&mut v);
         v
     }
+}
+
+/// Length of `b` encoded as var-bytes (CompactSize length, then the bytes).
+pub fn var_bytes_len(b: &[u8]) -> usize {
+    varint_len(b.len() as u64) + b.len()
 }
 
 /// A value that can be read from its consensus encoding.

@@ -14,7 +14,10 @@
 use std::fmt;
 
 use super::amount::Amount;
-use super::encode::{write_var_bytes, write_varint, Decodable, DecodeError, Encodable, Reader};
+use super::encode::{
+    var_bytes_len, varint_len, write_var_bytes, write_varint, Decodable, DecodeError, Encodable,
+    Reader,
+};
 use super::hash::Txid;
 use super::script::ScriptBuf;
 
@@ -89,8 +92,10 @@ impl Transaction {
 
     /// Serialized size in bytes.
     pub fn size(&self) -> usize {
-        // Cheap enough and always exact; avoids a second hand-kept formula.
-        self.encode().len()
+        // Summed from the fields' lengths (checked against the encoding by
+        // a property test), so a 500 kB padded coinbase is not serialised
+        // just to be measured.
+        self.encoded_len()
     }
 
     /// Whether this is a coinbase: one input spending the null prevout.
@@ -192,6 +197,10 @@ impl Encodable for OutPoint {
         out.extend_from_slice(self.txid.as_bytes());
         out.extend_from_slice(&self.vout.to_le_bytes());
     }
+
+    fn encoded_len(&self) -> usize {
+        36
+    }
 }
 
 impl Decodable for OutPoint {
@@ -209,6 +218,10 @@ impl Encodable for TxIn {
         write_var_bytes(out, &self.script_sig.0);
         out.extend_from_slice(&self.sequence.to_le_bytes());
     }
+
+    fn encoded_len(&self) -> usize {
+        36 + var_bytes_len(&self.script_sig.0) + 4
+    }
 }
 
 impl Decodable for TxIn {
@@ -225,6 +238,10 @@ impl Encodable for TxOut {
     fn encode_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.value.to_sat().to_le_bytes());
         write_var_bytes(out, &self.script_pubkey.0);
+    }
+
+    fn encoded_len(&self) -> usize {
+        8 + var_bytes_len(&self.script_pubkey.0)
     }
 }
 
@@ -249,6 +266,14 @@ impl Encodable for Transaction {
             o.encode_to(out);
         }
         out.extend_from_slice(&self.lock_time.to_le_bytes());
+    }
+
+    fn encoded_len(&self) -> usize {
+        4 + varint_len(self.input.len() as u64)
+            + self.input.iter().map(TxIn::encoded_len).sum::<usize>()
+            + varint_len(self.output.len() as u64)
+            + self.output.iter().map(TxOut::encoded_len).sum::<usize>()
+            + 4
     }
 }
 
@@ -300,6 +325,23 @@ mod tests {
             let bytes = cb.encode();
             assert_eq!(Transaction::decode(&bytes).unwrap(), cb);
             assert_eq!(cb.size(), bytes.len());
+        }
+    }
+
+    #[test]
+    fn size_matches_the_encoding_across_varint_widths() {
+        // Script lengths at every CompactSize boundary (1, 3 and 5 bytes).
+        for len in [0usize, 0xfc, 0xfd, 0xffff, 0x1_0000, 535_000] {
+            let mut tx = Transaction::new_coinbase(1, 0, Amount::ZERO, ScriptBuf(vec![]));
+            tx.output.push(TxOut {
+                value: Amount::ZERO,
+                script_pubkey: ScriptBuf(vec![0x6a; len]),
+            });
+            tx.input[0].script_sig = ScriptBuf(vec![1; len.min(100)]);
+            let bytes = tx.encode();
+            assert_eq!(tx.size(), bytes.len(), "script of {len} bytes");
+            assert_eq!(tx.encoded_len(), bytes.len());
+            assert_eq!(bytes.capacity(), bytes.len(), "encode allocates once");
         }
     }
 }

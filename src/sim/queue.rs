@@ -199,6 +199,24 @@ impl<E> EventQueue<E> {
         true
     }
 
+    /// The next live event, if any (the one [`EventQueue::pop`] returns
+    /// next, unless an earlier one is scheduled first). O(1).
+    pub fn peek(&self) -> Option<&E> {
+        let &Reverse((_, _, slot)) = self.heap.peek()?;
+        self.slots[slot as usize].event.as_ref()
+    }
+
+    /// Hints the CPU to fetch the slots of the next few events (the head of
+    /// the heap and its children) into cache. A performance hint only: it
+    /// changes no state and no result.
+    pub fn prefetch_upcoming(&self) {
+        for &Reverse((_, _, slot)) in self.heap.as_slice().iter().take(5) {
+            if let Some(s) = self.slots.get(slot as usize) {
+                crate::sim::prefetch(s);
+            }
+        }
+    }
+
     /// The time of the next live event, if any. O(1): the head of the heap
     /// is always live (cancel and pop drop stale entries that reach it).
     pub fn peek_time(&self) -> Option<SimTime> {
