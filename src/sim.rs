@@ -60,13 +60,31 @@ pub use time::{SimDuration, SimTime};
 /// current event's work.
 #[inline(always)]
 pub fn prefetch<T>(value: &T) {
+    prefetch_addr((value as *const T).cast::<u8>());
+}
+
+/// [`prefetch`] for every cache line `value` spans (for small structs whose
+/// fields are touched together).
+#[inline(always)]
+pub fn prefetch_all<T>(value: &T) {
+    let start = (value as *const T).cast::<u8>();
+    let mut offset = 0;
+    while offset < std::mem::size_of::<T>() {
+        prefetch_addr(start.wrapping_add(offset));
+        offset += 64;
+    }
+}
+
+#[inline(always)]
+fn prefetch_addr(addr: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint; it never faults or reads into the
-    // program, whatever the address (here a valid reference anyway).
+    // SAFETY: a prefetch is only a hint: it never faults, whatever the
+    // address, and reads nothing into the program (callers pass addresses
+    // inside live values anyway).
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+        _mm_prefetch::<_MM_HINT_T0>(addr.cast::<i8>());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    let _ = addr;
 }

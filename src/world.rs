@@ -559,17 +559,18 @@ impl World {
     }
 
     /// Prefetches what the next event will touch first: the slots of the
-    /// events after it, and the receiving node's record and relay RNG. A
-    /// hint to the CPU only; it changes no state.
+    /// events after it, and the receiving node's record, full state and
+    /// uplink. A hint to the CPU only; it changes no state. (Measured: a
+    /// deeper, three-stage pipeline gained nothing over this.)
     fn prefetch_next(&self) {
         self.queue.prefetch_upcoming();
         if let Some(to) = self.queue.peek().and_then(Event::node) {
             if let Some(node) = self.nodes.get(to as usize) {
-                crate::sim::prefetch(node);
-                crate::sim::prefetch(&node.net_rng);
+                crate::sim::prefetch_all(node);
                 if let Kind::Full(full) = &node.kind {
-                    crate::sim::prefetch(&**full);
+                    crate::sim::prefetch_all(&**full);
                 }
+                crate::sim::prefetch(&self.uplinks[to as usize]);
             }
         }
     }
