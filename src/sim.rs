@@ -60,17 +60,37 @@ pub use time::{SimDuration, SimTime};
 /// current event's work.
 #[inline(always)]
 pub fn prefetch<T>(value: &T) {
-    prefetch_addr((value as *const T).cast::<u8>());
+    prefetch_range((value as *const T).addr(), 1);
 }
 
 /// [`prefetch`] for every cache line `value` spans (for small structs whose
 /// fields are touched together).
 #[inline(always)]
 pub fn prefetch_all<T>(value: &T) {
-    let start = (value as *const T).cast::<u8>();
+    prefetch_prefix(value, std::mem::size_of::<T>());
+}
+
+/// [`prefetch`] for the cache lines of the first `len` bytes of `value`
+/// (with a `repr(C)` struct whose hot fields come first).
+#[inline(always)]
+pub fn prefetch_prefix<T>(value: &T, len: usize) {
+    prefetch_range(
+        (value as *const T).addr(),
+        len.min(std::mem::size_of::<T>()),
+    );
+}
+
+/// [`prefetch`] for the cache lines of `len` bytes at address `addr`: for a
+/// value the caller holds only the address of (say, a boxed record whose
+/// address it noted, to skip reading the box pointer). A hint that never
+/// faults, so any address is sound.
+#[inline(always)]
+pub fn prefetch_range(addr: usize, len: usize) {
     let mut offset = 0;
-    while offset < std::mem::size_of::<T>() {
-        prefetch_addr(start.wrapping_add(offset));
+    while offset < len {
+        prefetch_addr(std::ptr::without_provenance::<u8>(
+            addr.wrapping_add(offset),
+        ));
         offset += 64;
     }
 }
