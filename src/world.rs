@@ -949,6 +949,39 @@ impl World {
                 let Kind::Full(full) = &self.nodes[to as usize].kind else {
                     return;
                 };
+                if self.adversaries.is_empty()
+                    && full.chain.orphan_count() == 0
+                    && full.chain.orphans_evicted() == 0
+                {
+                    // Without attackers (who hold private blocks outside
+                    // their trees), every block a node ever held (its track
+                    // says so) is then in its block tree, which holds the very
+                    // `Arc` the shared cache interned: serve from the cache's
+                    // copy and skip a probe of the node's own index. Same
+                    // blocks, same order as the lookup below.
+                    let mut served = true;
+                    let mut blocks = Vec::with_capacity(hashes.len());
+                    for h in &hashes {
+                        match (self.block_ids.get(h), self.cache.info(h)) {
+                            (Some(&b), Some(info)) if self.tracks[b as usize].has(to) => {
+                                blocks.push((info.block.clone(), *h, info.size as u32));
+                            }
+                            _ => {
+                                served = false;
+                                break;
+                            }
+                        }
+                    }
+                    if served {
+                        for (b, h, size) in blocks {
+                            self.send(to, from, Msg::Block(b, h, size));
+                        }
+                        return;
+                    }
+                }
+                let Kind::Full(full) = &self.nodes[to as usize].kind else {
+                    return;
+                };
                 // An attacker also serves the private blocks it showed.
                 let private = self.nodes[to as usize]
                     .adv

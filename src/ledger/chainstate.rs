@@ -554,6 +554,8 @@ pub struct Chainstate {
     orphans_by_arrival: BTreeMap<u64, BlockHash>,
     next_orphan_seq: u64,
     max_orphans: usize,
+    /// Orphans evicted so far (each was forgotten without entering the tree).
+    orphans_evicted: u64,
 }
 
 impl Chainstate {
@@ -600,6 +602,7 @@ impl Chainstate {
             orphans_by_arrival: BTreeMap::new(),
             next_orphan_seq: 0,
             max_orphans: Self::DEFAULT_MAX_ORPHANS,
+            orphans_evicted: 0,
         }
     }
 
@@ -714,6 +717,7 @@ impl Chainstate {
                 .pop_first()
                 .expect("orphans are indexed by arrival");
             let orphan = self.orphans.remove(&hash).expect("indexed orphan");
+            self.orphans_evicted += 1;
             let prev = orphan.block.header.prev_blockhash;
             if let Some(list) = self.orphans_by_parent.get_mut(&prev) {
                 list.retain(|h| *h != hash);
@@ -1073,6 +1077,12 @@ impl Chainstate {
     /// Orphans waiting for a parent.
     pub fn orphan_count(&self) -> usize {
         self.orphans.len()
+    }
+
+    /// How many orphans were evicted (dropped to respect the orphan limit,
+    /// never entering the tree).
+    pub fn orphans_evicted(&self) -> u64 {
+        self.orphans_evicted
     }
 
     /// Hashes the orphans wait for that the node does not have, sorted.
