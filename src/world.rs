@@ -235,6 +235,18 @@ struct Node {
     mine_rng: ChaCha12Rng,
 }
 
+impl Node {
+    /// Addresses of the node's boxed full state (0 for a light client) and
+    /// of its peer list's buffer (see `World::hint_addrs`).
+    fn hint_addrs(&self) -> (usize, usize) {
+        let full = match &self.kind {
+            Kind::Full(full) => (&**full as *const FullState).addr(),
+            Kind::Light(_) => 0,
+        };
+        (full, self.peers.as_ptr().addr())
+    }
+}
+
 /// A simulated user with a real key.
 pub struct Wallet {
     /// Secret key.
@@ -313,9 +325,10 @@ pub struct World {
     scores: crate::node::score::PeerScores,
     /// Flooded payments (`workload.relay: flood`; unused with `messages`).
     flood: flood::Flood,
-    /// Per node, the address of its boxed [`FullState`] (0 for a light
-    /// client): a prefetch hint only, never dereferenced.
-    full_addrs: Vec<usize>,
+    /// Per node, the addresses of its boxed [`FullState`] (0 for a light
+    /// client) and of its peer list's buffer: prefetch hints only, never
+    /// dereferenced (a stale one would only waste a prefetch).
+    hint_addrs: Vec<(usize, usize)>,
 }
 
 impl World {
@@ -459,13 +472,7 @@ impl World {
             gamma_nodes: Vec::new(),
             scores: crate::node::score::PeerScores::with_nodes(n),
             flood: flood::Flood::default(),
-            full_addrs: nodes
-                .iter()
-                .map(|n| match &n.kind {
-                    Kind::Full(full) => (&**full as *const FullState).addr(),
-                    Kind::Light(_) => 0,
-                })
-                .collect(),
+            hint_addrs: nodes.iter().map(Node::hint_addrs).collect(),
             nodes,
             cache,
             cfg,
@@ -587,13 +594,18 @@ impl World {
                 crate::sim::prefetch_prefix(node, std::mem::offset_of!(Node, mine_rng));
                 // From the noted address: reading the box pointer out of the
                 // record would wait for the record's own fetch.
-                crate::sim::prefetch_range(
-                    self.full_addrs[to],
-                    std::mem::offset_of!(FullState, tx_to_announce),
-                );
+                let (full, peers) = self.hint_addrs[to];
+                crate::sim::prefetch_range(full, std::mem::offset_of!(FullState, tx_to_announce));
+                crate::sim::prefetch_range(peers, 128);
                 crate::sim::prefetch(&self.uplinks[to]);
             }
         }
+    }
+
+    /// Refreshes node `i`'s prefetch addresses after its peer list was
+    /// replaced or grown.
+    fn note_hint_addrs(&mut self, i: NodeIdx) {
+        self.hint_addrs[i as usize] = self.nodes[i as usize].hint_addrs();
     }
 
     /// Runs to the end.
@@ -959,22 +971,17 @@ impl World {
                     // `Arc` the shared cache interned: serve from the cache's
                     // copy and skip a probe of the node's own index. Same
                     // blocks, same order as the lookup below.
-                    let mut served = true;
-                    let mut blocks = Vec::with_capacity(hashes.len());
-                    for h in &hashes {
-                        match (self.block_ids.get(h), self.cache.info(h)) {
-                            (Some(&b), Some(info)) if self.tracks[b as usize].has(to) => {
-                                blocks.push((info.block.clone(), *h, info.size as u32));
+                    let held = |w: &World, h: &BlockHash| {
+                        w.block_ids
+                            .get(h)
+                            .is_some_and(|&b| w.tracks[b as usize].has(to))
+                    };
+                    if hashes.iter().all(|h| held(self, h)) {
+                        for h in &hashes {
+                            if let Some(info) = self.cache.info(h) {
+                                let msg = Msg::Block(info.block.clone(), *h, info.size as u32);
+                                self.send(to, from, msg);
                             }
-                            _ => {
-                                served = false;
-                                break;
-                            }
-                        }
-                    }
-                    if served {
-                        for (b, h, size) in blocks {
-                            self.send(to, from, Msg::Block(b, h, size));
                         }
                         return;
                     }

@@ -666,7 +666,10 @@ impl Chainstate {
             }
         }
         // Orphans whose parent just entered the tree, breadth first.
-        let mut queue = VecDeque::from([hash]);
+        let mut queue = VecDeque::new();
+        if !self.orphans_by_parent.is_empty() {
+            queue.push_back(hash);
+        }
         while let Some(parent) = queue.pop_front() {
             if self.orphans_by_parent.is_empty() {
                 break;
@@ -804,8 +807,15 @@ impl Chainstate {
             if best == self.tip() {
                 return;
             }
-            let mut path = Vec::new();
             let mut cur = self.index[&best].info.clone();
+            if cur.parent == self.tip() {
+                // The common case, one block on the tip: no walk.
+                if let Err(e) = self.connect_tip(&cur, cache) {
+                    self.invalidate(&cur, e, newly_invalid);
+                }
+                continue;
+            }
+            let mut path = Vec::new();
             while !self.is_active(&cur) {
                 let parent = self.index[&cur.parent].info.clone();
                 path.push(cur);

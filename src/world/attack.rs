@@ -359,6 +359,8 @@ impl World {
         if !peers.contains(&victim) {
             peers.push(victim);
         }
+        self.note_hint_addrs(attacker);
+        self.note_hint_addrs(victim);
     }
 
     /// Marks the honest miners of the γ set (see the module docs); returns
