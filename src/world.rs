@@ -588,7 +588,9 @@ impl World {
     /// state gained nothing over this.)
     fn prefetch_next(&self) {
         self.queue.prefetch_upcoming();
-        if let Some(to) = self.queue.peek().and_then(Event::node) {
+        // The hint is the node an event happens at (NO_HINT, out of range,
+        // for the rest), read beside the key without touching the event.
+        if let Some(to) = self.queue.peek_hint() {
             let to = to as usize;
             if let Some(node) = self.nodes.get(to) {
                 crate::sim::prefetch_prefix(node, std::mem::offset_of!(Node, mine_rng));
@@ -721,7 +723,9 @@ impl World {
         let x: f64 = node.mine_rng.sample(rand_distr::Exp1);
         let delay = SimDuration::from_secs_f64(x * mean);
         node.mine_rate = rate;
-        node.mine_event = Some(self.queue.schedule_after(delay, Event::Mine { node: i }));
+        let at = self.queue.now() + delay;
+        let event = self.queue.schedule_hinted(at, Event::Mine { node: i }, i);
+        node.mine_event = Some(event.expect("now + delay is never before now"));
     }
 
     fn block_time_secs(&self) -> u32 {
@@ -893,7 +897,7 @@ impl World {
         let at = self.delivery_time(from, to, &msg);
         self.metrics.message_sent(msg.wire_size());
         self.queue
-            .schedule(at, Event::Deliver { from, to, msg })
+            .schedule_hinted(at, Event::Deliver { from, to, msg }, to)
             .expect("delivery is never in the past");
     }
 
@@ -1438,13 +1442,14 @@ impl World {
             };
             self.metrics.message_sent(msg.wire_size());
             self.queue
-                .schedule(
+                .schedule_hinted(
                     at,
                     Event::Deliver {
                         from: i,
                         to: p,
                         msg,
                     },
+                    p,
                 )
                 .expect("delivery is never in the past");
         }

@@ -742,9 +742,21 @@ impl Chainstate {
         cache: &mut BlockCache,
     ) -> Result<(), BlockError> {
         let prev = block.header.prev_blockhash;
-        let parent = self.index.get(&prev).expect("parent is in the tree");
-        let (parent_info, parent_status, parent_seq) =
-            (parent.info.clone(), parent.status, parent.seq);
+        let (parent_info, parent_status, parent_seq) = match self.candidates.last() {
+            // Extending the tip, the best candidate (the common case): its
+            // status and sequence number are known without an index probe.
+            Some(&(_, Reverse(seq), best)) if best == prev && prev == self.tip() => {
+                (self.tip_info().clone(), BlockStatus::Valid, seq)
+            }
+            _ => {
+                let parent = self.index.get(&prev).expect("parent is in the tree");
+                (parent.info.clone(), parent.status, parent.seq)
+            }
+        };
+        debug_assert_eq!(
+            (parent_status, parent_seq),
+            (self.index[&prev].status, self.index[&prev].seq)
+        );
         let verdict = if parent_status == BlockStatus::Invalid {
             // Store the block in the cache (if its body is sound) so that
             // the node can remember the hash as invalid.

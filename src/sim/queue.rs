@@ -82,13 +82,18 @@ struct Slot<E> {
 
 /// Rebuild the heap once it holds this many stale entries and more stale
 /// than live ones (a small floor avoids rebuilding tiny heaps constantly).
+/// The hint of an event scheduled without one.
+pub const NO_HINT: u32 = u32::MAX;
+
 const COMPACT_MIN_STALE: usize = 1024;
 
 /// A discrete-event queue ordered by `(time, insertion sequence)`.
 #[derive(Debug)]
 pub struct EventQueue<E> {
     /// `(time, seq, slot)`; `seq` is unique so `slot` never decides order.
-    heap: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
+    /// `(time, seq, slot, hint)`: `(time, seq)` is unique, so the slot and
+    /// the hint never take part in the order.
+    heap: BinaryHeap<Reverse<(SimTime, u64, u32, u32)>>,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     now: SimTime,
@@ -143,6 +148,19 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at instant `at` (which may equal [`Self::now`]).
     /// Events at equal times pop in the order they were scheduled.
     pub fn schedule(&mut self, at: SimTime, event: E) -> Result<EventId, QueueError> {
+        self.schedule_hinted(at, event, NO_HINT)
+    }
+
+    /// [`Self::schedule`] with a locality hint stored beside the event's
+    /// key (say, the index of the node it happens at), readable with
+    /// [`Self::peek_hint`] without touching the event itself. The hint
+    /// never affects the order.
+    pub fn schedule_hinted(
+        &mut self,
+        at: SimTime,
+        event: E,
+        hint: u32,
+    ) -> Result<EventId, QueueError> {
         if at < self.now {
             return Err(QueueError::InPast { at, now: self.now });
         }
@@ -166,7 +184,7 @@ impl<E> EventQueue<E> {
         };
         self.next_seq += 1;
         self.live += 1;
-        self.heap.push(Reverse((at, seq, slot)));
+        self.heap.push(Reverse((at, seq, slot, hint)));
         Ok(EventId { seq, slot })
     }
 
@@ -202,7 +220,7 @@ impl<E> EventQueue<E> {
     /// The next live event, if any (the one [`EventQueue::pop`] returns
     /// next, unless an earlier one is scheduled first). O(1).
     pub fn peek(&self) -> Option<&E> {
-        let &Reverse((_, _, slot)) = self.heap.peek()?;
+        let &Reverse((_, _, slot, _)) = self.heap.peek()?;
         self.slots[slot as usize].event.as_ref()
     }
 
@@ -210,17 +228,23 @@ impl<E> EventQueue<E> {
     /// the heap and its children) into cache. A performance hint only: it
     /// changes no state and no result.
     pub fn prefetch_upcoming(&self) {
-        for &Reverse((_, _, slot)) in self.heap.as_slice().iter().take(5) {
+        for &Reverse((_, _, slot, _)) in self.heap.as_slice().iter().take(2) {
             if let Some(s) = self.slots.get(slot as usize) {
                 crate::sim::prefetch(s);
             }
         }
     }
 
+    /// The locality hint of the next live event ([`Self::schedule_hinted`];
+    /// [`NO_HINT`] if it was scheduled without one). O(1).
+    pub fn peek_hint(&self) -> Option<u32> {
+        self.heap.peek().map(|&Reverse((_, _, _, hint))| hint)
+    }
+
     /// The time of the next live event, if any. O(1): the head of the heap
     /// is always live (cancel and pop drop stale entries that reach it).
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|&Reverse((time, _, _))| time)
+        self.heap.peek().map(|&Reverse((time, _, _, _))| time)
     }
 
     /// Takes the next event in `(time, seq)` order and advances the clock to
@@ -230,7 +254,7 @@ impl<E> EventQueue<E> {
     /// If time would go backwards (an internal invariant; scheduling in the
     /// past is refused, so this cannot happen).
     pub fn pop(&mut self) -> Option<Scheduled<E>> {
-        while let Some(Reverse((time, seq, slot))) = self.heap.pop() {
+        while let Some(Reverse((time, seq, slot, _))) = self.heap.pop() {
             if !self.is_live(seq, slot) {
                 self.stale -= 1;
                 continue;
@@ -265,7 +289,7 @@ impl<E> EventQueue<E> {
             // Nothing cancelled is left in the heap: skip the slot lookup.
             return;
         }
-        while let Some(&Reverse((_, seq, slot))) = self.heap.peek() {
+        while let Some(&Reverse((_, seq, slot, _))) = self.heap.peek() {
             if self.is_live(seq, slot) {
                 break;
             }
@@ -287,7 +311,7 @@ impl<E> EventQueue<E> {
             return;
         }
         let mut entries = std::mem::take(&mut self.heap).into_vec();
-        entries.retain(|&Reverse((_, seq, slot))| self.is_live(seq, slot));
+        entries.retain(|&Reverse((_, seq, slot, _))| self.is_live(seq, slot));
         self.heap = BinaryHeap::from(entries);
         self.stale = 0;
         // Trailing free slots can be released too.
