@@ -9,6 +9,7 @@
 pub mod address;
 pub mod amount;
 pub mod block;
+pub mod block_index;
 pub mod chainstate;
 pub mod encode;
 pub mod hash;
