@@ -56,7 +56,7 @@
 //!   ([`BlockError::is_permanent`]).
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::amount::Amount;
@@ -533,6 +533,42 @@ const FIRST_SEQ: u64 = 1 << 62;
 /// Fork-choice order: most work, then first seen (lowest sequence number).
 type CandidateKey = (Work, Reverse<u64>, BlockHash);
 
+/// The fork-choice candidates, sorted ascending (the best is last). A
+/// sorted vector rather than a B-tree: a node has one candidate per leaf of
+/// its tree, usually one or two, and a vector's memory can be prefetched.
+#[derive(Clone, Debug, Default)]
+struct Candidates(Vec<CandidateKey>);
+
+impl Candidates {
+    fn insert(&mut self, key: CandidateKey) -> bool {
+        match self.0.binary_search(&key) {
+            Ok(_) => false,
+            Err(i) => {
+                self.0.insert(i, key);
+                true
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &CandidateKey) -> bool {
+        match self.0.binary_search(key) {
+            Ok(i) => {
+                self.0.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn last(&self) -> Option<&CandidateKey> {
+        self.0.last()
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, CandidateKey> {
+        self.0.iter()
+    }
+}
+
 /// One node's view of the chain (see the module docs).
 #[derive(Clone, Debug)]
 pub struct Chainstate {
@@ -543,7 +579,7 @@ pub struct Chainstate {
     utxos: UtxoSet,
     /// Non-invalid blocks, including every leaf of the tree (a non-leaf may
     /// linger: it has less work than its descendants, so it never wins).
-    candidates: BTreeSet<CandidateKey>,
+    candidates: Candidates,
     next_seq: u64,
     /// Next sequence number [`Chainstate::prefer_on_tie`] hands out
     /// (counting down from below [`FIRST_SEQ`]).
@@ -587,7 +623,7 @@ impl Chainstate {
                 seq: 0,
             },
         );
-        let mut candidates = BTreeSet::new();
+        let mut candidates = Candidates::default();
         candidates.insert((info.chain_work, Reverse(0), info.hash));
         Chainstate {
             params,
@@ -1047,6 +1083,9 @@ impl Chainstate {
         }
         if let Some(undo) = self.undo.last() {
             crate::sim::prefetch(undo);
+        }
+        if let Some(best) = self.candidates.last() {
+            crate::sim::prefetch_all(best);
         }
     }
 
