@@ -161,6 +161,11 @@ struct CacheEntry {
 /// data themselves (still without re-validating memoised blocks).
 pub struct BlockCache {
     entries: HashKeyMap<BlockHash, CacheEntry>,
+    /// Address of each stored block's allocation → its hash. The cache
+    /// keeps every stored block alive, so an address here cannot be reused
+    /// by another block: the same `Arc` handed to many nodes is hashed once
+    /// ([`BlockCache::known_hash`]).
+    hash_by_addr: HashKeyMap<u64, BlockHash>,
     sigs: SigCache,
     keep_snapshots: bool,
     check_hits: u64,
@@ -188,6 +193,7 @@ impl BlockCache {
     pub fn new() -> BlockCache {
         BlockCache {
             entries: HashMap::default(),
+            hash_by_addr: HashMap::default(),
             sigs: SigCache::new(),
             keep_snapshots: true,
             check_hits: 0,
@@ -225,6 +231,26 @@ impl BlockCache {
                 .filter(|e| matches!(&e.connect, Some(Ok(c)) if c.utxo_after.is_some()))
                 .count(),
         }
+    }
+
+    /// The hash of `block` if this very allocation is stored in the cache
+    /// (its header was hashed when it was first checked; a block is
+    /// immutable behind its `Arc`), without rehashing.
+    pub fn known_hash(&self, block: &Arc<Block>) -> Option<BlockHash> {
+        let hash = *self.hash_by_addr.get(&(Arc::as_ptr(block).addr() as u64))?;
+        // The cache holds the block, so the address is its own; check anyway.
+        let entry = self.entries.get(&hash)?;
+        Arc::ptr_eq(&entry.block, block).then_some(hash)
+    }
+
+    fn store(&mut self, hash: BlockHash, entry: CacheEntry) {
+        // Hashed here once (callers pass the hash they computed; a caller's
+        // mistake must not become a memo).
+        if entry.block.block_hash() == hash {
+            self.hash_by_addr
+                .insert(Arc::as_ptr(&entry.block).addr() as u64, hash);
+        }
+        self.entries.insert(hash, entry);
     }
 
     /// The interned info of `hash`, if the cache has built it (its parent
@@ -290,7 +316,7 @@ impl BlockCache {
             // A duplicate transaction in a hand-made genesis adds nothing twice.
             let _ = utxos.add_tx_outputs_with_txid(tx, *txid, 0);
         }
-        self.entries.insert(
+        self.store(
             hash,
             CacheEntry {
                 block: genesis,
@@ -333,7 +359,7 @@ impl BlockCache {
         if matches!(&check, Err(e) if !e.is_permanent()) || self.entries.contains_key(&hash) {
             return check;
         }
-        self.entries.insert(
+        self.store(
             hash,
             CacheEntry {
                 block: block.clone(),
@@ -670,7 +696,9 @@ impl Chainstate {
         now: u32,
         cache: &mut BlockCache,
     ) -> Result<AcceptOutcome, BlockError> {
-        let hash = block.block_hash();
+        let hash = cache
+            .known_hash(&block)
+            .unwrap_or_else(|| block.block_hash());
         if self.index.contains_key(&hash) || self.orphans.contains_key(&hash) {
             return Ok(AcceptOutcome {
                 status: AcceptStatus::AlreadyKnown,
@@ -1798,6 +1826,27 @@ mod tests {
         }
         assert_eq!(node.orphan_count(), case.orphans, "{}: orphans", case.name);
         assert_eq!(node.height() as usize + 1, node.active_chain_hashes().len());
+    }
+
+    #[test]
+    fn cache_knows_the_hash_of_the_blocks_it_stores_only() {
+        let params = kit_params();
+        let bits = CompactTarget::from_consensus(0x207f_ffff);
+        let genesis = Arc::new(genesis_with(&params, bits));
+        let mut cache = BlockCache::new();
+        let hash = genesis.block_hash();
+        assert_eq!(cache.known_hash(&genesis), None);
+        cache.intern_genesis(genesis.clone(), &params);
+        assert_eq!(cache.known_hash(&genesis), Some(hash));
+        // An equal block in another allocation is not vouched for.
+        let copy = Arc::new((*genesis).clone());
+        assert_eq!(cache.known_hash(&copy), None);
+        // A block checked under a hash that is not its own is not memoised.
+        let mut other = (*genesis).clone();
+        other.header.time += 1;
+        let other = Arc::new(other);
+        let _ = cache.check(&other, hash, &params);
+        assert_eq!(cache.known_hash(&other), None);
     }
 
     #[test]
