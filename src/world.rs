@@ -1345,18 +1345,23 @@ impl World {
         };
         // Hashes of the connected blocks, oldest first, read from the block
         // tree (walking back from the new tip) rather than rehashed.
-        let mut connected = Vec::with_capacity(change.connected.len());
-        let mut h = change.new_tip;
-        for _ in 0..change.connected.len() {
-            connected.push(h);
-            h = full
-                .chain
-                .info(&h)
-                .expect("connected blocks are in the tree")
-                .parent;
-        }
-        connected.reverse();
-        for (b, h) in change.connected.iter().zip(&connected) {
+        let connected: Arc<[BlockHash]> = if change.connected.len() == 1 {
+            Arc::new([change.new_tip]) // the common case: one allocation
+        } else {
+            let mut connected = Vec::with_capacity(change.connected.len());
+            let mut h = change.new_tip;
+            for _ in 0..change.connected.len() {
+                connected.push(h);
+                h = full
+                    .chain
+                    .info(&h)
+                    .expect("connected blocks are in the tree")
+                    .parent;
+            }
+            connected.reverse();
+            connected.into()
+        };
+        for (b, h) in change.connected.iter().zip(connected.iter()) {
             // Blocks connected out of the orphan pool also count as arrivals.
             self.metrics.block_arrived(now, i, h);
             if !full.mempool.is_empty() {
@@ -1399,7 +1404,7 @@ impl World {
         if let Some(a) = self.nodes[i as usize].adv {
             // An active attacker relays by its policy and decides; it mines
             // on its private branch, which this change did not move.
-            self.attacker_public_tip(a as usize, from, connected);
+            self.attacker_public_tip(a as usize, from, connected.to_vec());
             self.serve_light_clients(i, &change);
         } else {
             self.announce_blocks(i, from, connected);
@@ -1419,11 +1424,19 @@ impl World {
     /// state cannot change in a way that would make them wanted before the
     /// arrival). Skipping those no-op deliveries keeps the event count near
     /// one announcement per node and block even on dense graphs.
-    fn announce_blocks(&mut self, i: NodeIdx, skip: Option<NodeIdx>, hashes: Vec<BlockHash>) {
-        let all: Arc<[BlockHash]> = Arc::from(hashes);
+    fn announce_blocks(&mut self, i: NodeIdx, skip: Option<NodeIdx>, all: Arc<[BlockHash]>) {
         // Announced blocks are mined blocks (genesis is never announced as
-        // new); their tracks are looked up once, not once per peer.
-        let ids: Vec<Option<u32>> = all.iter().map(|h| self.block_ids.get(h).copied()).collect();
+        // new); their tracks are looked up once, not once per peer (on the
+        // stack for the usual single block).
+        let one: [Option<u32>; 1];
+        let many: Vec<Option<u32>>;
+        let ids: &[Option<u32>] = if let [h] = &all[..] {
+            one = [self.block_ids.get(h).copied()];
+            &one
+        } else {
+            many = all.iter().map(|h| self.block_ids.get(h).copied()).collect();
+            &many
+        };
         let wants = |w: &World, p: NodeIdx, k: usize, at: SimTime| match ids[k] {
             Some(b) => w.tracks[b as usize].wants(p, at),
             None => w.wants_block(p, &all[k], at),

@@ -707,7 +707,7 @@ impl World {
                 .private
                 .as_ref()
                 .and_then(|p| hashes.last().and_then(|h| p.info(h)).map(|b| b.height));
-            self.announce_blocks(i, None, hashes);
+            self.announce_blocks(i, None, hashes.into());
             if let Some(h) = top {
                 self.check_stop_height(h);
             }
