@@ -966,17 +966,26 @@ impl World {
         let now = self.queue.now();
         match msg {
             Msg::InvBlocks(hashes) => {
-                let mut want = Vec::new();
-                for h in hashes.iter() {
+                // The wanted hashes, built only once one is not wanted:
+                // requesting everything announced (the usual case) shares
+                // the announcement's list.
+                let mut want: Option<Vec<BlockHash>> = None;
+                for (k, h) in hashes.iter().enumerate() {
                     if self.wants_block(to, h, now) {
                         if let Some(&b) = self.block_ids.get(h) {
                             self.tracks[b as usize].set_requested(to, now);
                         }
-                        want.push(*h);
+                        if let Some(w) = want.as_mut() {
+                            w.push(*h);
+                        }
+                    } else if want.is_none() {
+                        want = Some(hashes[..k].to_vec());
                     }
                 }
-                if !want.is_empty() {
-                    self.send(to, from, Msg::GetBlocks(want));
+                match want {
+                    None if !hashes.is_empty() => self.send(to, from, Msg::GetBlocks(hashes)),
+                    Some(w) if !w.is_empty() => self.send(to, from, Msg::GetBlocks(w.into())),
+                    _ => {}
                 }
             }
             Msg::GetBlocks(hashes) => {
@@ -999,7 +1008,7 @@ impl World {
                             .is_some_and(|&b| w.tracks[b as usize].has(to))
                     };
                     if hashes.iter().all(|h| held(self, h)) {
-                        for h in &hashes {
+                        for h in hashes.iter() {
                             if let Some(info) = self.cache.info(h) {
                                 let msg = Msg::Block(info.block.clone(), *h, info.size as u32);
                                 self.send(to, from, msg);
@@ -1280,7 +1289,7 @@ impl World {
                                 if let Some(&b) = self.block_ids.get(&missing_parent) {
                                     self.tracks[b as usize].set_requested(i, now);
                                 }
-                                self.send(i, peer, Msg::GetBlocks(vec![missing_parent]));
+                                self.send(i, peer, Msg::GetBlocks(Arc::new([missing_parent])));
                             }
                         }
                     }

@@ -61,7 +61,7 @@ pub enum Msg {
     /// Announces blocks the sender has connected (oldest first).
     InvBlocks(Arc<[BlockHash]>),
     /// Requests blocks by hash.
-    GetBlocks(Vec<BlockHash>),
+    GetBlocks(Arc<[BlockHash]>),
     /// A full block, its hash and serialized size.
     Block(Arc<Block>, BlockHash, u32),
     /// Asks the receiver to announce its tip (sent on reconnecting).
