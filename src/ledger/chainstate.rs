@@ -514,8 +514,9 @@ pub struct TipChange {
     pub fork_point: BlockHash,
     /// Blocks removed from the active chain, old tip first.
     pub disconnected: Vec<Arc<Block>>,
-    /// Blocks added to the active chain, oldest first.
-    pub connected: Vec<Arc<Block>>,
+    /// Blocks added to the active chain, oldest first (usually one, kept
+    /// inline: a run makes one change per node and block).
+    pub connected: smallvec::SmallVec<[Arc<Block>; 1]>,
 }
 
 impl TipChange {
