@@ -1,6 +1,6 @@
 """Closed forms for notebook 05_attacks, in plain Python.
 
-The same formulas as `src/adversary/theory.rs` (which the test suite checks
+The same formulas as `src/theory.rs` (which the test suite checks
 the simulator against); see that file for the derivations and references.
 
 - `eyal_sirer(alpha, gamma)`: a selfish pool's share of main-chain blocks

@@ -46,7 +46,6 @@ pub mod invalid;
 pub mod invalid_data;
 pub mod majority;
 pub mod selfish;
-pub mod theory;
 
 use crate::sim::SimDuration;
 

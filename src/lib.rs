@@ -9,6 +9,11 @@
 //! - [`scenario`]: validated YAML scenarios;
 //! - [`node`], [`world`]: honest node behaviour and a whole run;
 //! - [`metrics`], [`report`]: CSV output and charts.
+//!
+//! [`theory`] (closed forms of attacks and confidence intervals: plain
+//! arithmetic, no imports) sits at the bottom beside [`ledger`] and [`sim`],
+//! so [`report`] can overlay it on charts and the tests can check the
+//! [`adversary`] strategies against it.
 #![warn(missing_docs)]
 
 pub mod adversary;
@@ -20,4 +25,5 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;
+pub mod theory;
 pub mod world;

@@ -60,9 +60,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::report::sweep_charts::analytic_stale_rate;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::sim::{derive_seed, SimDuration};
+use crate::theory::analytic_stale_rate;
 use crate::world::output::Summary;
 use crate::world::{Config, World};
 

@@ -2,7 +2,7 @@
 //!
 //! Every test runs small, fast networks through the library API with fixed
 //! seeds, pools the runs, and compares the pooled measurement with a closed
-//! form from `forklab::adversary::theory`, within a tolerance derived from
+//! form from `forklab::theory`, within a tolerance derived from
 //! that model's own standard error (stated at each assertion). The networks
 //! are chosen so that the models' assumptions hold: constant 1 ms links, no
 //! processing or validation delay, and a 10-minute block interval, so
@@ -23,13 +23,13 @@
 use std::collections::BTreeMap;
 use std::thread;
 
-use forklab::adversary::theory::{
+use forklab::metrics::AttackRow;
+use forklab::scenario::Scenario;
+use forklab::theory::{
     nakamoto_success, proportion_standard_error, race_success, race_success_with_cutoff,
     rosenfeld_success, selfish_profit_threshold, selfish_relative_revenue,
     selfish_revenue_standard_error,
 };
-use forklab::metrics::AttackRow;
-use forklab::scenario::Scenario;
 use forklab::world::output::Summary;
 use forklab::world::{Config, RunOutput, World};
 

@@ -16,7 +16,7 @@
 //! (one colour each). Without a numeric parameter the x axis is the grid
 //! point index.
 //!
-//! The model ([`analytic_stale_rate`]): a block found at time 0 stays
+//! The model ([`crate::theory::analytic_stale_rate`]): a block found at time 0 stays
 //! unknown to part of the network for a while; if mining is a Poisson
 //! process with mean interval `T` and the hashrate that has not yet heard of
 //! the block is "in the dark" for `d` seconds on average, a competing block
@@ -56,16 +56,6 @@ pub const SWEEP_CSV: &str = "sweep.csv";
 pub const SWEEP_SUMMARY_CSV: &str = "sweep_summary.csv";
 /// The manifest of a sweep directory.
 pub const SWEEP_MANIFEST: &str = "sweep_manifest.json";
-
-/// The simple stale-rate model `1 − e^(−d/T)` for a propagation delay of
-/// `delay_s` seconds and an expected block interval of `interval_s` seconds
-/// (see the module docs). `NaN` unless both are finite and `interval_s > 0`.
-pub fn analytic_stale_rate(delay_s: f64, interval_s: f64) -> f64 {
-    if !(delay_s.is_finite() && interval_s.is_finite() && interval_s > 0.0) {
-        return f64::NAN;
-    }
-    1.0 - (-delay_s.max(0.0) / interval_s).exp()
-}
 
 /// One row of `sweep.csv` (the columns the charts use).
 #[derive(Clone, Debug, PartialEq)]
@@ -826,17 +816,6 @@ pub fn draw_sweep_reorg_depths<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn model_values() {
-        assert_eq!(analytic_stale_rate(0.0, 10.0), 0.0);
-        let v = analytic_stale_rate(1.0, 10.0);
-        assert!((v - (1.0 - (-0.1f64).exp())).abs() < 1e-12);
-        // Small d/T: about d/T.
-        assert!((analytic_stale_rate(0.01, 600.0) - 0.01 / 600.0).abs() < 1e-9);
-        assert!(analytic_stale_rate(1.0, 0.0).is_nan());
-        assert!(analytic_stale_rate(f64::NAN, 1.0).is_nan());
-    }
 
     fn write(dir: &Path, name: &str, text: &str) {
         std::fs::write(dir.join(name), text).unwrap();

@@ -1,5 +1,5 @@
 //! Charts that put measured attack outcomes next to the closed forms of
-//! [`crate::adversary::theory`].
+//! [`crate::theory`].
 //!
 //! | stem | input | shows |
 //! |---|---|---|
@@ -27,7 +27,7 @@ use super::charts::{write_chart, Chart};
 use super::style::*;
 use super::sweep_charts::{SWEEP_CSV, SWEEP_SUMMARY_CSV};
 use super::{font, ReportError, CHARTS_DIR};
-use crate::adversary::theory::{
+use crate::theory::{
     race_success, race_success_with_cutoff, selfish_profit_threshold, selfish_relative_revenue,
     wilson_interval,
 };

@@ -3,9 +3,10 @@
 //! charts overlay (`crate::report::theory_charts`).
 //!
 //! Everything here is plain arithmetic on `f64`: no time, no network, no
-//! randomness. A parameter outside a function's domain gives `NaN` (as
-//! [`crate::report::sweep_charts::analytic_stale_rate`] does), never a
-//! panic, so a chart fed from a hand-edited CSV still draws.
+//! randomness, and no imports from the rest of the crate (it sits at the
+//! bottom of the layers, so the report can overlay it on charts). A
+//! parameter outside a function's domain gives `NaN`, never a panic, so a
+//! chart fed from a hand-edited CSV still draws.
 //!
 //! # Selfish mining
 //!
@@ -54,6 +55,13 @@
 //!
 //! For `q ≥ p` every infinite-horizon variant is 1: the attacker catches
 //! up almost surely.
+//!
+//! # Natural forks
+//!
+//! [`analytic_stale_rate`] is the simple model `1 − e^(−d/T)` of the share
+//! of blocks that go stale when blocks take `d` seconds to reach the
+//! network and arrive every `T` seconds; sweeps write it beside the
+//! measured stale rate.
 //!
 //! # Tolerances
 //!
@@ -510,6 +518,17 @@ pub fn wilson_interval(successes: u64, trials: u64, z_score: f64) -> (f64, f64) 
     ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
+/// The simple stale-rate model `1 − e^(−d/T)` for a propagation delay of
+/// `delay_s` seconds and an expected block interval of `interval_s` seconds
+/// (the model is described in
+/// [`crate::report::sweep_charts`], whose stale-rate chart overlays it). `NaN` unless both are finite and `interval_s > 0`.
+pub fn analytic_stale_rate(delay_s: f64, interval_s: f64) -> f64 {
+    if !(delay_s.is_finite() && interval_s.is_finite() && interval_s > 0.0) {
+        return f64::NAN;
+    }
+    1.0 - (-delay_s.max(0.0) / interval_s).exp()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -889,5 +908,16 @@ mod tests {
         let (lo, hi) = wilson_interval(50, 100, 1.96);
         assert!(lo < 0.5 && hi > 0.5 && close(0.5 - lo, hi - 0.5, 1e-12));
         assert!(wilson_interval(3, 2, 1.96).0.is_nan());
+    }
+
+    #[test]
+    fn stale_rate_model_values() {
+        assert_eq!(analytic_stale_rate(0.0, 10.0), 0.0);
+        let v = analytic_stale_rate(1.0, 10.0);
+        assert!((v - (1.0 - (-0.1f64).exp())).abs() < 1e-12);
+        // Small d/T: about d/T.
+        assert!((analytic_stale_rate(0.01, 600.0) - 0.01 / 600.0).abs() < 1e-9);
+        assert!(analytic_stale_rate(1.0, 0.0).is_nan());
+        assert!(analytic_stale_rate(f64::NAN, 1.0).is_nan());
     }
 }
