@@ -37,8 +37,8 @@ pub enum LinkError {
         field: String,
         /// The value given.
         value: f64,
-        /// What it must be, e.g. `must be finite and at least 0`.
-        requirement: &'static str,
+        /// What it must be.
+        requirement: Bound,
     },
     /// A uniform latency whose minimum exceeds its maximum.
     #[error("uniform latency min_ms = {min_ms} is above max_ms = {max_ms}")]
@@ -103,7 +103,39 @@ pub enum LinkError {
     },
 }
 
-fn check(field: &str, value: f64, ok: bool, requirement: &'static str) -> Result<(), LinkError> {
+/// The range a link parameter must lie in (besides being finite).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    /// At least zero (latencies, standard deviations).
+    AtLeastZero,
+    /// Greater than zero (bandwidths, the means of heavy-tailed models).
+    AboveZero,
+    /// Between 0 and 1 inclusive (a uniform jitter's relative spread).
+    ZeroToOne,
+}
+
+impl Bound {
+    /// The bound as an inequality, e.g. `>= 0`.
+    pub fn inequality(self) -> &'static str {
+        match self {
+            Bound::AtLeastZero => ">= 0",
+            Bound::AboveZero => "> 0",
+            Bound::ZeroToOne => "0 to 1",
+        }
+    }
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Bound::AtLeastZero => "must be finite and at least 0",
+            Bound::AboveZero => "must be finite and greater than 0",
+            Bound::ZeroToOne => "must be between 0 and 1",
+        })
+    }
+}
+
+fn check(field: &str, value: f64, ok: bool, requirement: Bound) -> Result<(), LinkError> {
     if ok {
         Ok(())
     } else {
@@ -120,7 +152,7 @@ fn check_non_negative(field: &str, value: f64) -> Result<(), LinkError> {
         field,
         value,
         value.is_finite() && value >= 0.0,
-        "must be finite and at least 0",
+        Bound::AtLeastZero,
     )
 }
 
@@ -129,7 +161,7 @@ fn check_positive(field: &str, value: f64) -> Result<(), LinkError> {
         field,
         value,
         value.is_finite() && value > 0.0,
-        "must be finite and greater than 0",
+        Bound::AboveZero,
     )
 }
 
@@ -353,7 +385,7 @@ impl Jitter {
                 "spread",
                 spread,
                 (0.0..=1.0).contains(&spread),
-                "must be between 0 and 1",
+                Bound::ZeroToOne,
             ),
             Jitter::Normal { cv } | Jitter::LogNormal { cv } => check_non_negative("cv", cv),
             Jitter::None | Jitter::Pareto { .. } | Jitter::Simblock => Ok(()),

@@ -14,6 +14,7 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use crate::adversary::invalid::InvalidKind;
+use crate::net::link::{LatencyModel, DEFAULT_PARETO_SHAPE};
 use crate::sim::time::SimDuration;
 
 /// A whole scenario: what network to build, how to run it and when to stop.
@@ -316,6 +317,21 @@ pub enum Latency {
         #[serde(default)]
         jitter: Jitter,
     },
+}
+
+impl Latency {
+    /// The link-layer model this kind describes, or `None` for `regions`
+    /// (whose per-pair models come from the region matrix).
+    pub fn model(&self) -> Option<LatencyModel> {
+        Some(match *self {
+            Latency::Constant { ms } => LatencyModel::Constant { ms },
+            Latency::Uniform { min_ms, max_ms } => LatencyModel::Uniform { min_ms, max_ms },
+            Latency::Normal { mean_ms, sd_ms } => LatencyModel::Normal { mean_ms, sd_ms },
+            Latency::Lognormal { mean_ms, sd_ms } => LatencyModel::LogNormal { mean_ms, sd_ms },
+            Latency::Pareto { mean_ms, shape } => LatencyModel::Pareto { mean_ms, shape },
+            Latency::Regions { .. } => return None,
+        })
+    }
 }
 
 impl Default for Latency {
@@ -966,7 +982,7 @@ fn default_max_inbound() -> u32 {
     125
 }
 fn default_pareto_shape() -> f64 {
-    5.0
+    DEFAULT_PARETO_SHAPE
 }
 fn default_per_block() -> SimDuration {
     SimDuration::from_millis(5)

@@ -16,6 +16,7 @@ use super::schema::{
     Adversary, Hashrate, Latency, Role, Scenario, Switch, Topology, DEFAULT_TARGET_INTERVAL,
 };
 use crate::ledger::Amount;
+use crate::net::link::LinkError;
 use crate::sim::time::SimDuration;
 
 /// Most nodes (full plus light) a scenario may have.
@@ -516,48 +517,42 @@ impl Checker<'_, '_> {
         Ok(())
     }
 
+    /// The rules are [`crate::net::link::LatencyModel::validate`]'s (the link layer's, so the
+    /// two cannot disagree); this names the field and its line.
     fn latency(&self, l: &Latency, have_regions: bool) -> Result<(), ScenarioError> {
         let p = "network.latency";
-        match l {
-            Latency::Constant { ms } => self.ms(&format!("{p}.ms"), *ms),
-            Latency::Uniform { min_ms, max_ms } => {
-                self.ms(&format!("{p}.min_ms"), *min_ms)?;
-                self.ms(&format!("{p}.max_ms"), *max_ms)?;
-                if min_ms > max_ms {
-                    return Err(self.bad(
-                        &format!("{p}.max_ms"),
-                        &format!("max_ms {max_ms} is below min_ms {min_ms}"),
-                        "min_ms <= max_ms",
-                    ));
-                }
-                Ok(())
+        let Some(model) = l.model() else {
+            if !have_regions {
+                return Err(self.bad(
+                    &format!("{p}.kind"),
+                    "`regions` latency needs network.regions",
+                    "a network.regions list, or another latency kind",
+                ));
             }
-            Latency::Normal { mean_ms, sd_ms } | Latency::Lognormal { mean_ms, sd_ms } => {
-                self.ms(&format!("{p}.mean_ms"), *mean_ms)?;
-                self.ms(&format!("{p}.sd_ms"), *sd_ms)
-            }
-            Latency::Pareto { mean_ms, shape } => {
-                self.ms(&format!("{p}.mean_ms"), *mean_ms)?;
-                if !(*shape > 1.0 && shape.is_finite()) {
-                    return Err(self.bad(
-                        &format!("{p}.shape"),
-                        &format!("{shape} is out of range (the mean would not exist)"),
-                        "> 1 (SimBlock uses 5)",
-                    ));
-                }
-                Ok(())
-            }
-            Latency::Regions { .. } => {
-                if !have_regions {
-                    return Err(self.bad(
-                        &format!("{p}.kind"),
-                        "`regions` latency needs network.regions",
-                        "a network.regions list, or another latency kind",
-                    ));
-                }
-                Ok(())
-            }
-        }
+            return Ok(());
+        };
+        model.validate().map_err(|e| match e {
+            LinkError::InvalidValue {
+                field,
+                value,
+                requirement,
+            } => self.bad(
+                &format!("{p}.{field}"),
+                &format!("{value} ms is out of range"),
+                &format!("{} ms", requirement.inequality()),
+            ),
+            LinkError::MinAboveMax { min_ms, max_ms } => self.bad(
+                &format!("{p}.max_ms"),
+                &format!("max_ms {max_ms} is below min_ms {min_ms}"),
+                "min_ms <= max_ms",
+            ),
+            LinkError::ParetoShape { shape } => self.bad(
+                &format!("{p}.shape"),
+                &format!("{shape} is out of range (the mean would not exist)"),
+                "> 1 (SimBlock uses 5)",
+            ),
+            other => self.bad(p, &other.to_string(), "a valid latency model"),
+        })
     }
 
     fn ms(&self, path: &str, ms: f64) -> Result<(), ScenarioError> {

@@ -206,39 +206,24 @@ fn build_links(net: &sc::Network) -> Result<(LinkModel, Vec<String>), LinkError>
         LinkModel::uniform(m, net.bandwidth.up_mbps, net.bandwidth.down_mbps)
             .map(|l| (l, vec!["default".to_string()]))
     };
-    match &net.latency {
-        sc::Latency::Constant { ms } => single(LatencyModel::Constant { ms: *ms }),
-        sc::Latency::Uniform { min_ms, max_ms } => single(LatencyModel::Uniform {
-            min_ms: *min_ms,
-            max_ms: *max_ms,
-        }),
-        sc::Latency::Normal { mean_ms, sd_ms } => single(LatencyModel::Normal {
-            mean_ms: *mean_ms,
-            sd_ms: *sd_ms,
-        }),
-        sc::Latency::Lognormal { mean_ms, sd_ms } => single(LatencyModel::LogNormal {
-            mean_ms: *mean_ms,
-            sd_ms: *sd_ms,
-        }),
-        sc::Latency::Pareto { mean_ms, shape } => single(LatencyModel::Pareto {
-            mean_ms: *mean_ms,
-            shape: *shape,
-        }),
-        sc::Latency::Regions { jitter } => {
-            let regions = Regions {
-                names: net.regions.iter().map(|r| r.name.clone()).collect(),
-                latency_ms: net.regions.iter().map(|r| r.latency_ms.clone()).collect(),
-                up_mbps: net.regions.iter().map(|r| r.up_mbps).collect(),
-                down_mbps: net.regions.iter().map(|r| r.down_mbps).collect(),
-            };
-            let jitter = match jitter {
-                // SimBlock's rule: Pareto around the pair's mean.
-                sc::Jitter::Pareto => Jitter::Simblock,
-                sc::Jitter::Constant => Jitter::None,
-                sc::Jitter::Lognormal => Jitter::LogNormal { cv: 0.5 },
-            };
-            let names = regions.names.clone();
-            LinkModel::from_regions(&regions, jitter).map(|l| (l, names))
-        }
+    if let Some(model) = net.latency.model() {
+        return single(model);
     }
+    let sc::Latency::Regions { jitter } = &net.latency else {
+        unreachable!("`Latency::model` is None only for `regions`");
+    };
+    let regions = Regions {
+        names: net.regions.iter().map(|r| r.name.clone()).collect(),
+        latency_ms: net.regions.iter().map(|r| r.latency_ms.clone()).collect(),
+        up_mbps: net.regions.iter().map(|r| r.up_mbps).collect(),
+        down_mbps: net.regions.iter().map(|r| r.down_mbps).collect(),
+    };
+    let jitter = match jitter {
+        // SimBlock's rule: Pareto around the pair's mean.
+        sc::Jitter::Pareto => Jitter::Simblock,
+        sc::Jitter::Constant => Jitter::None,
+        sc::Jitter::Lognormal => Jitter::LogNormal { cv: 0.5 },
+    };
+    let names = regions.names.clone();
+    LinkModel::from_regions(&regions, jitter).map(|l| (l, names))
 }
