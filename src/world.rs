@@ -1561,15 +1561,16 @@ impl World {
         let Kind::Full(full) = &self.nodes[home as usize].kind else {
             return;
         };
-        // Spend the largest confirmed coin the home node does not already see
-        // spent in its mempool.
+        // Spend the largest confirmed coin (the lowest outpoint among equal
+        // values) the home node does not already see spent in its mempool.
+        // Sorting first means the spent-set probes stop at the first free
+        // coin; a wallet holds hundreds of small coins late in a long run.
         let pkh = self.wallets[sender].pubkey_hash;
-        let coin = full
-            .chain
-            .utxos_of(&pkh)
+        let mut coins = full.chain.utxos_of(&pkh);
+        coins.sort_unstable_by_key(|&(op, v)| (std::cmp::Reverse(v), op));
+        let coin = coins
             .into_iter()
-            .filter(|(op, _)| !full.mempool.spends(op) && !self.flood.spends(op))
-            .max_by_key(|(op, v)| (*v, std::cmp::Reverse(*op)));
+            .find(|(op, _)| !full.mempool.spends(op) && !self.flood.spends(op));
         let Some((outpoint, value)) = coin else {
             self.metrics.payment_skipped();
             return;
