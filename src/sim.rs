@@ -86,12 +86,15 @@ pub fn prefetch_prefix<T>(value: &T, len: usize) {
 /// faults, so any address is sound.
 #[inline(always)]
 pub fn prefetch_range(addr: usize, len: usize) {
-    let mut offset = 0;
-    while offset < len {
-        prefetch_addr(std::ptr::without_provenance::<u8>(
-            addr.wrapping_add(offset),
-        ));
-        offset += 64;
+    const LINE: usize = 64;
+    let end = addr.saturating_add(len);
+    let mut line = addr & !(LINE - 1);
+    while line < end {
+        prefetch_addr(std::ptr::without_provenance::<u8>(line));
+        match line.checked_add(LINE) {
+            Some(next) => line = next,
+            None => break,
+        }
     }
 }
 
@@ -99,8 +102,8 @@ pub fn prefetch_range(addr: usize, len: usize) {
 fn prefetch_addr(addr: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is only a hint: it never faults, whatever the
-    // address, and reads nothing into the program (callers pass addresses
-    // inside live values anyway).
+    // address (callers may pass 0 or an address noted earlier that has
+    // since gone stale), and reads nothing into the program.
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         _mm_prefetch::<_MM_HINT_T0>(addr.cast::<i8>());

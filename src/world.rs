@@ -994,11 +994,12 @@ impl World {
                 };
                 if self.adversaries.is_empty()
                     && full.chain.orphan_count() == 0
-                    && full.chain.orphans_evicted() == 0
+                    && full.chain.orphans_dropped() == 0
                 {
                     // Without attackers (who hold private blocks outside
-                    // their trees), every block a node ever held (its track
-                    // says so) is then in its block tree, which holds the very
+                    // their trees) and with no orphan held or dropped, every
+                    // block a node ever held (its track says so) is in its
+                    // block tree, which holds the very
                     // `Arc` the shared cache interned: serve from the cache's
                     // copy and skip a probe of the node's own index. Same
                     // blocks, same order as the lookup below.

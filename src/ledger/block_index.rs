@@ -91,7 +91,10 @@ impl<V> BlockIndex<V> {
         if (self.entries.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        let pos = u32::try_from(self.entries.len()).expect("fewer than 2^32 - 1 blocks");
+        let pos = u32::try_from(self.entries.len())
+            .ok()
+            .filter(|&p| p != EMPTY)
+            .expect("fewer than 2^32 - 1 blocks");
         self.place(&hash, pos);
         self.entries.push((hash, value));
         None

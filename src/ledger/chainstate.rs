@@ -618,8 +618,10 @@ pub struct Chainstate {
     orphans_by_arrival: BTreeMap<u64, BlockHash>,
     next_orphan_seq: u64,
     max_orphans: usize,
-    /// Orphans evicted so far (each was forgotten without entering the tree).
-    orphans_evicted: u64,
+    /// Orphans that left the pool without entering the tree: evicted, or
+    /// rejected when their parent arrived without being recorded as invalid
+    /// (a transient error such as a timestamp too far ahead).
+    orphans_dropped: u64,
 }
 
 impl Chainstate {
@@ -666,7 +668,7 @@ impl Chainstate {
             orphans_by_arrival: BTreeMap::new(),
             next_orphan_seq: 0,
             max_orphans: Self::DEFAULT_MAX_ORPHANS,
-            orphans_evicted: 0,
+            orphans_dropped: 0,
         }
     }
 
@@ -749,6 +751,8 @@ impl Chainstate {
                         if self.index.contains_key(&child) {
                             newly_invalid.push((child, e));
                             queue.push_back(child);
+                        } else {
+                            self.orphans_dropped += 1;
                         }
                     }
                 }
@@ -786,7 +790,7 @@ impl Chainstate {
                 .pop_first()
                 .expect("orphans are indexed by arrival");
             let orphan = self.orphans.remove(&hash).expect("indexed orphan");
-            self.orphans_evicted += 1;
+            self.orphans_dropped += 1;
             let prev = orphan.block.header.prev_blockhash;
             if let Some(list) = self.orphans_by_parent.get_mut(&prev) {
                 list.retain(|h| *h != hash);
@@ -1184,10 +1188,13 @@ impl Chainstate {
         self.orphans.len()
     }
 
-    /// How many orphans were evicted (dropped to respect the orphan limit,
-    /// never entering the tree).
-    pub fn orphans_evicted(&self) -> u64 {
-        self.orphans_evicted
+    /// How many orphans left the orphan pool without entering the tree:
+    /// evicted to respect the orphan limit, or rejected with a transient
+    /// error (not recorded as invalid) when their parent arrived. While this
+    /// is 0 and no orphan waits, every block this chainstate was given that
+    /// reached the orphan pool is in its tree.
+    pub fn orphans_dropped(&self) -> u64 {
+        self.orphans_dropped
     }
 
     /// Hashes the orphans wait for that the node does not have, sorted.
@@ -2233,6 +2240,32 @@ mod tests {
     }
 
     #[test]
+    fn an_orphan_rejected_for_a_transient_reason_counts_as_dropped() {
+        let params = kit_params();
+        let bits = params.pow_limit.to_compact_lossy();
+        let mut tree = Tree::new(params, bits);
+        tree.add("a1", "G", Kind::Plain);
+        tree.add("a2", "a1", Kind::After(3 * 3600));
+        let mut cache = BlockCache::new();
+        let mut node = tree.node(&mut cache);
+        let now = tree.blocks["a1"].header.time;
+        let r = node
+            .accept_block(tree.blocks["a2"].clone(), now, &mut cache)
+            .unwrap();
+        assert!(matches!(r.status, AcceptStatus::Orphan { .. }));
+        assert!(node.contains(&tree.hash("a2")));
+        assert_eq!(node.orphans_dropped(), 0);
+        node.accept_block(tree.blocks["a1"].clone(), now, &mut cache)
+            .unwrap();
+        assert_eq!(node.tip(), tree.hash("a1"));
+        // a2 is two hours too far ahead of `now` (transient, not recorded
+        // as invalid): it leaves the orphan pool without entering the tree.
+        assert!(!node.contains(&tree.hash("a2")));
+        assert_eq!(node.orphan_count(), 0);
+        assert_eq!(node.orphans_dropped(), 1);
+    }
+
+    #[test]
     fn orphan_pool_is_bounded() {
         let params = kit_params();
         let bits = params.pow_limit.to_compact_lossy();
@@ -2250,6 +2283,7 @@ mod tests {
         }
         assert_eq!(node.orphan_count(), 2);
         assert!(!node.contains(&tree.hash("a2")), "oldest evicted");
+        assert_eq!(node.orphans_dropped(), 1);
         assert_eq!(node.missing_parents(), vec![tree.hash("a2")]);
         node.accept_block(tree.blocks["a1"].clone(), NOW, &mut cache)
             .unwrap();

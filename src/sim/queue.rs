@@ -80,11 +80,11 @@ struct Slot<E> {
     event: Option<E>,
 }
 
-/// Rebuild the heap once it holds this many stale entries and more stale
-/// than live ones (a small floor avoids rebuilding tiny heaps constantly).
 /// The hint of an event scheduled without one.
 pub const NO_HINT: u32 = u32::MAX;
 
+/// Rebuild the heap once it holds this many stale entries and more stale
+/// than live ones (a small floor avoids rebuilding tiny heaps constantly).
 const COMPACT_MIN_STALE: usize = 1024;
 
 /// A discrete-event queue ordered by `(time, insertion sequence)`.
