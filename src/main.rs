@@ -32,7 +32,8 @@ enum Command {
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Output directory (default: `output/<scenario name>`).
+        /// Output directory (default: `output/<scenario name>`). An existing
+        /// one is replaced only if it is an earlier forklab output or empty.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Override a scenario field, e.g. `--set consensus.difficulty_bits=12` (repeatable).
@@ -108,13 +109,15 @@ enum Command {
         /// Worker threads (default: the number of available cores).
         #[arg(long)]
         jobs: Option<usize>,
-        /// Output directory (default: `output/<scenario name>-sweep`).
+        /// Output directory (default: `output/<scenario name>-sweep`). An
+        /// existing one is replaced only if it is an earlier forklab output or
+        /// empty.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Override a scenario field in every run, e.g. `--set nodes.count=8` (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
-        /// No progress bar and no table (failed runs are still reported).
+        /// No progress bar, no table, no closing lines (failed runs are still reported).
         #[arg(long, short)]
         quiet: bool,
     },
@@ -164,6 +167,13 @@ enum WalletCommand {
 }
 
 fn main() -> ExitCode {
+    // Ctrl-C, SIGTERM or SIGHUP while an output directory is being written:
+    // remove the unfinished temporary directory, then exit as interrupted
+    // (the output contract: no half-written directory is left behind).
+    let _ = ctrlc::set_handler(|| {
+        forklab::report::atomic::remove_unfinished();
+        std::process::exit(130);
+    });
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -174,6 +174,52 @@ fn validate_accepts_shipped_scenarios_and_rejects_bad_ones() {
 }
 
 #[test]
+fn out_replaces_an_earlier_run_but_never_a_directory_of_the_users() {
+    let base = scratch("out-guard");
+    let mine = base.join("thesis");
+    fs::create_dir_all(mine.join("chapters")).unwrap();
+    fs::write(mine.join("notes.txt"), "keep me").unwrap();
+    let file = base.join("afile");
+    fs::write(&file, "x").unwrap();
+    for target in [&mine, &file] {
+        let o = sim(&[
+            "run",
+            "tests/scenarios/small.yaml",
+            "--quiet",
+            "--out",
+            target.to_str().unwrap(),
+            "--set",
+            "stop.height=2",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", target.display());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(err.contains("output directory"), "{err}");
+    }
+    assert_eq!(
+        fs::read_to_string(mine.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+    assert!(mine.join("chapters").is_dir());
+    assert_eq!(fs::read_to_string(&file).unwrap(), "x");
+    assert_eq!(fs::read_dir(&base).unwrap().count(), 2, "no temp dirs");
+    // An earlier run is replaced as a whole.
+    let run = base.join("run");
+    run_to(
+        "tests/scenarios/small.yaml",
+        &run,
+        &["--set", "stop.height=2"],
+    );
+    fs::write(run.join("stale.txt"), "old").unwrap();
+    run_to(
+        "tests/scenarios/small.yaml",
+        &run,
+        &["--set", "stop.height=3"],
+    );
+    assert!(run.join("manifest.json").is_file() && !run.join("stale.txt").exists());
+}
+
+#[test]
 fn bad_scenario_writes_nothing() {
     let base = scratch("bad-nothing");
     let out = base.join("run");

@@ -90,6 +90,7 @@ pub fn run(args: RunArgs) -> CliResult {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    forklab::report::atomic::check_replaceable(&out_dir).map_err(CliError::input)?;
     let world = World::new(config);
     let (world, wall) = execute(world, !args.quiet);
     let (summary, manifest, out) = finish(world, &scenario, &args.sets, args.seed);

@@ -61,6 +61,7 @@ pub fn sweep(args: SweepArgs) -> CliResult {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", plan.name)));
+    forklab::report::atomic::check_replaceable(&out_dir).map_err(CliError::input)?;
     let total = plan.total_runs();
 
     #[allow(clippy::disallowed_methods)] // the CLI may time itself
