@@ -61,14 +61,15 @@ enum Command {
         /// Print every event (filter with --node, --from, --to).
         #[arg(long)]
         trace: bool,
-        /// Only trace events at this node.
-        #[arg(long)]
+        /// Only trace events at this node (needs --trace).
+        #[arg(long, requires = "trace")]
         node: Option<u32>,
-        /// Only trace events at or after this simulated time (e.g. 90s, 10m).
-        #[arg(long)]
+        /// Only trace events at or after this simulated time (e.g. 90s, 10m,
+        /// 3723.5s; needs --trace).
+        #[arg(long, requires = "trace")]
         from: Option<SimDuration>,
-        /// Only trace events at or before this simulated time.
-        #[arg(long)]
+        /// Only trace events at or before this simulated time (needs --trace).
+        #[arg(long, requires = "trace")]
         to: Option<SimDuration>,
     },
     /// Run a scenario over a grid of parameter values, many seeds each, in parallel.
@@ -186,11 +187,22 @@ fn main() -> ExitCode {
             ) {
                 e.exit();
             }
-            // One line: clap's first line names the problem.
+            // One line: clap's first paragraph, joined (some errors list the
+            // missing arguments on the lines below the first).
             let text = e.to_string();
+            let line = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
             eprintln!(
                 "{}",
-                text.lines().next().unwrap_or("error: invalid arguments")
+                if line.is_empty() {
+                    "error: invalid arguments"
+                } else {
+                    &line
+                }
             );
             return ExitCode::from(2);
         }

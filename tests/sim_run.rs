@@ -122,7 +122,9 @@ fn replay_reproduces_the_digest() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("replay ok"));
     // Tamper with the recorded digest: replay must report the divergence.
     let path = dir.join("manifest.json");
-    let mut m: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    let original: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    assert_eq!(original["seed"], original["scenario"]["seed"]);
+    let mut m = original.clone();
     m["event_digest"] = serde_json::Value::String("0".repeat(32));
     fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
     let o = sim(&["replay", dir.to_str().unwrap()]);
@@ -132,6 +134,31 @@ fn replay_reproduces_the_digest() {
         err.contains("diverged") && err.contains("events 0..4096"),
         "{err}"
     );
+    assert!(err.contains("--trace --from 0.000s --to "), "{err}");
+    // An edited seed or event count is reported, not replayed as ok.
+    for (key, value) in [("seed", 8u64), ("events", 1)] {
+        let mut m = m.clone();
+        m["event_digest"] = original["event_digest"].clone();
+        m[key] = serde_json::Value::from(value);
+        fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+        let o = sim(&["replay", dir.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{key}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("the manifest was edited"), "{key}: {err}");
+    }
+    fs::write(&path, serde_json::to_vec(&original).unwrap()).unwrap();
+    // Filters that can match nothing are errors, not silence.
+    for args in [
+        vec!["--trace", "--node", "99"],
+        vec!["--trace", "--from", "5m", "--to", "1m"],
+        vec!["--node", "1"],
+    ] {
+        let mut all = vec!["replay", dir.to_str().unwrap()];
+        all.extend(args.iter().copied());
+        let o = sim(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&o.stderr).trim().lines().count(), 1);
+    }
     // --trace prints filtered events.
     let o = sim(&[
         "replay",

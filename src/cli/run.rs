@@ -250,7 +250,13 @@ pub fn replay(args: ReplayArgs) -> CliResult {
         .map_err(|e| CliError::input(format!("{}: digest_checkpoints: {e}", path.display())))?;
     let every = field("checkpoint_every")?
         .as_u64()
-        .unwrap_or(forklab::world::digest::CHECKPOINT_EVERY);
+        .filter(|&e| e > 0)
+        .ok_or_else(|| {
+            CliError::input(format!(
+                "{}: checkpoint_every must be a positive whole number",
+                path.display()
+            ))
+        })?;
     let version = field("forklab_version")?
         .as_str()
         .unwrap_or_default()
@@ -266,23 +272,69 @@ pub fn replay(args: ReplayArgs) -> CliResult {
         .map_err(CliError::input)?;
     let config = Config::from_scenario(&scenario)
         .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
-    let mut world = World::new(config);
-    if args.trace {
-        let (node, from, to) = (args.node, args.from, args.to);
-        world.set_trace(Box::new(move |t, ev| {
-            let ns = t.as_nanos();
-            if from.is_some_and(|f| ns < f.as_nanos()) || to.is_some_and(|x| ns > x.as_nanos()) {
-                return;
-            }
-            if node.is_some() && ev.node() != node {
-                return;
-            }
-            outln!("{t:>14} {}", ev.describe());
-        }));
+    let recorded_seed = field("seed")?.as_u64();
+    if recorded_seed != Some(scenario.seed) {
+        return Err(CliError::input(format!(
+            "{}: seed {} does not match scenario.seed {} (the manifest was edited)",
+            path.display(),
+            recorded_seed.map_or("(not a number)".to_string(), |s| s.to_string()),
+            scenario.seed
+        )));
     }
+    let recorded_events = field("events")?.as_u64();
+    let nodes = config.nodes.len();
+    if let Some(n) = args.node.filter(|&n| n as usize >= nodes) {
+        return Err(CliError::input(format!(
+            "--node {n}: the run has {nodes} nodes (0 to {})",
+            nodes.saturating_sub(1)
+        )));
+    }
+    if let (Some(f), Some(t)) = (args.from, args.to) {
+        if f > t {
+            return Err(CliError::input(format!(
+                "--from {f} is after --to {t}: the window is empty"
+            )));
+        }
+    }
+    let mut world = World::new(config);
+    // Note when each window of `every` events starts, so a divergence can
+    // be named by simulated time (what --from and --to take).
+    let window_starts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let starts = window_starts.clone();
+    let (trace, node, from, to) = (args.trace, args.node, args.from, args.to);
+    let mut seen = 0u64;
+    world.set_trace(Box::new(move |t, ev| {
+        if seen % every == 0 {
+            if let Ok(mut s) = starts.lock() {
+                s.push(t);
+            }
+        }
+        seen += 1;
+        if !trace {
+            return;
+        }
+        let ns = t.as_nanos();
+        if from.is_some_and(|f| ns < f.as_nanos()) || to.is_some_and(|x| ns > x.as_nanos()) {
+            return;
+        }
+        if node.is_some() && ev.node() != node {
+            return;
+        }
+        outln!("{t:>14} {}", ev.describe());
+    }));
     world.run();
+    let end = world.now();
     let got = world.digest().clone();
     if got.hex() == digest {
+        if recorded_events != Some(got.count()) {
+            // Same digest, so the same events: the count was edited.
+            return Err(CliError::input(format!(
+                "{}: events {} does not match the {} events replayed with the recorded digest (the manifest was edited)",
+                path.display(),
+                recorded_events.map_or("(not a number)".to_string(), |e| e.to_string()),
+                got.count()
+            )));
+        }
         outln!("replay ok: {} events, digest {}", got.count(), got.hex());
         return Ok(());
     }
@@ -297,13 +349,20 @@ pub fn replay(args: ReplayArgs) -> CliResult {
         .position(|(a, b)| a != b)
         .unwrap_or(mine.len().min(checkpoints.len()));
     let lo = first as u64 * every;
+    let starts = window_starts.lock().map(|s| s.clone()).unwrap_or_default();
+    let t_lo = starts.get(first).copied().unwrap_or(end);
+    let t_hi = starts.get(first + 1).copied().unwrap_or(end);
     Err(CliError::other(format!(
-        "replay diverged: digest {} != recorded {}; first divergence among events {}..{} (recorded {} events, replayed {}); rerun with --trace to inspect that window",
+        "replay diverged: digest {} != recorded {}, {} events replayed against {} recorded; the first divergence is among events {}..{} (simulated time {}..{}): rerun with --trace --from {} --to {} to inspect them",
         got.hex(),
         digest,
+        got.count(),
+        recorded_events.map_or("an unknown number of".to_string(), |e| e.to_string()),
         lo,
-        lo + every,
-        m.get("events").and_then(|e| e.as_u64()).unwrap_or(0),
-        got.count()
+        lo.saturating_add(every),
+        t_lo,
+        t_hi,
+        t_lo,
+        t_hi,
     )))
 }
