@@ -187,38 +187,52 @@ const UNITS: [(&str, u64); 7] = [
 
 /// Error parsing a duration string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration `{0}`: expected a number and a unit (ns, us, ms, s, m, h, d), e.g. `10m` or `250ms`")]
+#[error("invalid duration `{0}`: expected a number and a unit (ns, us, ms, s, m, h, d), e.g. `10m`, `250ms` or `1h30m`")]
 pub struct DurationParseError(pub String);
 
 impl FromStr for SimDuration {
     type Err = DurationParseError;
+    /// One or more `<number><unit>` parts, summed: `10m`, `250ms`, `1.5s`,
+    /// `1h30m`, `2m 30s`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
-        let split = t
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| DurationParseError(s.to_string()))?;
-        let (num, unit) = t.split_at(split);
-        let unit = unit.trim();
-        let size = UNITS
-            .iter()
-            .find(|(u, _)| *u == unit)
-            .map(|(_, n)| *n)
-            .ok_or_else(|| DurationParseError(s.to_string()))?;
-        if num.is_empty() {
-            return Err(DurationParseError(s.to_string()));
+        let err = || DurationParseError(s.to_string());
+        let mut rest = s.trim();
+        if rest.is_empty() {
+            return Err(err());
         }
-        if let Ok(n) = num.parse::<u64>() {
-            return n
-                .checked_mul(size)
-                .map(SimDuration)
-                .ok_or_else(|| DurationParseError(s.to_string()));
+        let mut total: u64 = 0;
+        while !rest.is_empty() {
+            let split = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .ok_or_else(err)?;
+            let (num, tail) = rest.split_at(split);
+            let tail = tail.trim_start();
+            let unit_len = tail
+                .find(|c: char| !c.is_ascii_alphabetic())
+                .unwrap_or(tail.len());
+            let (unit, after) = tail.split_at(unit_len);
+            let size = UNITS
+                .iter()
+                .find(|(u, _)| *u == unit)
+                .map(|(_, n)| *n)
+                .ok_or_else(err)?;
+            if num.is_empty() {
+                return Err(err());
+            }
+            let part = if let Ok(n) = num.parse::<u64>() {
+                n.checked_mul(size).ok_or_else(err)?
+            } else {
+                let x: f64 = num.parse().map_err(|_| err())?;
+                let ns = (x * size as f64).round();
+                if !x.is_finite() || ns >= u64::MAX as f64 {
+                    return Err(err());
+                }
+                ns as u64
+            };
+            total = total.checked_add(part).ok_or_else(err)?;
+            rest = after.trim_start();
         }
-        let x: f64 = num.parse().map_err(|_| DurationParseError(s.to_string()))?;
-        let ns = (x * size as f64).round();
-        if !x.is_finite() || ns >= u64::MAX as f64 {
-            return Err(DurationParseError(s.to_string()));
-        }
-        Ok(SimDuration(ns as u64))
+        Ok(SimDuration(total))
     }
 }
 
@@ -248,13 +262,26 @@ mod tests {
             ("1.5s", 1500 * NS_PER_MS, "1500ms"),
             ("90s", 90 * NS_PER_S, "90s"),
             ("1d", 86_400 * NS_PER_S, "1d"),
+            ("1h30m", 5400 * NS_PER_S, "90m"),
+            ("2m 30.5s", 150_500 * NS_PER_MS, "150500ms"),
+            ("3723.456s", 3_723_456 * NS_PER_MS, "3723456ms"),
         ];
         for (s, ns, shown) in cases {
             let d: SimDuration = s.parse().unwrap();
             assert_eq!(d.as_nanos(), ns, "{s}");
             assert_eq!(d.to_string(), shown);
         }
-        for bad in ["", "10", "m", "10 parsecs", "-1s", "1e999s"] {
+        for bad in [
+            "",
+            "10",
+            "m",
+            "10 parsecs",
+            "-1s",
+            "1e999s",
+            "1h30",
+            "1h-30m",
+            "s10",
+        ] {
             assert!(bad.parse::<SimDuration>().is_err(), "{bad}");
         }
     }
