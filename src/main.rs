@@ -168,11 +168,12 @@ enum WalletCommand {
 }
 
 fn main() -> ExitCode {
-    // Ctrl-C, SIGTERM or SIGHUP while an output directory is being written:
-    // remove the unfinished temporary directory, then exit as interrupted
-    // (the output contract: no half-written directory is left behind).
+    // Ctrl-C, SIGTERM or SIGHUP: let an output directory being written
+    // finish (it takes well under a second), keep any other from starting,
+    // and exit as interrupted. The output contract: a directory is complete
+    // or absent, never half-written.
     let _ = ctrlc::set_handler(|| {
-        forklab::report::atomic::remove_unfinished();
+        let _stopped = forklab::report::atomic::stop_writes();
         std::process::exit(130);
     });
     let cli = match Cli::try_parse() {

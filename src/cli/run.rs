@@ -248,15 +248,13 @@ pub fn replay(args: ReplayArgs) -> CliResult {
         .to_string();
     let checkpoints: Vec<String> = serde_json::from_value(field("digest_checkpoints")?)
         .map_err(|e| CliError::input(format!("{}: digest_checkpoints: {e}", path.display())))?;
-    let every = field("checkpoint_every")?
-        .as_u64()
-        .filter(|&e| e > 0)
-        .ok_or_else(|| {
-            CliError::input(format!(
-                "{}: checkpoint_every must be a positive whole number",
-                path.display()
-            ))
-        })?;
+    let every = forklab::world::digest::CHECKPOINT_EVERY;
+    if field("checkpoint_every")?.as_u64() != Some(every) {
+        return Err(CliError::input(format!(
+            "{}: checkpoint_every is not {every}, the interval every run records (the manifest was edited)",
+            path.display()
+        )));
+    }
     let version = field("forklab_version")?
         .as_str()
         .unwrap_or_default()
@@ -351,7 +349,10 @@ pub fn replay(args: ReplayArgs) -> CliResult {
     let lo = first as u64 * every;
     let starts = window_starts.lock().map(|s| s.clone()).unwrap_or_default();
     let t_lo = starts.get(first).copied().unwrap_or(end);
+    // Times print in whole milliseconds, cut down: round the end up so the
+    // suggested --to keeps the window's last events.
     let t_hi = starts.get(first + 1).copied().unwrap_or(end);
+    let t_hi = forklab::sim::SimTime::from_nanos(t_hi.as_nanos().saturating_add(999_999));
     Err(CliError::other(format!(
         "replay diverged: digest {} != recorded {}, {} events replayed against {} recorded; the first divergence is among events {}..{} (simulated time {}..{}): rerun with --trace --from {} --to {} to inspect them",
         got.hex(),

@@ -7,22 +7,31 @@
 //! Only an earlier forklab output (a directory holding one of
 //! [`OUTPUT_MARKERS`]) or an empty directory is ever replaced:
 //! [`check_replaceable`] refuses anything else before a run starts, and
-//! [`write_dir_atomically`] checks again before it renames. A temporary
-//! directory being filled is registered so that a process interrupted by a
-//! signal can remove it ([`remove_unfinished`], called from the `sim`
-//! binary's Ctrl-C / SIGTERM handler).
+//! [`write_dir_atomically`] checks again before it renames. A process
+//! interrupted by a signal first waits for a write in progress to finish
+//! ([`stop_writes`], called from the `sim` binary's Ctrl-C / SIGTERM
+//! handler, which then exits), so the output is either complete or absent.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Files that mark a directory as a forklab output (a run's manifest, a
-/// sweep's manifest); only such a directory, or an empty one, is replaced.
+/// sweep's manifest, each a JSON object with a `forklab_version` key); only
+/// such a directory, or an empty one, is replaced.
 pub const OUTPUT_MARKERS: [&str; 2] = ["manifest.json", "sweep_manifest.json"];
 
-/// Temporary directories being filled right now.
-static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Held while an output directory is written (filled and swapped in).
+static WRITING: Mutex<()> = Mutex::new(());
+
+/// Whether `file` is a forklab manifest (JSON with `forklab_version`).
+fn is_forklab_manifest(file: &Path) -> bool {
+    fs::read(file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.get("forklab_version").is_some())
+}
 
 /// Why an output directory may not be written.
 fn refusal(out_dir: &Path) -> Option<String> {
@@ -31,13 +40,18 @@ fn refusal(out_dir: &Path) -> Option<String> {
     }
     match fs::symlink_metadata(out_dir) {
         Err(_) => None,
+        Ok(m) if m.file_type().is_symlink() => {
+            Some("is a symbolic link (give the directory it points to)".into())
+        }
         Ok(m) if !m.is_dir() => Some("exists and is not a directory".into()),
         Ok(_) => {
-            let marked = OUTPUT_MARKERS.iter().any(|f| out_dir.join(f).is_file());
+            let marked = OUTPUT_MARKERS
+                .iter()
+                .any(|f| is_forklab_manifest(&out_dir.join(f)));
             let empty = fs::read_dir(out_dir).is_ok_and(|mut d| d.next().is_none());
             (!marked && !empty).then(|| {
                 format!(
-                    "exists and is not a forklab output (it has no {}); \
+                    "exists and is not a forklab output (it has no forklab {}); \
                      choose another --out or remove it",
                     OUTPUT_MARKERS.join(" or ")
                 )
@@ -57,37 +71,20 @@ pub fn check_replaceable(out_dir: &Path) -> Result<(), String> {
     }
 }
 
-/// Removes every temporary output directory still being filled. For a
-/// signal handler: the process is about to exit, so nothing half-written
-/// may stay behind.
-pub fn remove_unfinished() {
-    let dirs = match UNFINISHED.lock() {
-        Ok(mut d) => std::mem::take(&mut *d),
-        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-    };
-    remove_dirs(dirs);
+/// Proof that no output directory is being written, and that none will
+/// start while this lives (see [`stop_writes`]).
+#[must_use = "writes resume when this is dropped"]
+pub struct WritesStopped {
+    _writing: MutexGuard<'static, ()>,
 }
 
-fn remove_dirs(dirs: Vec<PathBuf>) {
-    for dir in dirs {
-        // The writer may still be adding files: retry a few times.
-        for _ in 0..5 {
-            if fs::remove_dir_all(&dir).is_ok() || !dir.exists() {
-                break;
-            }
-        }
-    }
-}
-
-fn register(tmp: &Path) {
-    if let Ok(mut d) = UNFINISHED.lock() {
-        d.push(tmp.to_path_buf());
-    }
-}
-
-fn unregister(tmp: &Path) {
-    if let Ok(mut d) = UNFINISHED.lock() {
-        d.retain(|p| p != tmp);
+/// Waits for an output directory being written to be complete, then keeps
+/// any other write from starting while the returned guard lives. For a
+/// signal handler that then exits the process: whatever it interrupted,
+/// an output directory is either complete or absent, never half-written.
+pub fn stop_writes() -> WritesStopped {
+    WritesStopped {
+        _writing: WRITING.lock().unwrap_or_else(PoisonError::into_inner),
     }
 }
 
@@ -95,14 +92,18 @@ fn unregister(tmp: &Path) {
 /// into place (replacing a previous forklab output at `out_dir`; see
 /// [`check_replaceable`], whose refusal is returned as an I/O error of kind
 /// `AlreadyExists`). Returns every file in the new directory, sorted. On an
-/// error the temporary directory is removed and `out_dir` is left as it
-/// was. `io_err` turns an I/O failure on a path into the caller's error
-/// type.
+/// error in `fill` or in moving the new directory into place, the
+/// temporary directory is removed and `out_dir` is left as it was (if only
+/// removing the replaced output fails, the new one is in place and the old
+/// one is left as `.<name>.old-<pid>` beside it). `io_err` turns an I/O
+/// failure on a path into the caller's error type. Writes in one process
+/// happen one at a time ([`stop_writes`]).
 pub fn write_dir_atomically<E>(
     out_dir: &Path,
     io_err: impl Fn(&Path, io::Error) -> E,
     fill: impl FnOnce(&Path) -> Result<(), E>,
 ) -> Result<Vec<PathBuf>, E> {
+    let _writing = WRITING.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(why) = refusal(out_dir) {
         return Err(io_err(
             out_dir,
@@ -122,12 +123,10 @@ pub fn write_dir_atomically<E>(
     if tmp.exists() {
         fs::remove_dir_all(&tmp).map_err(|e| io_err(&tmp, e))?;
     }
-    register(&tmp);
     let result = fill_and_swap(out_dir, parent, &leaf, &tmp, &io_err, fill);
     if result.is_err() {
         let _ = fs::remove_dir_all(&tmp);
     }
-    unregister(&tmp);
     result?;
     let mut files = Vec::new();
     collect_files(out_dir, &mut files).map_err(|e| io_err(out_dir, e))?;
@@ -179,6 +178,8 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    const MANIFEST: &str = r#"{"forklab_version": "0.1.0"}"#;
+
     #[test]
     fn replaces_whole_directory_or_nothing() {
         let base = std::env::temp_dir().join(format!("forklab-atomic-{}", std::process::id()));
@@ -186,7 +187,7 @@ mod tests {
         let out = base.join("run");
         let io = |p: &Path, e: io::Error| format!("{}: {e}", p.display());
         let files = write_dir_atomically(&out, io, |d| {
-            fs::write(d.join("manifest.json"), "{}").map_err(|e| e.to_string())?;
+            fs::write(d.join("manifest.json"), MANIFEST).map_err(|e| e.to_string())?;
             fs::write(d.join("a.csv"), "x").map_err(|e| e.to_string())
         })
         .unwrap();
@@ -213,7 +214,8 @@ mod tests {
         let base = std::env::temp_dir().join(format!("forklab-refuse-{}", std::process::id()));
         let _ = fs::remove_dir_all(&base);
         let io = |p: &Path, e: io::Error| format!("{}: {e}", p.display());
-        let fill = |d: &Path| fs::write(d.join("manifest.json"), "{}").map_err(|e| e.to_string());
+        let fill =
+            |d: &Path| fs::write(d.join("manifest.json"), MANIFEST).map_err(|e| e.to_string());
 
         // A directory of the user's: refused, untouched, no temp dir left.
         let mine = base.join("thesis");
@@ -225,6 +227,16 @@ mod tests {
         assert!(e.contains("is not a forklab output"), "{e}");
         assert_eq!(fs::read_to_string(mine.join("notes.txt")).unwrap(), "keep");
         assert_eq!(fs::read_dir(&base).unwrap().count(), 1);
+
+        // Another program's manifest.json does not make a forklab output.
+        let webapp = base.join("webapp");
+        fs::create_dir(&webapp).unwrap();
+        fs::write(webapp.join("manifest.json"), r#"{"name": "x"}"#).unwrap();
+        fs::write(webapp.join("popup.js"), "").unwrap();
+        assert!(check_replaceable(&webapp).is_err());
+        assert!(write_dir_atomically(&webapp, io, fill).is_err());
+        assert!(webapp.join("popup.js").exists());
+        fs::remove_dir_all(&webapp).unwrap();
 
         // A file: refused. `.` and `..`: refused.
         let file = base.join("afile");
@@ -245,31 +257,44 @@ mod tests {
         write_dir_atomically(&empty, io, fill).unwrap();
         assert!(check_replaceable(&empty).is_ok());
         write_dir_atomically(&empty, io, fill).unwrap();
+        // A link, even to an earlier output, is refused by name.
+        #[cfg(unix)]
+        {
+            let link = base.join("link");
+            std::os::unix::fs::symlink(&empty, &link).unwrap();
+            assert!(check_replaceable(&link)
+                .unwrap_err()
+                .contains("symbolic link"));
+        }
         fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]
-    fn unfinished_directories_are_registered_while_filled() {
-        let base = std::env::temp_dir().join(format!("forklab-unfinished-{}", std::process::id()));
+    fn stop_writes_waits_for_a_write_in_progress() {
+        let base = std::env::temp_dir().join(format!("forklab-stop-{}", std::process::id()));
         let _ = fs::remove_dir_all(&base);
         let out = base.join("run");
-        let io = |p: &Path, e: io::Error| format!("{}: {e}", p.display());
-        let mut seen = None;
-        let r = write_dir_atomically(&out, io, |d| {
-            fs::write(d.join("a.csv"), "x").unwrap();
-            assert!(UNFINISHED.lock().unwrap().iter().any(|p| p == d));
-            seen = Some(d.to_path_buf());
-            Err("interrupted".to_string())
-        });
-        assert_eq!(r, Err("interrupted".to_string()));
-        let tmp = seen.unwrap();
-        assert!(!tmp.exists() && !out.exists());
-        assert!(!UNFINISHED.lock().unwrap().contains(&tmp));
-        // What the signal handler does with the registered directories.
-        fs::create_dir_all(tmp.join("charts")).unwrap();
-        fs::write(tmp.join("charts").join("x.svg"), "x").unwrap();
-        remove_dirs(vec![tmp.clone()]);
-        assert!(!tmp.exists());
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let writer = {
+            let out = out.clone();
+            std::thread::spawn(move || {
+                let io = |p: &Path, e: io::Error| format!("{}: {e}", p.display());
+                write_dir_atomically(&out, io, |d| {
+                    fs::write(d.join("manifest.json"), "{}").unwrap();
+                    started_tx.send(()).unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    fs::write(d.join("last.csv"), "x").map_err(|e| e.to_string())
+                })
+            })
+        };
+        started_rx.recv().unwrap();
+        // What the signal handler does: once it holds the guard, the write
+        // it interrupted is complete, and no temporary directory is left.
+        let stopped = stop_writes();
+        assert!(out.join("manifest.json").is_file() && out.join("last.csv").is_file());
+        assert_eq!(fs::read_dir(&base).unwrap().count(), 1);
+        drop(stopped);
+        writer.join().unwrap().unwrap();
         fs::remove_dir_all(&base).unwrap();
     }
 }
