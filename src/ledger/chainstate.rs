@@ -1595,6 +1595,13 @@ mod tests {
     }
 
     impl Tree {
+        /// A tree on the kit parameters at the proof-of-work limit.
+        fn kit() -> Tree {
+            let params = kit_params();
+            let bits = params.pow_limit.to_compact_lossy();
+            Tree::new(params, bits)
+        }
+
         fn new(params: Params, bits: CompactTarget) -> Tree {
             let genesis = Arc::new(genesis_with(&params, bits));
             let mut builder = BlockCache::new();
@@ -1795,9 +1802,7 @@ mod tests {
     ];
 
     fn run_case(case: &Case, snapshots: bool) {
-        let params = kit_params();
-        let bits = params.pow_limit.to_compact_lossy();
-        let mut tree = Tree::new(params, bits);
+        let mut tree = Tree::kit();
         for (name, parent, kind) in case.blocks {
             tree.add(name, parent, *kind);
         }
@@ -1867,9 +1872,7 @@ mod tests {
 
     #[test]
     fn prefer_on_tie_breaks_equal_work_only() {
-        let params = kit_params();
-        let bits = params.pow_limit.to_compact_lossy();
-        let mut tree = Tree::new(params, bits);
+        let mut tree = Tree::kit();
         tree.add("a1", "G", Kind::Plain);
         tree.add("b1", "G", Kind::Plain);
         tree.add("c1", "G", Kind::Plain);
@@ -1926,9 +1929,7 @@ mod tests {
 
     #[test]
     fn tip_change_reports_reorg() {
-        let params = kit_params();
-        let bits = params.pow_limit.to_compact_lossy();
-        let mut tree = Tree::new(params, bits);
+        let mut tree = Tree::kit();
         tree.add("a1", "G", Kind::Plain);
         tree.add("a2", "a1", Kind::Plain);
         tree.add("b1", "G", Kind::Plain);
@@ -1982,9 +1983,7 @@ mod tests {
 
     #[test]
     fn orphan_reports_first_missing_ancestor_and_failed_branch_outcome() {
-        let params = kit_params();
-        let bits = params.pow_limit.to_compact_lossy();
-        let mut tree = Tree::new(params, bits);
+        let mut tree = Tree::kit();
         tree.add("a1", "G", Kind::Plain);
         tree.add("b1", "G", Kind::Plain);
         tree.add("b2", "b1", Kind::Plain);
@@ -2241,9 +2240,7 @@ mod tests {
 
     #[test]
     fn an_orphan_rejected_for_a_transient_reason_counts_as_dropped() {
-        let params = kit_params();
-        let bits = params.pow_limit.to_compact_lossy();
-        let mut tree = Tree::new(params, bits);
+        let mut tree = Tree::kit();
         tree.add("a1", "G", Kind::Plain);
         tree.add("a2", "a1", Kind::After(3 * 3600));
         let mut cache = BlockCache::new();
@@ -2267,9 +2264,7 @@ mod tests {
 
     #[test]
     fn orphan_pool_is_bounded() {
-        let params = kit_params();
-        let bits = params.pow_limit.to_compact_lossy();
-        let mut tree = Tree::new(params, bits);
+        let mut tree = Tree::kit();
         tree.add("a1", "G", Kind::Plain);
         tree.add("a2", "a1", Kind::Plain);
         tree.add("a3", "a2", Kind::Plain);
@@ -2317,9 +2312,7 @@ mod tests {
     /// genesis); each may carry a payment between wallets, from a coin
     /// unspent on its branch, whose fee its coinbase claims.
     fn random_tree(shape: &[(u8, bool, u16)]) -> (Tree, Vec<Arc<Block>>) {
-        let params = kit_params();
-        let bits = params.pow_limit.to_compact_lossy();
-        let mut tree = Tree::new(params, bits);
+        let mut tree = Tree::kit();
         let mut hashes = vec![tree.hash("G")];
         let mut blocks = Vec::new();
         for (i, (parent, with_tx, fee)) in shape.iter().enumerate() {
