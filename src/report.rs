@@ -130,7 +130,7 @@ pub fn plot_run(run_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
 /// Attacker node ids listed in `manifest.json` (`scenario.adversaries[].node`);
 /// empty without a manifest or adversaries.
 fn manifest_attackers(run_dir: &Path) -> Vec<i64> {
-    let Ok(text) = std::fs::read_to_string(run_dir.join("manifest.json")) else {
+    let Ok(text) = std::fs::read_to_string(run_dir.join(MANIFEST_JSON)) else {
         return Vec::new();
     };
     let Ok(m) = serde_json::from_str::<serde_json::Value>(&text) else {

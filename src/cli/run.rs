@@ -231,7 +231,7 @@ pub struct ReplayArgs {
 
 /// `sim replay`.
 pub fn replay(args: ReplayArgs) -> CliResult {
-    let path = args.dir.join("manifest.json");
+    let path = args.dir.join(forklab::report::rows::MANIFEST_JSON);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
     let m: serde_json::Value = serde_json::from_str(&text)

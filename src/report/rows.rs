@@ -14,6 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
+/// File name of a run's manifest (resolved scenario, seed, digest).
+pub const MANIFEST_JSON: &str = "manifest.json";
 /// File name of the block list ([`BlockRow`]).
 pub const BLOCKS_CSV: &str = "blocks.csv";
 /// File name of the per-block propagation percentiles ([`PropagationRow`]).

@@ -392,7 +392,7 @@ fn write_files(
     use crate::report::attack_charts;
     use crate::report::rows::*;
     let m = &out.metrics;
-    let path = dir.join("manifest.json");
+    let path = dir.join(MANIFEST_JSON);
     let json = serde_json::to_string_pretty(manifest).expect("manifest serializes");
     fs::write(&path, json + "\n").map_err(io_err(&path))?;
     write_csv(dir, BLOCKS_CSV, &m.block_rows())?;
