@@ -51,8 +51,8 @@ fn case(file: &str, sets: &[&str], seed: u64) -> String {
     let mut sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     sets.push(format!("seed={seed}"));
     sets.push(format!("stop.events={MAX_EVENTS}"));
-    let scenario = Scenario::load(Path::new(file), &sets)
-        .unwrap_or_else(|e| panic!("{file} {sets:?}: {e}"));
+    let scenario =
+        Scenario::load(Path::new(file), &sets).unwrap_or_else(|e| panic!("{file} {sets:?}: {e}"));
     let config = Config::from_scenario(&scenario).unwrap_or_else(|e| panic!("{file}: {e}"));
     let mut world = World::new(config);
     world.run();
