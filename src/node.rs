@@ -3,4 +3,5 @@
 //! [`crate::world`], which owns the event queue they schedule on.)
 
 pub mod mempool;
+pub mod msg;
 pub mod score;
