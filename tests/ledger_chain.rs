@@ -23,6 +23,8 @@ fn params() -> Params {
     let mut p = Params::bitcoin();
     p.pow_limit = Target::from_leading_zero_bits(8);
     p.retarget_window = 0;
+    // A new network enforces BIP34 from its first block.
+    p.bip34_height = 0;
     p
 }
 

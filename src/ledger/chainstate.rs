@@ -1302,6 +1302,7 @@ pub(crate) mod testkit {
         p.retarget_window = 0;
         p.coinbase_maturity = 10;
         p.halving_interval = 150;
+        p.bip34_height = 0;
         p
     }
 

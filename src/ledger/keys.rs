@@ -7,7 +7,9 @@
 //! - Both key types remember whether the public key is serialized compressed
 //!   (33 bytes, `02`/`03` prefix) or uncompressed (65 bytes, `04` prefix).
 //!   The form matters: the address is the hash160 of the *serialization*, so
-//!   one secret has two different P2PKH addresses.
+//!   one secret has two different P2PKH addresses. A parsed [`PublicKey`]
+//!   may also be *hybrid* (65 bytes, `06`/`07`): valid under consensus,
+//!   refused only by policy, and kept in that form.
 //! - Signing is deterministic (RFC 6979) and always produces strict DER with
 //!   a low `s` (BIP 62/BIP 146 "LOW_S"), like Bitcoin Core's signer.
 //! - Verification accepts what Bitcoin's consensus accepts for historical
@@ -81,6 +83,11 @@ pub struct PublicKey {
     pub inner: VerifyingKey,
     /// Whether it serializes compressed.
     pub compressed: bool,
+    /// Whether it was parsed from the *hybrid* form (65 bytes, prefix
+    /// `06`/`07` giving the parity of `y`, then `x` and `y`), which
+    /// serializes back the same way. OpenSSL accepted it, so consensus
+    /// still does; only policy (`SCRIPT_VERIFY_STRICTENC`) refuses it.
+    pub hybrid: bool,
 }
 
 impl PrivateKey {
@@ -131,6 +138,7 @@ impl PrivateKey {
         PublicKey {
             inner: *self.inner.verifying_key(),
             compressed: self.compressed,
+            hybrid: false,
         }
     }
 
@@ -201,24 +209,50 @@ impl fmt::Debug for PrivateKey {
 }
 
 impl PublicKey {
-    /// The SEC1 serialization: 33 bytes compressed, 65 uncompressed.
+    /// The serialization it was made or parsed with: 33 bytes compressed,
+    /// 65 uncompressed (or hybrid).
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.inner
+        let mut bytes = self
+            .inner
             .to_encoded_point(self.compressed)
             .as_bytes()
-            .to_vec()
+            .to_vec();
+        if self.hybrid && !self.compressed {
+            bytes[0] = 0x06 | (bytes[64] & 1);
+        }
+        bytes
     }
 
-    /// Parses a compressed (33 bytes) or uncompressed (65 bytes) SEC1 key,
-    /// remembering which form it was.
+    /// Parses a public key as Bitcoin's consensus rules do (libsecp256k1's
+    /// `secp256k1_eckey_pubkey_parse`): compressed (33 bytes, `02`/`03`),
+    /// uncompressed (65 bytes, `04`) or hybrid (65 bytes, `06`/`07`, where
+    /// the prefix must match the parity of `y`), remembering the form.
     pub fn from_slice(bytes: &[u8]) -> Result<PublicKey, KeyError> {
-        let compressed = match (bytes.len(), bytes.first()) {
-            (33, Some(0x02 | 0x03)) => true,
-            (65, Some(0x04)) => false,
+        let (compressed, hybrid) = match (bytes.len(), bytes.first()) {
+            (33, Some(0x02 | 0x03)) => (true, false),
+            (65, Some(0x04)) => (false, false),
+            (65, Some(prefix @ (0x06 | 0x07))) => {
+                if prefix & 1 != bytes[64] & 1 {
+                    return Err(KeyError::InvalidPublicKey);
+                }
+                (false, true)
+            }
             _ => return Err(KeyError::InvalidPublicKey),
         };
-        let inner = VerifyingKey::from_sec1_bytes(bytes).map_err(|_| KeyError::InvalidPublicKey)?;
-        Ok(PublicKey { inner, compressed })
+        let inner = if hybrid {
+            let mut sec1 = [0u8; 65];
+            sec1.copy_from_slice(bytes);
+            sec1[0] = 0x04;
+            VerifyingKey::from_sec1_bytes(&sec1)
+        } else {
+            VerifyingKey::from_sec1_bytes(bytes)
+        }
+        .map_err(|_| KeyError::InvalidPublicKey)?;
+        Ok(PublicKey {
+            inner,
+            compressed,
+            hybrid,
+        })
     }
 
     /// hash160 of the serialization: what a P2PKH output locks to.
@@ -339,6 +373,49 @@ mod tests {
         let mut secret = [0u8; 32];
         secret[31] = 1;
         PrivateKey::from_slice(&secret, compressed).unwrap()
+    }
+
+    #[test]
+    fn hybrid_public_keys_parse_like_consensus() {
+        // Source: Bitcoin Core `src/test/data/script_tests.json`, "P2PK with
+        // hybrid pubkey but no STRICTENC": the generator G in hybrid form
+        // (its y is even, so the prefix is 06).
+        let hybrid = "0679be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8";
+        let bytes = hex::decode(hybrid).unwrap();
+        let pk = PublicKey::from_slice(&bytes).unwrap();
+        assert!(pk.hybrid && !pk.compressed);
+        let g = key_one(false).public_key();
+        assert_eq!(pk.inner, g.inner, "the same point as the uncompressed key");
+        assert_eq!(hex::encode(pk.to_bytes()), hybrid, "kept in hybrid form");
+        assert_ne!(pk.pubkey_hash(), g.pubkey_hash());
+        let mut wrong_parity = bytes.clone();
+        wrong_parity[0] = 0x07;
+        assert_eq!(
+            PublicKey::from_slice(&wrong_parity),
+            Err(KeyError::InvalidPublicKey)
+        );
+        assert_eq!(
+            PublicKey::from_slice(&bytes[..33]),
+            Err(KeyError::InvalidPublicKey),
+            "06 prefix with 33 bytes"
+        );
+        // An odd y takes 07.
+        let mut odd = None;
+        for seed in 0..16 {
+            let k = PrivateKey::from_seed(seed)
+                .with_compressed(false)
+                .public_key();
+            let b = k.to_bytes();
+            if b[64] & 1 == 1 {
+                odd = Some((k, b));
+                break;
+            }
+        }
+        let (k, mut b) = odd.expect("one of 16 keys has an odd y");
+        b[0] = 0x07;
+        let parsed = PublicKey::from_slice(&b).unwrap();
+        assert_eq!(parsed.inner, k.inner);
+        assert_eq!(parsed.to_bytes(), b);
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub struct Params {
     /// grinding nonces sets it to false and says so in its run manifest;
     /// `bits` are still checked against the retarget rule.
     pub check_pow: bool,
+    /// First height whose coinbase must start with the block height (BIP34,
+    /// Core's `BIP34Height`; Bitcoin: 227,931). `0` enforces it from the
+    /// start, as forklab's simulated networks do.
+    pub bip34_height: u32,
 }
 
 impl Params {
@@ -45,6 +49,7 @@ impl Params {
             max_future_block_time_secs: 2 * 60 * 60,
             coinbase_maturity: 100,
             check_pow: true,
+            bip34_height: 227_931,
         }
     }
 
@@ -61,6 +66,12 @@ impl Params {
             return Amount::ZERO;
         }
         Amount::from_sat_unchecked(self.initial_subsidy.to_sat() >> halvings)
+    }
+
+    /// Whether a block at `height` must carry its height in the coinbase
+    /// (BIP34 active: `height >= bip34_height`).
+    pub fn enforces_bip34(&self, height: u32) -> bool {
+        height >= self.bip34_height
     }
 
     /// Whether a retarget happens at `height` (the first block of a window).
@@ -82,5 +93,19 @@ mod tests {
         assert_eq!(p.block_subsidy(840_000).to_sat(), 312_500_000);
         assert_eq!(p.block_subsidy(64 * 210_000).to_sat(), 0);
         assert_eq!(p.target_timespan_secs(), 14 * 24 * 3600);
+    }
+
+    #[test]
+    fn bip34_activates_at_bitcoins_height() {
+        // Source: Bitcoin Core `src/kernel/chainparams.cpp`, mainnet
+        // `consensus.BIP34Height = 227931`.
+        let p = Params::bitcoin();
+        assert!(!p.enforces_bip34(227_930));
+        assert!(p.enforces_bip34(227_931));
+        let sim = Params {
+            bip34_height: 0,
+            ..p
+        };
+        assert!(sim.enforces_bip34(1));
     }
 }

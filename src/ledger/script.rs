@@ -19,6 +19,8 @@
 
 use std::fmt;
 
+use super::encode::write_varint;
+
 /// Opcode byte values used by the ledger (names as in Bitcoin Core's `script.h`).
 pub mod opcodes {
     /// Push an empty byte string (also "false").
@@ -254,6 +256,19 @@ impl<'a> Iterator for Instructions<'a> {
     }
 }
 
+/// Where Core's `GetScriptOp` leaves its cursor when the push at `at` is
+/// truncated: past the opcode, and past the length bytes when they are all
+/// present (it returns before advancing over missing ones).
+fn get_op_stop(bytes: &[u8], at: usize) -> usize {
+    let left = bytes.len() - (at + 1);
+    match bytes[at] {
+        OP_PUSHDATA1 if left >= 1 => at + 2,
+        OP_PUSHDATA2 if left >= 2 => at + 3,
+        OP_PUSHDATA4 if left >= 4 => at + 5,
+        _ => at + 1,
+    }
+}
+
 /// A script held as raw bytes; any script decodes and displays.
 #[derive(
     Clone,
@@ -392,27 +407,52 @@ impl ScriptBuf {
         }
     }
 
-    /// A copy without `OP_CODESEPARATOR` opcodes, as Bitcoin Core serializes
-    /// a script code for the legacy sighash (`SerializeScriptCode`). Bytes
-    /// `0xab` inside pushed data stay; after a truncated push the rest of
-    /// the script is copied unchanged.
+    /// The script code the legacy sighash commits to, as Bitcoin Core's
+    /// `SerializeScriptCode` (`src/script/interpreter.cpp`) writes it: the
+    /// bytes without `OP_CODESEPARATOR` opcodes (bytes `0xab` inside pushed
+    /// data stay). Core reads opcodes with `GetOp` until it fails, so for a
+    /// script with a truncated push the copy stops where `GetOp` stopped:
+    /// after the push opcode and whatever length bytes it could read; the
+    /// data bytes that are present are dropped. See
+    /// [`ScriptBuf::serialize_script_code`] for the length Core declares.
     pub fn without_codeseparators(&self) -> ScriptBuf {
+        ScriptBuf(self.script_code().0)
+    }
+
+    /// Appends the script code exactly as Core's `SerializeScriptCode` does:
+    /// a CompactSize length, then [`ScriptBuf::without_codeseparators`].
+    /// The length is the script's size minus the separators `GetOp` found,
+    /// so after a truncated push it counts bytes that are not written (a
+    /// quirk the sighash keeps, like every other).
+    pub fn serialize_script_code(&self, out: &mut Vec<u8>) {
+        let (bytes, separators) = self.script_code();
+        write_varint(out, (self.0.len() - separators) as u64);
+        out.extend_from_slice(&bytes);
+    }
+
+    /// (bytes Core writes, number of `OP_CODESEPARATOR`s counted).
+    fn script_code(&self) -> (Vec<u8>, usize) {
         let mut out = Vec::with_capacity(self.0.len());
         let mut it = self.instructions();
         let mut copied_to = 0;
-        loop {
+        let mut separators = 0;
+        let end = loop {
             let at = it.position();
             match it.next() {
                 Some(Ok(Instruction::Op(OP_CODESEPARATOR))) => {
                     out.extend_from_slice(&self.0[copied_to..at]);
                     copied_to = at + 1;
+                    separators += 1;
                 }
                 Some(Ok(_)) => {}
-                Some(Err(_)) | None => break,
+                Some(Err(ScriptParseError::TruncatedPush { at })) => {
+                    break get_op_stop(&self.0, at);
+                }
+                None => break self.0.len(),
             }
-        }
-        out.extend_from_slice(&self.0[copied_to..]);
-        ScriptBuf(out)
+        };
+        out.extend_from_slice(&self.0[copied_to..end]);
+        (out, separators)
     }
 
     /// Bitcoin Core-style asm, e.g. `OP_DUP OP_HASH160 62e9… OP_EQUALVERIFY OP_CHECKSIG`.
@@ -552,12 +592,28 @@ mod tests {
             s.without_codeseparators(),
             ScriptBuf(vec![OP_DUP, 1, OP_CODESEPARATOR])
         );
-        // After a truncated push everything is kept, as in Core.
+        // A truncated push: Core's `GetOp` stops after the push opcode
+        // (and its length bytes), and `SerializeScriptCode` copies only up
+        // to there, while its length prefix still counts the whole script
+        // minus the separators found.
         let t = ScriptBuf(vec![OP_CODESEPARATOR, 3, OP_CODESEPARATOR]);
+        assert_eq!(t.without_codeseparators(), ScriptBuf(vec![3]));
+        let mut ser = Vec::new();
+        t.serialize_script_code(&mut ser);
+        assert_eq!(ser, vec![2, 3], "declares 2 bytes, writes 1");
+        let p = ScriptBuf(vec![OP_DUP, OP_PUSHDATA1, 5, 1, 2]);
         assert_eq!(
-            t.without_codeseparators(),
-            ScriptBuf(vec![3, OP_CODESEPARATOR])
+            p.without_codeseparators(),
+            ScriptBuf(vec![OP_DUP, OP_PUSHDATA1, 5])
         );
+        let q = ScriptBuf(vec![OP_DUP, OP_PUSHDATA2, 5]);
+        assert_eq!(
+            q.without_codeseparators(),
+            ScriptBuf(vec![OP_DUP, OP_PUSHDATA2])
+        );
+        let mut ser = Vec::new();
+        q.serialize_script_code(&mut ser);
+        assert_eq!(ser, vec![3, OP_DUP, OP_PUSHDATA2]);
     }
 
     #[test]

@@ -15,18 +15,28 @@
 //! - only the low 5 bits select the mode, but the full type is hashed, so a
 //!   type of 0 (seen on mainnet) acts like `SIGHASH_ALL`.
 //!
-//! forklab spends only P2PKH. [`sign_p2pkh_input`] signs with `SIGHASH_ALL`;
-//! [`verify_p2pkh_input`] checks what the script
-//! `<sig> <pubkey> | OP_DUP OP_HASH160 <hash> OP_EQUALVERIFY OP_CHECKSIG`
-//! checks, with the DER and low-S leniency of consensus rules for old
-//! blocks (see [`crate::ledger::keys`]). The signature is not removed from
-//! the script code (Core's `FindAndDelete`) because a P2PKH lock cannot
-//! contain it.
+//! forklab spends the two templates of Bitcoin's first years:
+//! - P2PKH: [`sign_p2pkh_input`] signs with `SIGHASH_ALL`;
+//!   [`verify_p2pkh_input`] checks what the script
+//!   `<sig> <pubkey> | OP_DUP OP_HASH160 <hash> OP_EQUALVERIFY OP_CHECKSIG`
+//!   checks;
+//! - P2PK (`<pubkey> OP_CHECKSIG`, the coinbases of 2009 and the first
+//!   payment, block 170): [`sign_p2pk_input`] and [`verify_p2pk_input`]
+//!   check `<sig> | <pubkey> OP_CHECKSIG`.
+//!
+//! [`verify_input`] picks the template from the spent script. Both accept
+//! the DER and low-S leniency of consensus rules for old blocks and hybrid
+//! public keys (see [`crate::ledger::keys`]). The signature is not removed
+//! from the script code (Core's `FindAndDelete`) because neither lock can
+//! contain it: a lock's only push is a hash or a public key, and a
+//! signature that equalled one could not parse as DER, so would fail
+//! either way.
 
 use super::encode::{write_var_bytes, write_varint};
 use super::hash::{hash160, sha256d};
 use super::keys::{PrivateKey, PublicKey};
-use super::script::ScriptBuf;
+use super::script::opcodes::OP_CHECKSIG;
+use super::script::{Instruction, ScriptBuf};
 use super::tx::Transaction;
 
 /// Sign all inputs and outputs.
@@ -50,11 +60,12 @@ pub const SIGHASH_ONE: [u8; 32] = {
 /// Why a P2PKH spend was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScriptError {
-    /// The locking script is not P2PKH (the only template forklab can spend).
-    #[error("unsupported locking script (only P2PKH can be spent)")]
+    /// The locking script is neither P2PKH nor P2PK (the templates forklab
+    /// can spend).
+    #[error("unsupported locking script (only P2PKH and P2PK can be spent)")]
     UnsupportedScript,
-    /// The unlocking script is not `<sig> <pubkey>`.
-    #[error("malformed script_sig (expected <signature> <pubkey>)")]
+    /// The unlocking script is not `<sig> <pubkey>` (P2PKH) or `<sig>` (P2PK).
+    #[error("malformed script_sig (expected <signature> <pubkey>, or <signature> for P2PK)")]
     MalformedScriptSig,
     /// The public key does not hash to the locked hash.
     #[error("public key does not hash to the locked pubkey hash")]
@@ -88,8 +99,6 @@ pub fn legacy_sighash(
     if input_index >= tx.input.len() || (single && input_index >= tx.output.len()) {
         return SIGHASH_ONE;
     }
-    let script_code = script_code.without_codeseparators();
-
     let mut buf = Vec::with_capacity(tx.size() + script_code.len() + 4);
     buf.extend_from_slice(&tx.version.to_le_bytes());
 
@@ -104,7 +113,7 @@ pub fn legacy_sighash(
         buf.extend_from_slice(txin.previous_output.txid.as_bytes());
         buf.extend_from_slice(&txin.previous_output.vout.to_le_bytes());
         if i == input_index {
-            write_var_bytes(&mut buf, script_code.as_bytes());
+            script_code.serialize_script_code(&mut buf);
         } else {
             write_var_bytes(&mut buf, &[]);
         }
@@ -188,13 +197,105 @@ pub fn verify_p2pkh_input(
         return Err(ScriptError::PubkeyHashMismatch);
     }
     let pubkey = PublicKey::from_slice(pubkey_bytes).map_err(|_| ScriptError::InvalidPublicKey)?;
+    check_signature(tx, input_index, prev_script_pubkey, sig, &pubkey)
+}
+
+/// Verifies input `input_index` spending `prev_script_pubkey`, whichever
+/// template it is: P2PKH ([`verify_p2pkh_input`]) or P2PK
+/// ([`verify_p2pk_input`]); any other lock is [`ScriptError::UnsupportedScript`].
+pub fn verify_input(
+    tx: &Transaction,
+    input_index: usize,
+    prev_script_pubkey: &ScriptBuf,
+) -> Result<(), ScriptError> {
+    if prev_script_pubkey.p2pkh_hash().is_some() {
+        verify_p2pkh_input(tx, input_index, prev_script_pubkey)
+    } else if p2pk_key(prev_script_pubkey).is_some() {
+        verify_p2pk_input(tx, input_index, prev_script_pubkey)
+    } else {
+        Err(ScriptError::UnsupportedScript)
+    }
+}
+
+/// The pushed key of a `<push> OP_CHECKSIG` lock, whatever the push opcode
+/// and key bytes (an invalid key makes the lock unspendable, as in Core,
+/// where `OP_CHECKSIG` then returns false).
+fn p2pk_key(script: &ScriptBuf) -> Option<&[u8]> {
+    let mut it = script.instructions();
+    let key = match it.next()? {
+        Ok(Instruction::Push(key)) => key,
+        _ => return None,
+    };
+    match (it.next()?, it.next()) {
+        (Ok(Instruction::Op(OP_CHECKSIG)), None) => Some(key),
+        _ => None,
+    }
+}
+
+/// Signs input `input_index` (SIGHASH_ALL) as a P2PK spend of
+/// `prev_script_pubkey` (`<pubkey> OP_CHECKSIG`), setting its `script_sig`
+/// to `<signature>`.
+pub fn sign_p2pk_input(
+    tx: &mut Transaction,
+    input_index: usize,
+    prev_script_pubkey: &ScriptBuf,
+    key: &PrivateKey,
+) -> Result<(), ScriptError> {
+    if input_index >= tx.input.len() {
+        return Err(ScriptError::InputIndexOutOfRange(input_index));
+    }
+    let locked = p2pk_key(prev_script_pubkey).ok_or(ScriptError::UnsupportedScript)?;
+    let pubkey = PublicKey::from_slice(locked).map_err(|_| ScriptError::InvalidPublicKey)?;
+    if pubkey.inner != key.public_key().inner {
+        return Err(ScriptError::BadSignature);
+    }
+    let digest = legacy_sighash(tx, input_index, prev_script_pubkey, SIGHASH_ALL);
+    let mut sig = key.sign_digest(&digest);
+    sig.push(SIGHASH_ALL as u8);
+    let mut script_sig = ScriptBuf::default();
+    script_sig.push_slice(&sig);
+    tx.input[input_index].script_sig = script_sig;
+    Ok(())
+}
+
+/// Verifies input `input_index` spending a P2PK lock `<pubkey> OP_CHECKSIG`
+/// with a `script_sig` of one push, `<signature‖sighash type>`. The key may
+/// be compressed, uncompressed or hybrid (consensus accepts all three).
+pub fn verify_p2pk_input(
+    tx: &Transaction,
+    input_index: usize,
+    prev_script_pubkey: &ScriptBuf,
+) -> Result<(), ScriptError> {
+    let txin = tx
+        .input
+        .get(input_index)
+        .ok_or(ScriptError::InputIndexOutOfRange(input_index))?;
+    let key = p2pk_key(prev_script_pubkey).ok_or(ScriptError::UnsupportedScript)?;
+    let mut it = txin.script_sig.instructions();
+    let sig = match (it.next(), it.next()) {
+        (Some(Ok(Instruction::Push(sig))), None) => sig,
+        _ => return Err(ScriptError::MalformedScriptSig),
+    };
+    let pubkey = PublicKey::from_slice(key).map_err(|_| ScriptError::InvalidPublicKey)?;
+    check_signature(tx, input_index, prev_script_pubkey, sig, &pubkey)
+}
+
+/// `OP_CHECKSIG` on a parsed key: lax DER, then the sighash of the type in
+/// the signature's last byte.
+fn check_signature(
+    tx: &Transaction,
+    input_index: usize,
+    script_code: &ScriptBuf,
+    sig: &[u8],
+    pubkey: &PublicKey,
+) -> Result<(), ScriptError> {
     let (&hash_type, der) = sig
         .split_last()
         .ok_or(ScriptError::InvalidSignatureEncoding)?;
     if super::keys::parse_der_lax(der).is_none() {
         return Err(ScriptError::InvalidSignatureEncoding);
     }
-    let digest = legacy_sighash(tx, input_index, prev_script_pubkey, hash_type as u32);
+    let digest = legacy_sighash(tx, input_index, script_code, hash_type as u32);
     if pubkey.verify_digest(&digest, der) {
         Ok(())
     } else {
@@ -376,6 +477,63 @@ mod tests {
         }
         assert_eq!(
             verify_p2pkh_input(&tx, 0, &lock),
+            Err(ScriptError::UnsupportedScript)
+        );
+        // As P2PK spends both inputs verify.
+        assert_eq!(verify_input(&tx, 0, &lock), Ok(()));
+        assert_eq!(verify_input(&tx, 1, &lock), Ok(()));
+        assert_eq!(verify_p2pk_input(&tx, 1, &lock), Ok(()));
+    }
+
+    #[test]
+    fn p2pk_sign_verify_and_errors() {
+        for compressed in [true, false] {
+            let key = PrivateKey::from_seed(21).with_compressed(compressed);
+            let (mut tx, _) = spend_fixture(&key);
+            let mut lock = ScriptBuf::default();
+            lock.push_slice(&key.public_key().to_bytes());
+            lock.push_opcode(OP_CHECKSIG);
+            sign_p2pk_input(&mut tx, 0, &lock, &key).unwrap();
+            assert_eq!(verify_input(&tx, 0, &lock), Ok(()));
+            assert_eq!(tx.input[0].script_sig.instructions().count(), 1);
+            // Another key's lock, the same signature: fails.
+            let other = PrivateKey::from_seed(22).with_compressed(compressed);
+            let mut other_lock = ScriptBuf::default();
+            other_lock.push_slice(&other.public_key().to_bytes());
+            other_lock.push_opcode(OP_CHECKSIG);
+            assert_eq!(
+                verify_input(&tx, 0, &other_lock),
+                Err(ScriptError::BadSignature)
+            );
+            assert_eq!(
+                sign_p2pk_input(&mut tx, 0, &other_lock, &key),
+                Err(ScriptError::BadSignature)
+            );
+            let mut t = tx.clone();
+            t.lock_time = 9;
+            assert_eq!(verify_input(&t, 0, &lock), Err(ScriptError::BadSignature));
+            // Two pushes are not a P2PK unlock.
+            let mut t = tx.clone();
+            t.input[0].script_sig.push_slice(&[1]);
+            assert_eq!(
+                verify_input(&t, 0, &lock),
+                Err(ScriptError::MalformedScriptSig)
+            );
+            // A lock whose "key" is not a point can never be spent.
+            let mut bad = ScriptBuf::default();
+            let mut not_a_point = [0xff; 33];
+            not_a_point[0] = 0x02; // x above the field prime
+            bad.push_slice(&not_a_point);
+            bad.push_opcode(OP_CHECKSIG);
+            assert_eq!(
+                verify_input(&tx, 0, &bad),
+                Err(ScriptError::InvalidPublicKey)
+            );
+        }
+        let key = PrivateKey::from_seed(21);
+        let (tx, _) = spend_fixture(&key);
+        assert_eq!(
+            verify_input(&tx, 0, &ScriptBuf(vec![0x51])),
             Err(ScriptError::UnsupportedScript)
         );
     }

@@ -21,8 +21,9 @@
 //!
 //! # Deliberate differences from Bitcoin
 //!
-//! - Only P2PKH outputs can be spent (see [`crate::ledger::sighash`]); there
-//!   are no sigop limits, no segwit and no weight, only the legacy size.
+//! - Only P2PKH and P2PK outputs can be spent (see
+//!   [`crate::ledger::sighash`]); there are no sigop limits, no segwit and
+//!   no weight, only the legacy size.
 //! - `lock_time` and `sequence` carry no meaning: there is no
 //!   `bad-txns-nonfinal` rule (BIP65/68/112/113 are out of scope).
 //! - Outputs created at height 0 (the simulation's genesis endowment, which
@@ -360,7 +361,7 @@ impl SigCache {
             return result.clone();
         }
         self.misses += 1;
-        let result = sighash::verify_p2pkh_input(tx, input, script_pubkey);
+        let result = sighash::verify_input(tx, input, script_pubkey);
         self.results.insert(key, result.clone());
         result
     }
@@ -440,7 +441,7 @@ pub fn check_transaction(tx: &Transaction) -> Result<(), TxError> {
 /// - coinbase outputs have `Params::coinbase_maturity` confirmations, except
 ///   outputs created at height 0 (the genesis endowment), spendable at once;
 /// - spent values and their sum are in range, and cover the outputs;
-/// - every input is a valid P2PKH spend (memoised in `sigs`).
+/// - every input is a valid P2PKH or P2PK spend (memoised in `sigs`).
 ///
 /// Assumes [`check_transaction`] passed.
 pub fn check_tx_inputs(
@@ -686,7 +687,8 @@ pub fn next_work_required(
 /// Connects `block` at `height` on top of `utxos` (the UTXO set of its
 /// parent), enforcing the contextual rules (Core `ConnectBlock`):
 ///
-/// - the coinbase starts with `height` (BIP34);
+/// - from `Params::bip34_height` on, the coinbase starts with `height`
+///   (BIP34);
 /// - in block order, every other transaction passes [`check_tx_inputs`]
 ///   against the set including outputs created earlier in the same block,
 ///   then its inputs are spent (so a second spend of one output fails as
@@ -724,12 +726,14 @@ pub fn connect_block_with_txids(
         // A caller bug, reported as the closest consensus failure.
         return Err(BlockError::NoTransactions);
     }
-    let got = coinbase.coinbase_height();
-    if got != Some(height) {
-        return Err(BlockError::CoinbaseHeight {
-            expected: height,
-            got,
-        });
+    if params.enforces_bip34(height) {
+        let got = coinbase.coinbase_height();
+        if got != Some(height) {
+            return Err(BlockError::CoinbaseHeight {
+                expected: height,
+                got,
+            });
+        }
     }
     let mut next = utxos.clone();
     let mut spent = Vec::new();
@@ -1056,6 +1060,19 @@ mod tests {
         );
         assert_eq!(err.reject_reason(), "bad-cb-height");
         assert_eq!(utxos, kit.utxos);
+        // Before activation (Bitcoin: height 227,931) the height is not checked.
+        let before = Params {
+            bip34_height: kit.height + 3,
+            ..kit.params.clone()
+        };
+        connect_block(
+            &block,
+            &mut utxos,
+            kit.height + 2,
+            &before,
+            &mut SigCache::new(),
+        )
+        .unwrap();
     }
 
     #[test]

@@ -256,6 +256,7 @@ impl Scenario {
             max_future_block_time_secs: 2 * 60 * 60,
             coinbase_maturity: self.consensus.coinbase_maturity,
             check_pow: self.grind_enabled(),
+            bip34_height: 0,
         }
     }
 
