@@ -11,10 +11,12 @@ the simulator against); see that file for the derivations and references.
   section 11).
 - `rosenfeld(q, z)`: the exact race with a pre-mined attacker block
   (Rosenfeld 2014), = I_{4pq}(z, 1/2) (Grunspan & Perez-Marco 2017).
-- `race_success(q, z, give_up_behind=None)`: the race as the simulator's
-  attacker plays it: no pre-mined block, release once strictly longer after
+- `race_success(q, z, give_up_behind=None, premine=0)`: the race as the
+  simulator's attacker plays it: `premine` blocks mined before paying (0 by
+  default; 1 is Rosenfeld's attacker), release once strictly longer after
   the merchant's z confirmations, give up when `give_up_behind` blocks
-  behind (None: never).
+  behind (None: never). With premine=1 and no cutoff it equals
+  `rosenfeld(q, z)`.
 - `wilson(successes, trials)`: a 95% confidence interval for a proportion.
 - `t975(df)`: Student's t quantile for a 95% confidence interval of a mean.
 """
@@ -79,19 +81,23 @@ def _strictly_ahead(q: float, behind: int, give_up: int | None) -> float:
     return (rho**x - rho**n) / (1 - rho**n)
 
 
-def race_success(q: float, z: int, give_up_behind: int | None = None) -> float:
+def race_success(
+    q: float, z: int, give_up_behind: int | None = None, premine: int = 0
+) -> float:
     """The simulator's double spend: exact success probability.
 
-    Public blocks h and private blocks a start at 0 when the payment is
-    broadcast; the attacker wins once h >= z and a > h, and gives up when
-    h - a >= give_up_behind."""
+    Public blocks h start at 0 and private blocks a at `premine` when the
+    payment is broadcast; the attacker wins once h >= z and a > h, and
+    gives up when h - a >= give_up_behind."""
     p = 1 - q
     g = give_up_behind
+    if premine > z:
+        return 1.0
     if z == 0:
         return _strictly_ahead(q, 0, g)
     # prob[h][a] for h < z, a <= z; a > z means a sure win.
     prob = [[0.0] * (z + 1) for _ in range(z)]
-    prob[0][0] = 1.0
+    prob[0][premine] = 1.0
     win = 0.0
     for h in range(z):
         for a in range(z + 1):

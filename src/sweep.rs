@@ -319,8 +319,9 @@ pub struct RunMetrics {
     pub expected_interval_s: f64,
     /// The first adversary's share of the total hashrate (α or q), if any.
     pub attacker_share: Option<f64>,
-    /// The first double-spend attack's `(confirmations, give_up_behind)`.
-    pub double_spend: Option<(u32, u32)>,
+    /// The first double-spend attack's `(confirmations, give_up_behind,
+    /// premine)`.
+    pub double_spend: Option<(u32, u32, u32)>,
 }
 
 /// One run of a sweep.
@@ -442,12 +443,13 @@ impl SweepPlan {
             crate::scenario::schema::Adversary::DoubleSpend {
                 confirmations,
                 give_up_behind,
+                premine,
                 ..
-            } => Some((*confirmations, *give_up_behind)),
+            } => Some((*confirmations, *give_up_behind, *premine)),
             crate::scenario::schema::Adversary::Eclipse {
                 double_spend: Some(t),
                 ..
-            } => Some((t.confirmations, t.give_up_behind)),
+            } => Some((t.confirmations, t.give_up_behind, 0)),
             _ => None,
         });
         let mut world = World::new(config);

@@ -53,6 +53,15 @@
 //!   it is an exact finite Markov-chain computation that tends to the
 //!   former as the cutoff grows.
 //!
+//! - [`premined_race_success`] and [`premined_race_success_with_cutoff`]:
+//!   the simulator's attacker with `premine: 1` (Rosenfeld's model: it
+//!   mines one private block before it pays, starting over if an honest
+//!   block comes first). Without a cutoff this is [`rosenfeld_success`];
+//!   with `premine: 0` it is the race above.
+//!
+//! Nakamoto's table is the Poisson approximation of Rosenfeld's model, not
+//! of the no-premine race: both count a tie at acceptance as enough.
+//!
 //! For `q ≥ p` every infinite-horizon variant is 1: the attacker catches
 //! up almost surely.
 //!
@@ -410,6 +419,33 @@ pub fn race_success(q: f64, z: u32) -> f64 {
 /// to [`race_success`] (the ruin probability tends to `(q/p)^(d+1)` and the
 /// early give-ups vanish).
 pub fn race_success_with_cutoff(q: f64, z: u32, give_up_behind: u32) -> f64 {
+    premined_race_success_with_cutoff(q, z, give_up_behind, 0)
+}
+
+/// The simulator's double spend with `premine` blocks mined privately
+/// before the payment is broadcast (`premine: 1` is Rosenfeld's attacker;
+/// `0` is [`race_success_with_cutoff`]), and no give-up cutoff: for
+/// `premine = 1` this is [`rosenfeld_success`], for `0`
+/// [`race_success`]. `NaN` for other `premine` values or `q` outside
+/// `[0, 1]`.
+pub fn premined_race_success(q: f64, z: u32, premine: u32) -> f64 {
+    match premine {
+        0 => race_success(q, z),
+        1 => rosenfeld_success(q, z),
+        _ => f64::NAN,
+    }
+}
+
+/// [`race_success_with_cutoff`] for an attacker that starts the race
+/// `premine` blocks ahead: it mines that many private blocks on the tip
+/// before paying (starting over whenever an honest block comes first), so
+/// when the payment is broadcast its private chain already leads by
+/// `premine` (Rosenfeld's model has `premine = 1`). The give-up rule counts
+/// those blocks too: the attacker abandons when the public chain leads the
+/// whole private branch by `give_up_behind`. As `give_up_behind → ∞` the
+/// result tends to [`premined_race_success`]. `NaN` unless `0 ≤ q ≤ 1` and
+/// `give_up_behind ≥ 1`.
+pub fn premined_race_success_with_cutoff(q: f64, z: u32, give_up_behind: u32, premine: u32) -> f64 {
     let Some(p) = honest_share(q) else {
         return f64::NAN;
     };
@@ -417,6 +453,10 @@ pub fn race_success_with_cutoff(q: f64, z: u32, give_up_behind: u32) -> f64 {
         return f64::NAN;
     }
     let g = give_up_behind;
+    if premine > z {
+        // Already strictly longer than anything the merchant can accept.
+        return 1.0;
+    }
     if z == 0 {
         return strictly_ahead(q, p, 0, Some(g));
     }
@@ -424,7 +464,7 @@ pub fn race_success_with_cutoff(q: f64, z: u32, give_up_behind: u32) -> f64 {
     // prob[h][a]: probability of passing through (h public, a private)
     // while still racing, for h < z and a ≤ z.
     let mut prob = vec![vec![0.0f64; zu + 1]; zu];
-    prob[0][0] = 1.0;
+    prob[0][premine as usize] = 1.0;
     let mut success = 0.0;
     for h in 0..zu {
         for a in 0..=zu {
@@ -803,6 +843,80 @@ mod tests {
         }
         assert_eq!(race_success(0.6, 2), 1.0);
         assert!(race_success(-0.1, 2).is_nan());
+    }
+
+    /// Rosenfeld's model (one pre-mined block) in the layout of the
+    /// whitepaper's tables, q = 0.1 for z = 0..=10 and q = 0.3 for
+    /// z = 0, 5, …, 50, to 7 decimals. Each value is the closed form
+    /// checked three independent ways above (textbook sum, positive-term
+    /// sum, `I_{4pq}(z, 1/2)`); the q = 0.1, z = 6 entry, 0.0005914, is the
+    /// one Rosenfeld 2014 prints.
+    const ROSENFELD_Q01: [f64; 11] = [
+        1.0000000, 0.2000000, 0.0560000, 0.0171200, 0.0054560, 0.0017818, 0.0005914, 0.0001986,
+        0.0000672, 0.0000229, 0.0000079,
+    ];
+    const ROSENFELD_Q03: [(u32, f64); 11] = [
+        (0, 1.0000000),
+        (5, 0.1976173),
+        (10, 0.0651067),
+        (15, 0.0233077),
+        (20, 0.0086739),
+        (25, 0.0033027),
+        (30, 0.0012769),
+        (35, 0.0004991),
+        (40, 0.0001967),
+        (45, 0.0000780),
+        (50, 0.0000311),
+    ];
+
+    #[test]
+    fn premined_race_reproduces_both_tables() {
+        for (z, want) in ROSENFELD_Q01.iter().enumerate() {
+            let got = premined_race_success(0.1, z as u32, 1);
+            assert!(close(got, *want, 5e-8), "q=0.1 z={z}: {got}");
+            // The simulator's attacker with a far cutoff plays the same race.
+            let sim = premined_race_success_with_cutoff(0.1, z as u32, 400, 1);
+            assert!(close(sim, got, 1e-12), "q=0.1 z={z}: {sim}");
+        }
+        for (z, want) in ROSENFELD_Q03 {
+            let got = premined_race_success(0.3, z, 1);
+            assert!(close(got, want, 5e-8), "q=0.3 z={z}: {got}");
+            let sim = premined_race_success_with_cutoff(0.3, z, 1_000, 1);
+            assert!(close(sim, got, 1e-9), "q=0.3 z={z}: {sim} vs {got}");
+        }
+        // Without the pre-mined block the race is harder (one more block).
+        for z in 1..=10 {
+            assert!(premined_race_success(0.1, z, 0) < ROSENFELD_Q01[z as usize]);
+            assert_eq!(premined_race_success(0.1, z, 0), race_success(0.1, z));
+        }
+        assert!(premined_race_success(0.1, 3, 2).is_nan());
+    }
+
+    #[test]
+    fn premined_cutoff_is_exact_on_small_cases() {
+        let (q, p) = (0.3f64, 0.7f64);
+        // z = 1, premine 1, give up 1 behind: the payment block comes
+        // first with p (tie 1–1, not yet "behind"; then from a tie the
+        // attacker must go one ahead before falling one behind: q), or the
+        // attacker's second block first (q: already strictly longer once
+        // the merchant's block lands).
+        let want = q + p * q;
+        let got = premined_race_success_with_cutoff(q, 1, 1, 1);
+        assert!(close(got, want, 1e-15), "{got} vs {want}");
+        // More cutoff room never hurts; premine 0 is the old function.
+        for z in 1..=6 {
+            for g in 1..=8 {
+                let a = premined_race_success_with_cutoff(q, z, g, 1);
+                let b = premined_race_success_with_cutoff(q, z, g + 1, 1);
+                assert!(a <= b + 1e-15, "z={z} g={g}");
+                assert!(a > race_success_with_cutoff(q, z, g), "z={z} g={g}");
+                assert_eq!(
+                    premined_race_success_with_cutoff(q, z, g, 0),
+                    race_success_with_cutoff(q, z, g)
+                );
+            }
+        }
+        assert!(premined_race_success_with_cutoff(q, 2, 0, 1).is_nan());
     }
 
     #[test]

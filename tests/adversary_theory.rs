@@ -26,9 +26,9 @@ use std::thread;
 use forklab::metrics::AttackRow;
 use forklab::scenario::Scenario;
 use forklab::theory::{
-    nakamoto_success, proportion_standard_error, race_success, race_success_with_cutoff,
-    rosenfeld_success, selfish_profit_threshold, selfish_relative_revenue,
-    selfish_revenue_standard_error,
+    nakamoto_success, premined_race_success_with_cutoff, proportion_standard_error, race_success,
+    race_success_with_cutoff, rosenfeld_success, selfish_profit_threshold,
+    selfish_relative_revenue, selfish_revenue_standard_error,
 };
 use forklab::world::output::Summary;
 use forklab::world::{Config, RunOutput, World};
@@ -243,7 +243,19 @@ fn selfish_revenue_matches_eyal_sirer_gamma_1() {
 /// `forklab::adversary::DOUBLE_SPEND_COINS` attempts, one after the other;
 /// an attempt still open when the run stops is left out.
 fn double_spend_attempts(q: f64, z: u32, give_up: u32, seeds: &[u64]) -> (u64, u64) {
-    let runs = double_spend_rows(q, z, give_up, seeds);
+    premined_double_spend_attempts(q, z, give_up, 0, seeds)
+}
+
+/// [`double_spend_attempts`] for an attacker that pre-mines `premine`
+/// blocks before each payment.
+fn premined_double_spend_attempts(
+    q: f64,
+    z: u32,
+    give_up: u32,
+    premine: u32,
+    seeds: &[u64],
+) -> (u64, u64) {
+    let runs = premined_double_spend_rows(q, z, give_up, premine, seeds);
     let finished = runs.iter().flatten().filter(|r| r.outcome != "unfinished");
     let (mut wins, mut n) = (0, 0);
     for r in finished {
@@ -257,12 +269,24 @@ fn double_spend_attempts(q: f64, z: u32, give_up: u32, seeds: &[u64]) -> (u64, u
 
 /// The `attacks.csv` rows of each run of [`double_spend_attempts`].
 fn double_spend_rows(q: f64, z: u32, give_up: u32, seeds: &[u64]) -> Vec<Vec<AttackRow>> {
+    premined_double_spend_rows(q, z, give_up, 0, seeds)
+}
+
+/// [`double_spend_rows`] with `premine` pre-mined blocks per attempt.
+fn premined_double_spend_rows(
+    q: f64,
+    z: u32,
+    give_up: u32,
+    premine: u32,
+    seeds: &[u64],
+) -> Vec<Vec<AttackRow>> {
     let extra = format!(
         "nodes: {{ count: 5, hashrate: {{ kind: equal, total_hps: 1000 }} }}\n\
          workload: {{ wallets: 2, payments_per_s: 0 }}\n\
          adversaries:\n\
          \x20 - {{ kind: double_spend, node: 0, share: {q}, merchant_wallet: 1, \
-         confirmations: {z}, give_up_behind: {give_up}, amount_sats: 100000000 }}\n"
+         confirmations: {z}, give_up_behind: {give_up}, premine: {premine}, \
+         amount_sats: 100000000 }}\n"
     );
     run_seeds(seeds, |seed| {
         let out = run(&scenario_yaml(seed, 4_000, &extra));
@@ -329,6 +353,40 @@ fn double_spend_success_matches_the_exact_race() {
         scores.push((measured - want) / proportion_standard_error(want, n));
     }
     assert_unbiased("double spend", &scores);
+}
+
+#[test]
+fn premined_double_spend_matches_rosenfelds_race() {
+    // `premine: 1`: the attacker mines one private block before each
+    // payment (Rosenfeld's attacker), then plays the same race. The exact
+    // figure with the give-up cutoff is `premined_race_success_with_cutoff`
+    // (it tends to Rosenfeld's formula as the cutoff grows); the cases are
+    // chosen so that the no-premine race lies outside the tolerance, so the
+    // pre-mined block is what the measurement sees.
+    let cases = [(0.3, 2, 4), (0.2, 1, 3)];
+    let mut scores = Vec::new();
+    for (k, (q, z, give_up)) in cases.into_iter().enumerate() {
+        let seeds: Vec<u64> = (0..8).map(|i| 9_000 + 100 * k as u64 + i).collect();
+        let (wins, n) = premined_double_spend_attempts(q, z, give_up, 1, &seeds);
+        let want = premined_race_success_with_cutoff(q, z, give_up, 1);
+        let tol = SIGMAS * proportion_standard_error(want, n);
+        let without = race_success_with_cutoff(q, z, give_up);
+        assert!((without - want).abs() > tol, "no premine q={q} z={z}");
+        let measured = wins as f64 / n as f64;
+        eprintln!(
+            "premined double spend q={q} z={z} give_up={give_up}: {wins}/{n} = {measured:.4}, \
+             exact {want:.4} ± {tol:.4}, Rosenfeld (no cutoff) {:.4}, no premine {without:.4}",
+            rosenfeld_success(q, z)
+        );
+        assert!(n >= 1_800, "q={q} z={z}: only {n} finished attempts");
+        assert!(
+            (measured - want).abs() <= tol,
+            "q={q} z={z} give_up={give_up}: {wins}/{n} = {measured:.4}, \
+             exact {want:.4} ± {tol:.4} ({SIGMAS} SE)"
+        );
+        scores.push((measured - want) / proportion_standard_error(want, n));
+    }
+    assert_unbiased("premined double spend", &scores);
 }
 
 /// The cases of a test are independent, so under the model their

@@ -125,6 +125,7 @@ mod tests {
     const P: DoubleSpendParams = DoubleSpendParams {
         confirmations: 2,
         give_up_behind: 3,
+        premine: 0,
     };
 
     #[test]

@@ -4,7 +4,7 @@
 //! | stem | input | shows |
 //! |---|---|---|
 //! | `relative_revenue` | [`RevenuePoint`]s | a selfish miner's share of main-chain blocks vs its hashrate share α, with 95% CI error bars, one colour per γ; Eyal & Sirer's `R(α, γ)` as a line in the same colour, the honest share `y = α` dashed, and the profitability threshold `(1−γ)/(3−2γ)` as a diamond on it |
-//! | `double_spend_success` | [`DoubleSpendPoint`]s | the share of successful double-spend attempts vs the merchant's confirmations z (log scale), with 95% Wilson intervals, one colour per attacker share q; the exact race probability (with the attacker's give-up cutoff when known) dashed with crosses |
+//! | `double_spend_success` | [`DoubleSpendPoint`]s | the share of successful double-spend attempts vs the merchant's confirmations z (log scale), with 95% Wilson intervals, one colour per attacker share q; the exact race probability for the attacker's model (with its give-up cutoff when known, and its pre-mined block for `premine: 1`) dashed with crosses, and, unless a series of its own shows it, the other model (Rosenfeld's pre-mined attacker for a no-premine series, and vice versa) dotted |
 //!
 //! The inputs are plain rows, so they can come from a sweep directory
 //! ([`load_theory_points`] reads `sweep.csv`), from single runs or from a
@@ -28,8 +28,8 @@ use super::style::*;
 use super::sweep_charts::{SWEEP_CSV, SWEEP_SUMMARY_CSV};
 use super::{font, ReportError, CHARTS_DIR};
 use crate::theory::{
-    race_success, race_success_with_cutoff, selfish_profit_threshold, selfish_relative_revenue,
-    wilson_interval,
+    premined_race_success, premined_race_success_with_cutoff, selfish_profit_threshold,
+    selfish_relative_revenue, wilson_interval,
 };
 
 /// File stem of the relative-revenue chart.
@@ -66,6 +66,9 @@ pub struct DoubleSpendPoint {
     /// The attacker's give-up cutoff (blocks behind), if known; `None`
     /// draws the race without a cutoff.
     pub give_up_behind: Option<u32>,
+    /// Blocks the attacker pre-mined before each payment: 0 (the race
+    /// starts with the payment) or 1 (Rosenfeld's attacker).
+    pub premine: u32,
     /// Successful attempts.
     pub successes: u64,
     /// Finished attempts (released or given up).
@@ -297,24 +300,50 @@ pub fn draw_relative_revenue<DB: DrawingBackend>(
     draw_legend(&legend, STEM, None, &entries)
 }
 
-/// Series key of a double-spend point: q (in 1e-9 steps) and the cutoff.
-fn ds_key(p: &DoubleSpendPoint) -> (u64, u32) {
+/// Series key of a double-spend point: q (in 1e-9 steps), the cutoff and
+/// the pre-mine.
+fn ds_key(p: &DoubleSpendPoint) -> (u64, u32, u32) {
     (
         (p.q.max(0.0) * 1e9).round() as u64,
         p.give_up_behind.unwrap_or(u32::MAX),
+        p.premine,
     )
 }
 
-/// The exact race probability the chart overlays for one series.
-fn race_model(q: f64, z: u32, give_up_behind: Option<u32>) -> f64 {
+/// The exact race probability the chart overlays for one series: with
+/// `premine` pre-mined blocks, with the cutoff when known.
+fn race_model(q: f64, z: u32, give_up_behind: Option<u32>, premine: u32) -> f64 {
     match give_up_behind {
-        Some(g) => race_success_with_cutoff(q, z, g),
-        None => race_success(q, z),
+        Some(g) => premined_race_success_with_cutoff(q, z, g, premine),
+        None => premined_race_success(q, z, premine),
     }
+}
+
+/// The pre-mine a series is *not* drawn with (its other curve).
+fn other_premine(premine: u32) -> u32 {
+    u32::from(premine == 0)
+}
+
+/// A thin dotted curve: the other attacker model of a series.
+fn draw_other_model<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    points: &[(f64, f64)],
+    color: RGBColor,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart.draw_series(DashedLineSeries::new(
+        points.to_vec(),
+        4,
+        8,
+        color.stroke_width(2),
+    ))?;
+    Ok(())
 }
 
 /// One z of one series after pooling rows: successes, attempts.
 type Pooled = BTreeMap<u32, (u64, u64)>;
+
+/// A double-spend series: q, the cutoff, the pre-mine and its pooled points.
+type DsSeries = (f64, Option<u32>, u32, Pooled);
 
 /// Draws the `double_spend_success` chart onto `root`.
 pub fn draw_double_spend_success<DB: DrawingBackend>(
@@ -325,35 +354,36 @@ pub fn draw_double_spend_success<DB: DrawingBackend>(
     const STEM: &str = DOUBLE_SPEND_SUCCESS;
     let err = draw_err(STEM);
     // Series by (q, cutoff); rows with the same z are pooled.
-    let mut series: BTreeMap<(u64, u32), (f64, Option<u32>, Pooled)> = BTreeMap::new();
+    let mut series: BTreeMap<(u64, u32, u32), DsSeries> = BTreeMap::new();
     for p in points
         .iter()
         .filter(|p| p.q.is_finite() && (0.0..=1.0).contains(&p.q) && p.attempts > 0)
     {
         let e = series
             .entry(ds_key(p))
-            .or_insert_with(|| (p.q, p.give_up_behind, BTreeMap::new()));
-        let c = e.2.entry(p.z).or_default();
+            .or_insert_with(|| (p.q, p.give_up_behind, p.premine, BTreeMap::new()));
+        let c = e.3.entry(p.z).or_default();
         c.0 += p.successes.min(p.attempts);
         c.1 += p.attempts;
     }
     let z_max = series
         .values()
-        .filter_map(|s| s.2.keys().next_back().copied())
+        .filter_map(|s| s.3.keys().next_back().copied())
         .max()
         .unwrap_or(6)
         .max(1);
     let z_min = series
         .values()
-        .filter_map(|s| s.2.keys().next().copied())
+        .filter_map(|s| s.3.keys().next().copied())
         .min()
         .unwrap_or(0)
         .min(z_max - 1);
     // Everything drawn, for the y range (log scale: positive values only).
     let mut lows: Vec<f64> = Vec::new();
-    for (q, g, pooled) in series.values() {
+    for (q, g, premine, pooled) in series.values() {
         for z in z_min..=z_max {
-            lows.push(race_model(*q, z, *g));
+            lows.push(race_model(*q, z, *g, *premine));
+            lows.push(race_model(*q, z, *g, other_premine(*premine)));
         }
         for &(s, n) in pooled.values() {
             lows.push(s as f64 / n as f64);
@@ -402,19 +432,33 @@ pub fn draw_double_spend_success<DB: DrawingBackend>(
     let n = series.len();
     let mut entries = Vec::new();
     let mut any_zero = false;
+    let mut any_dotted = false;
     let clamp = |v: f64| v.clamp(y_lo, 1.0);
-    for (g, (q, cutoff, pooled)) in series.values().enumerate() {
+    for (g, (q, cutoff, premine, pooled)) in series.values().enumerate() {
         let color = series_color(g);
         let (first, last) = (
             *pooled.keys().next().expect("a series has a point"),
             *pooled.keys().next_back().expect("a series has a point"),
         );
-        let model: Vec<(f64, f64)> = (first..=last)
-            .map(|z| (z as f64, race_model(*q, z, *cutoff)))
-            .filter(|(_, v)| v.is_finite() && *v > 0.0)
-            .map(|(z, v)| (z, clamp(v)))
-            .collect();
-        draw_model_points(&mut chart, &model, color).map_err(&err)?;
+        let curve = |premine: u32| -> Vec<(f64, f64)> {
+            (first..=last)
+                .map(|z| (z as f64, race_model(*q, z, *cutoff, premine)))
+                .filter(|(_, v)| v.is_finite() && *v > 0.0)
+                .map(|(z, v)| (z, clamp(v)))
+                .collect()
+        };
+        // The other attacker model, unless a series of its own shows it.
+        let other = other_premine(*premine);
+        let shown = series.contains_key(&(
+            (q.max(0.0) * 1e9).round() as u64,
+            cutoff.unwrap_or(u32::MAX),
+            other,
+        ));
+        if !shown {
+            draw_other_model(&mut chart, &curve(other), color).map_err(&err)?;
+            any_dotted = true;
+        }
+        draw_model_points(&mut chart, &curve(*premine), color).map_err(&err)?;
         let dx = nudge(g, n, x_hi - x_lo) * 2.0;
         chart
             .draw_series(pooled.iter().map(|(&z, &(s, t))| {
@@ -456,8 +500,9 @@ pub fn draw_double_spend_success<DB: DrawingBackend>(
             Some(c) => format!(", give up {c}"),
             None => String::new(),
         };
+        let pre = if *premine > 0 { "one block pre-mined\n" } else { "" };
         entries.push(LegendEntry::new(
-            format!("q = {}{cut}\n{attempts} attempts", number_label(q)),
+            format!("q = {}{cut}\n{pre}{attempts} attempts", number_label(q)),
             Marker::Dot(color),
         ));
     }
@@ -475,6 +520,20 @@ pub fn draw_double_spend_success<DB: DrawingBackend>(
         "dashed, crosses:\nexact block race",
         Marker::Cross(if n == 1 { series_color(0) } else { INK }),
     ));
+    if any_dotted {
+        let all_premined = series.values().all(|s| s.2 > 0);
+        let none_premined = series.values().all(|s| s.2 == 0);
+        entries.push(LegendEntry::new(
+            if all_premined {
+                "dotted: the same race\nwithout the pre-mined\nblock"
+            } else if none_premined {
+                "dotted: Rosenfeld's\nattacker (one block\npre-mined)"
+            } else {
+                "dotted: the other\nmodel (pre-mined or\nnot)"
+            },
+            Marker::Blank,
+        ));
+    }
     draw_legend(&legend, STEM, None, &entries)
 }
 
@@ -570,6 +629,8 @@ pub mod columns {
     pub const DS_CONFIRMATIONS: &str = "double_spend_confirmations";
     /// The attacker's give-up cutoff.
     pub const DS_GIVE_UP: &str = "double_spend_give_up_behind";
+    /// Blocks the attacker pre-mined before each payment.
+    pub const DS_PREMINE: &str = "double_spend_premine";
 }
 
 /// Per grid point: the values of successful runs.
@@ -580,6 +641,7 @@ struct PointAcc {
     revenue: Vec<f64>,
     confirmations: Option<u32>,
     give_up: Option<u32>,
+    premine: Option<u32>,
     attempts: u64,
     successes: u64,
     has_attempts: bool,
@@ -617,6 +679,7 @@ pub fn load_theory_points(dir: &Path) -> Result<TheoryPoints, ReportError> {
     let gamma_c = t.metric_or_param(ATTACKER_GAMMA, "gamma");
     let z_c = t.metric_or_param(DS_CONFIRMATIONS, "confirmations");
     let give_c = t.metric_or_param(DS_GIVE_UP, "give_up_behind");
+    let premine_c = t.metric_or_param(DS_PREMINE, "premine");
     let succ_c = t.col(DS_SUCCESSES);
 
     let mut acc: BTreeMap<usize, PointAcc> = BTreeMap::new();
@@ -640,6 +703,9 @@ pub fn load_theory_points(dir: &Path) -> Result<TheoryPoints, ReportError> {
         }
         if let Some(c) = give_c {
             a.give_up = t.cell(line, rec, c)?.or(a.give_up);
+        }
+        if let Some(c) = premine_c {
+            a.premine = t.cell(line, rec, c)?.or(a.premine);
         }
         if let Some(c) = rev_col {
             if let Some(v) = t.cell::<f64>(line, rec, c)?.filter(|v| v.is_finite()) {
@@ -709,6 +775,7 @@ pub fn load_theory_points(dir: &Path) -> Result<TheoryPoints, ReportError> {
                 q: share,
                 z,
                 give_up_behind: a.give_up,
+                premine: a.premine.unwrap_or(0),
                 successes: a.successes,
                 attempts: a.attempts,
             });
@@ -785,6 +852,7 @@ mod tests {
                 q: 0.3,
                 z: 1,
                 give_up_behind: Some(6),
+                premine: 0,
                 successes: 40,
                 attempts: 100,
             },
@@ -792,13 +860,23 @@ mod tests {
                 q: 0.3,
                 z: 4,
                 give_up_behind: Some(6),
+                premine: 0,
                 successes: 0,
                 attempts: 50,
+            },
+            DoubleSpendPoint {
+                q: 0.3,
+                z: 2,
+                give_up_behind: Some(6),
+                premine: 1,
+                successes: 45,
+                attempts: 100,
             },
             DoubleSpendPoint {
                 q: 0.1,
                 z: 2,
                 give_up_behind: None,
+                premine: 0,
                 successes: 3,
                 attempts: 200,
             },
@@ -864,6 +942,7 @@ mod tests {
                 q: 0.3,
                 z: 2,
                 give_up_behind: Some(6),
+                premine: 0,
                 successes: 4,
                 attempts: 22
             }]

@@ -128,6 +128,7 @@ const ADVERSARY: Shape = Tagged(
                 ("merchant_wallet", Leaf),
                 ("confirmations", Leaf),
                 ("give_up_behind", Leaf),
+                ("premine", Leaf),
                 ("amount_sats", Leaf),
                 ("start", Leaf),
                 ("share", Leaf),

@@ -737,6 +737,11 @@ pub enum Adversary {
         /// behind the public one (default 10).
         #[serde(default = "default_give_up_behind")]
         give_up_behind: u32,
+        /// Private blocks mined on the tip before each payment: 0 (default,
+        /// the race starts with the payment) or 1 (Rosenfeld's attacker,
+        /// the model behind Nakamoto's table).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        premine: u32,
         /// Paid to the merchant per attempt, satoshis (default 1 BTC).
         #[serde(default = "default_amount_sats")]
         amount_sats: u64,
@@ -1005,6 +1010,11 @@ fn default_mempool_bytes() -> u64 {
 fn default_balance_interval() -> SimDuration {
     SimDuration::from_secs(600)
 }
+/// Serde `skip_serializing_if`: leave a zero out of the resolved scenario.
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 fn default_confirmations() -> u32 {
     6
 }

@@ -722,6 +722,7 @@ fn every_adversary_kind() -> Vec<schema::Adversary> {
             merchant_wallet: 1,
             confirmations: 2,
             give_up_behind: 3,
+            premine: 1,
             amount_sats: 4,
             start: t,
             share: Some(0.3),

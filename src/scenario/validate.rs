@@ -740,14 +740,24 @@ impl Checker<'_, '_> {
                     confirmations,
                     give_up_behind,
                     amount_sats,
+                    premine,
                     ..
-                } => ds(
-                    *merchant_wallet,
-                    *confirmations,
-                    *give_up_behind,
-                    *amount_sats,
-                    &at,
-                )?,
+                } => {
+                    if *premine > 1 {
+                        return Err(self.bad(
+                            &format!("{at}.premine"),
+                            &format!("{premine} is not a supported pre-mine"),
+                            "0 or 1",
+                        ));
+                    }
+                    ds(
+                        *merchant_wallet,
+                        *confirmations,
+                        *give_up_behind,
+                        *amount_sats,
+                        &at,
+                    )?
+                }
                 Adversary::Eclipse {
                     victim,
                     double_spend,
@@ -977,6 +987,10 @@ workload: { wallets: 3 }
             (
                 "  - { kind: double_spend, node: 0, merchant_wallet: 1, confirmations: 0 }\n",
                 "adversaries[0].confirmations",
+            ),
+            (
+                "  - { kind: double_spend, node: 0, merchant_wallet: 1, premine: 2 }\n",
+                "adversaries[0].premine",
             ),
             ("  - { kind: eclipse, node: 0, victim: 0 }\n", "adversaries[0].victim"),
             (

@@ -31,7 +31,7 @@ use super::{summarize, Estimate, PointSummary, RunResult, SweepError, SweepPlan,
 use crate::report::sweep_charts::{plot_sweep, SWEEP_CSV, SWEEP_MANIFEST, SWEEP_SUMMARY_CSV};
 
 /// The per-run metric columns of `sweep.csv`, in order.
-pub const RUN_METRICS: [&str; 19] = [
+pub const RUN_METRICS: [&str; 20] = [
     "blocks_mined",
     "main_chain_height",
     "stale_blocks",
@@ -51,6 +51,7 @@ pub const RUN_METRICS: [&str; 19] = [
     "attacker_gamma",
     "double_spend_confirmations",
     "double_spend_give_up_behind",
+    "double_spend_premine",
 ];
 
 /// The metrics summarised per grid point in `sweep_summary.csv`, in order.
@@ -219,6 +220,7 @@ fn write_runs_csv(path: &Path, plan: &SweepPlan, results: &[RunResult]) -> Resul
                     s.gamma_effective.map(num).unwrap_or_default(),
                     m.double_spend.map(|d| d.0.to_string()).unwrap_or_default(),
                     m.double_spend.map(|d| d.1.to_string()).unwrap_or_default(),
+                    m.double_spend.map(|d| d.2.to_string()).unwrap_or_default(),
                 ]);
             }
             Err(e) => {

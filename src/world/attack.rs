@@ -195,10 +195,12 @@ fn strategy(spec: &Spec) -> Box<dyn Adversary> {
         Spec::DoubleSpend {
             confirmations,
             give_up_behind,
+            premine,
             ..
         } => Box::new(DoubleSpend::new(DoubleSpendParams {
             confirmations: *confirmations,
             give_up_behind: *give_up_behind,
+            premine: *premine,
         })),
         Spec::Eclipse {
             withhold,
@@ -211,6 +213,7 @@ fn strategy(spec: &Spec) -> Box<dyn Adversary> {
             double_spend.as_ref().map(|t| DoubleSpendParams {
                 confirmations: t.confirmations,
                 give_up_behind: t.give_up_behind,
+                premine: 0,
             }),
         )),
         Spec::Majority {
@@ -802,6 +805,9 @@ impl World {
     }
 
     fn start_attempt(&mut self, a: usize) {
+        // The fork point: the private tip, or below it the blocks a
+        // pre-mining strategy has already mined.
+        let premined = self.race_view(a).private_len;
         let rt = &mut self.adversaries[a];
         let (Some(home), Some(merchant)) = (rt.merchant_home, rt.merchant_script.clone()) else {
             return;
@@ -837,7 +843,11 @@ impl World {
         let (base, base_height) = rt
             .private
             .as_ref()
-            .map_or((BlockHash::GENESIS_PREV, 0), |p| (p.tip(), p.height()));
+            .and_then(|p| {
+                let h = p.height() - premined;
+                Some((p.block_at_height(h)?, h))
+            })
+            .unwrap_or((BlockHash::GENESIS_PREV, 0));
         rt.attempt = Some(Attempt {
             index: rt.attempts_started,
             start: self.queue.now(),
