@@ -21,7 +21,7 @@ use forklab::ledger::tx::{OutPoint, TxIn, TxOut};
 use forklab::ledger::utxo::{BlockUndo, UtxoSet};
 use forklab::ledger::validate::{self, SigCache};
 use forklab::ledger::{
-    merkle, pow, sighash, Amount, Block, Header, Params, PrivateKey, ScriptBuf, Target,
+    merkle, nonce, sighash, Amount, Block, Header, Params, PrivateKey, ScriptBuf, Target,
     Transaction, Txid,
 };
 
@@ -129,7 +129,7 @@ fn fixture() -> Fixture {
         },
         txdata,
     };
-    pow::grind(&mut block.header, params.pow_limit, u64::MAX).expect("4-bit target");
+    nonce::grind(&mut block.header, params.pow_limit, u64::MAX).expect("4-bit target");
 
     validate::check_block(&block, &params).expect("fixture block is valid");
     let mut after = utxos.clone();
@@ -166,7 +166,7 @@ fn hashing(c: &mut Criterion) {
     g.bench_function("grind_100k", |b| {
         b.iter(|| {
             let mut h = start;
-            let found = pow::grind(&mut h, black_box(unreachable), GRIND_TRIES);
+            let found = nonce::grind(&mut h, black_box(unreachable), GRIND_TRIES);
             assert!(found.is_none());
             black_box(h.nonce)
         })

@@ -15,6 +15,7 @@ pub mod encode;
 pub mod hash;
 pub mod keys;
 pub mod merkle;
+pub mod nonce;
 pub mod params;
 pub mod pow;
 pub mod script;

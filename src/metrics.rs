@@ -10,20 +10,32 @@ use std::collections::BTreeMap;
 use crate::ledger::address::Address;
 use crate::ledger::chainstate::TipChange;
 use crate::ledger::{Amount, Block, BlockHash, Txid};
-use crate::node::mempool::MempoolError;
 use crate::report::attack_charts::MinerShareRow;
 use crate::report::rows::{
     BalanceRow, BlockRow, NodeRow, PropagationRow, ReorgRow, SummaryRow, TipRow, NO_MINER,
 };
 use crate::sim::SimTime;
-use crate::world::{Config, Role, TimelineAction};
+
+/// What the recorder needs to know about a run before it starts, as plain
+/// values (the metrics layer imports nothing above it).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunShape {
+    /// Whether every node's tip changes are recorded (`tips.csv`).
+    pub record_tips: bool,
+    /// Region names, by region index.
+    pub region_names: Vec<String>,
+    /// Every node's hashrate at the start, by node id.
+    pub initial_hashrates: Vec<f64>,
+    /// Number of full (non-light) nodes.
+    pub full_nodes: u32,
+}
 
 /// What the world reports about each node at the end.
 pub struct NodeFinal {
     /// Node id.
     pub node: u32,
-    /// Role.
-    pub role: Role,
+    /// Role name (`miner`, `relay` or `light`).
+    pub role: &'static str,
     /// Region index.
     pub region: usize,
     /// Final hashrate.
@@ -169,11 +181,12 @@ fn secs(t: SimTime) -> f64 {
 }
 
 impl Recorder {
-    /// A recorder for a run of `cfg` starting from `genesis`.
-    pub fn new(cfg: &Config, genesis: &Block) -> Recorder {
+    /// A recorder for a run of this shape starting from `genesis`.
+    pub fn new(shape: RunShape, genesis: &Block) -> Recorder {
+        let node_count = shape.initial_hashrates.len();
         let mut r = Recorder {
-            record_tips: cfg.record_tips,
-            region_names: cfg.region_names.clone(),
+            record_tips: shape.record_tips,
+            region_names: shape.region_names,
             blocks: Vec::new(),
             index: Default::default(),
             reorgs: Vec::new(),
@@ -192,13 +205,13 @@ impl Recorder {
             payments_skipped: 0,
             nodes: Vec::new(),
             summary: Vec::new(),
-            full_nodes: cfg.nodes.iter().filter(|n| n.role != Role::Light).count() as u32,
-            node_count: cfg.nodes.len(),
+            full_nodes: shape.full_nodes,
+            node_count,
             attacks: Vec::new(),
             attackers: Vec::new(),
             disconnections: 0,
             invalid_sent: 0,
-            initial_hashrates: cfg.nodes.iter().map(|n| n.hashrate_hps).collect(),
+            initial_hashrates: shape.initial_hashrates,
             hashrate_changes: Vec::new(),
             miner_share: Vec::new(),
         };
@@ -337,19 +350,10 @@ impl Recorder {
         self.tx_accepts += n;
     }
 
-    /// A transaction was refused by a mempool.
-    pub fn tx_rejected(&mut self, e: &MempoolError) {
-        // Core's reject reasons (`txn-already-in-mempool`,
-        // `txn-mempool-conflict`, `coinbase`, `mempool full`, and the
-        // transaction rules' own).
-        let key = match e {
-            MempoolError::AlreadyKnown => "txn-already-in-mempool",
-            MempoolError::Conflict(_) => "txn-mempool-conflict",
-            MempoolError::Invalid(e) => e.reject_reason(),
-            MempoolError::Coinbase => "coinbase",
-            MempoolError::FeeTooLow => "mempool-full",
-        };
-        *self.tx_rejections.entry(key.to_string()).or_insert(0) += 1;
+    /// A transaction was refused by a mempool, for this reject reason
+    /// (Core's, e.g. `txn-mempool-conflict`).
+    pub fn tx_rejected(&mut self, reason: &str) {
+        *self.tx_rejections.entry(reason.to_string()).or_insert(0) += 1;
     }
 
     /// A message was put on the wire.
@@ -421,9 +425,9 @@ impl Recorder {
         });
     }
 
-    /// A timeline action took effect.
-    pub fn timeline(&mut self, now: SimTime, action: &TimelineAction) {
-        self.timeline.push((secs(now), format!("{action:?}")));
+    /// A timeline action took effect (`action`: how the world describes it).
+    pub fn timeline(&mut self, now: SimTime, action: String) {
+        self.timeline.push((secs(now), action));
     }
 
     /// Closes the books: marks the final main chain, builds node rows and
@@ -449,7 +453,7 @@ impl Recorder {
                     self.per_node_reorgs.get(&n.node).copied().unwrap_or((0, 0));
                 NodeRow {
                     node: n.node,
-                    role: role_name(n.role).to_string(),
+                    role: n.role.to_string(),
                     region: self.region_names.get(n.region).cloned().unwrap_or_default(),
                     hashrate_hps: n.hashrate_hps,
                     peers: n.peers,
@@ -656,13 +660,5 @@ impl Recorder {
     /// Rows of `summary.csv` computed so far.
     pub fn summary_rows(&self) -> &[SummaryRow] {
         &self.summary
-    }
-}
-
-fn role_name(r: Role) -> &'static str {
-    match r {
-        Role::Miner => "miner",
-        Role::Relay => "relay",
-        Role::Light => "light",
     }
 }

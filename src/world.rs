@@ -38,7 +38,8 @@ use rand_chacha::ChaCha12Rng;
 use crate::ledger::chainstate::{AcceptStatus, BlockCache, Chainstate, TipChange};
 use crate::ledger::keys::PrivateKey;
 use crate::ledger::merkle::MerkleProof;
-use crate::ledger::pow::{self, Target};
+use crate::ledger::nonce;
+use crate::ledger::pow::Target;
 use crate::ledger::spv::HeaderChain;
 use crate::ledger::{
     sighash, Amount, Block, BlockHash, Header, ScriptBuf, Transaction, TxIn, TxOut, Txid,
@@ -447,7 +448,7 @@ impl World {
         }
 
         let uplinks = (0..n).map(|_| Uplink::default()).collect();
-        let metrics = Recorder::new(&cfg, &genesis);
+        let metrics = Recorder::new(cfg.run_shape(), &genesis);
         let mut world = World {
             workload_rng: streams.stream("workload", 0),
             queue: EventQueue::new(),
@@ -900,7 +901,7 @@ impl World {
         block.header.merkle_root = block.compute_merkle_root().expect("a block has a coinbase");
         if grind {
             let target = Target::from_compact(bits).expect("next_bits is a valid target");
-            pow::grind(&mut block.header, target, u64::MAX)
+            nonce::grind(&mut block.header, target, u64::MAX)
                 .expect("grinding at a teaching difficulty ends");
         }
         Arc::new(block)
@@ -1167,7 +1168,7 @@ impl World {
                 }
             }
             Err(e) => {
-                self.metrics.tx_rejected(&e);
+                self.metrics.tx_rejected(e.reject_reason());
                 if let Some(p) = from {
                     self.penalise(node, p, score::mempool_penalty(&e));
                 }
@@ -1634,7 +1635,7 @@ impl World {
             &self.cfg.params,
             self.cache.sigs(),
         ) {
-            self.metrics.tx_rejected(&e);
+            self.metrics.tx_rejected(e.reject_reason());
             return;
         }
         let nodes = &self.nodes;
@@ -1671,7 +1672,8 @@ impl World {
         let action = self.cfg.timeline[index].1.clone();
         // Every timeline action but a hashrate change moves links.
         self.flood.invalidate();
-        self.metrics.timeline(self.queue.now(), &action);
+        self.metrics
+            .timeline(self.queue.now(), format!("{action:?}"));
         match action {
             TimelineAction::Partition(groups) => {
                 let groups = groups
@@ -1796,7 +1798,7 @@ impl World {
                 };
                 crate::metrics::NodeFinal {
                     node: i as u32,
-                    role: n.spec.role,
+                    role: n.spec.role.name(),
                     region: n.spec.region,
                     hashrate_hps: n.spec.hashrate_hps,
                     peers: n.peers.len() as u32,

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use forklab::ledger::chainstate::{new_genesis, AcceptStatus, BlockCache, Chainstate};
 use forklab::ledger::merkle::{merkle_root, MerkleProof};
-use forklab::ledger::pow::{grind, Target};
+use forklab::ledger::nonce::grind;
+use forklab::ledger::pow::Target;
 use forklab::ledger::sighash::sign_p2pkh_input;
 use forklab::ledger::spv::{HeaderChain, SpvError};
 use forklab::ledger::validate::BlockError;

@@ -63,7 +63,8 @@ use std::sync::Arc;
 use crate::ledger::chainstate::{BlockInfo, Chainstate};
 use crate::ledger::encode::varint_len;
 use crate::ledger::hash::MerkleNode;
-use crate::ledger::pow::{self, PowError};
+use crate::ledger::nonce;
+use crate::ledger::pow::PowError;
 use crate::ledger::sighash::{self, ScriptError};
 use crate::ledger::validate::{BlockError, TxError};
 use crate::ledger::{
@@ -474,7 +475,7 @@ fn grind(header: &mut Header, ctx: &CraftContext<'_>) -> Result<(), CraftError> 
     }
     let target = Target::from_compact(header.bits)?;
     header.nonce = 0;
-    pow::grind(header, target, ctx.grind_budget)
+    nonce::grind(header, target, ctx.grind_budget)
         .map(|_| ())
         .ok_or(CraftError::GrindBudget {
             budget: ctx.grind_budget,

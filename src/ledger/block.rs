@@ -348,7 +348,7 @@ mod tests {
         let mut h = Block::bitcoin_genesis().header;
         h.nonce = 0;
         let target = Target::from_leading_zero_bits(10);
-        let tries = crate::ledger::pow::grind(&mut h, target, 1 << 20).unwrap();
+        let tries = crate::ledger::nonce::grind(&mut h, target, 1 << 20).unwrap();
         assert!(tries >= 1);
         assert!(target.is_met_by(h.block_hash().as_bytes()));
     }

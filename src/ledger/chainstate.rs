@@ -63,8 +63,9 @@ use super::amount::Amount;
 use super::block::{Block, Header};
 use super::block_index::BlockIndex;
 use super::hash::{BlockHash, HashKeyMap, Txid};
+use super::nonce;
 use super::params::Params;
-use super::pow::{self, CompactTarget, Target, Work};
+use super::pow::{CompactTarget, Target, Work};
 use super::script::ScriptBuf;
 use super::tx::{OutPoint, Transaction, TxOut};
 use super::utxo::{BlockUndo, UtxoError, UtxoSet};
@@ -1269,7 +1270,7 @@ pub fn new_genesis(params: &Params, time: u32, bits: CompactTarget, outputs: Vec
     if let Ok(target) = Target::from_compact(bits) {
         let easy = target.to_work().to_f64_lossy() <= GENESIS_GRIND_LIMIT;
         if params.check_pow && easy && !target.0.is_zero() {
-            pow::grind(&mut header, target, u64::MAX);
+            nonce::grind(&mut header, target, u64::MAX);
         }
     }
     Block {
@@ -1341,7 +1342,7 @@ pub(crate) mod testkit {
         }
         let target = Target::from_compact(block.header.bits).expect("test bits decode");
         block.header.nonce = 0;
-        pow::grind(&mut block.header, target, u64::MAX).expect("teaching difficulty");
+        nonce::grind(&mut block.header, target, u64::MAX).expect("teaching difficulty");
     }
 
     /// Assembles and grinds a block.
@@ -2181,7 +2182,10 @@ mod tests {
         assert_eq!(node.tip(), tree.hash("a5"));
         assert_ne!(tree.blocks["a2"].header.bits, bits, "a retarget happened");
         let b2 = tree.blocks["b2"].header.bits;
-        assert_eq!(b2, pow::retarget(bits, 1, 1200, node.params().pow_limit));
+        assert_eq!(
+            b2,
+            crate::ledger::pow::retarget(bits, 1, 1200, node.params().pow_limit)
+        );
         for n in ["b1", "b2"] {
             node.accept_block(tree.blocks[n].clone(), NOW, &mut cache)
                 .unwrap();

@@ -497,7 +497,7 @@ mod tests {
         // Bits that do not follow the retarget rule.
         let mut bad = blocks[0].header;
         bad.bits = Target::from_leading_zero_bits(6).to_compact_lossy();
-        crate::ledger::pow::grind(&mut bad, Target::from_leading_zero_bits(6), u64::MAX).unwrap();
+        crate::ledger::nonce::grind(&mut bad, Target::from_leading_zero_bits(6), u64::MAX).unwrap();
         let err = spv.accept_header(bad, NOW).unwrap_err();
         assert!(matches!(
             err,
@@ -506,7 +506,7 @@ mod tests {
         // Too old a timestamp.
         let mut bad = blocks[0].header;
         bad.time = f.genesis.header.time;
-        crate::ledger::pow::grind(&mut bad, target, u64::MAX).unwrap();
+        crate::ledger::nonce::grind(&mut bad, target, u64::MAX).unwrap();
         let err = spv.accept_header(bad, NOW).unwrap_err();
         assert!(matches!(
             err,

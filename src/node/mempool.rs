@@ -36,6 +36,21 @@ pub enum MempoolError {
     FeeTooLow,
 }
 
+impl MempoolError {
+    /// Bitcoin Core's reject reason (`txn-already-in-mempool`,
+    /// `txn-mempool-conflict`, `coinbase`, `mempool-full`, or the
+    /// transaction rule's own).
+    pub fn reject_reason(&self) -> &'static str {
+        match self {
+            MempoolError::AlreadyKnown => "txn-already-in-mempool",
+            MempoolError::Conflict(_) => "txn-mempool-conflict",
+            MempoolError::Invalid(e) => e.reject_reason(),
+            MempoolError::Coinbase => "coinbase",
+            MempoolError::FeeTooLow => "mempool-full",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Entry {
     tx: Arc<Transaction>,

@@ -500,7 +500,11 @@ pub fn draw_double_spend_success<DB: DrawingBackend>(
             Some(c) => format!(", give up {c}"),
             None => String::new(),
         };
-        let pre = if *premine > 0 { "one block pre-mined\n" } else { "" };
+        let pre = if *premine > 0 {
+            "one block pre-mined\n"
+        } else {
+            ""
+        };
         entries.push(LegendEntry::new(
             format!("q = {}{cut}\n{pre}{attempts} attempts", number_label(q)),
             Marker::Dot(color),

@@ -502,6 +502,17 @@ pub enum Role {
     Light,
 }
 
+impl Role {
+    /// The name a scenario and `nodes.csv` use: `miner`, `relay`, `light`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Miner => "miner",
+            Role::Relay => "relay",
+            Role::Light => "light",
+        }
+    }
+}
+
 /// Simulated wallets issuing signed payments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,12 +7,26 @@ use std::sync::Arc;
 use rand::Rng;
 
 use crate::ledger::{Amount, CompactTarget, Params};
+use crate::metrics::RunShape;
 use crate::net::link::{Jitter, LatencyModel, LinkError, LinkModel, Regions};
 use crate::net::topology::{self, Topology, TopologyError};
 use crate::scenario::schema::{self as sc, Scenario};
 use crate::sim::{RngStreams, SimDuration, SimTime};
 
 pub use crate::scenario::schema::{Role, TimelineAction};
+
+impl Config {
+    /// What the metrics recorder needs to know before the run, as plain
+    /// values.
+    pub fn run_shape(&self) -> RunShape {
+        RunShape {
+            record_tips: self.record_tips,
+            region_names: self.region_names.clone(),
+            initial_hashrates: self.nodes.iter().map(|n| n.hashrate_hps).collect(),
+            full_nodes: self.nodes.iter().filter(|n| n.role != Role::Light).count() as u32,
+        }
+    }
+}
 
 /// Why a valid-looking scenario could not be turned into a world (the
 /// scenario checks catch almost everything; these come from the network
