@@ -24,6 +24,31 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Skip charts.
     pub no_charts: bool,
+    /// Run even beyond the memory and work estimates' bounds.
+    pub force: bool,
+}
+
+/// Refuses a scenario whose estimated memory or work is beyond this
+/// machine (see [`forklab::scenario::budget`]) unless `force`.
+pub(crate) fn check_budget(scenario: &Scenario, file: &Path, force: bool) -> CliResult {
+    scenario
+        .estimate()
+        .check(
+            &file.display().to_string(),
+            forklab::scenario::budget::available_memory(),
+            force,
+        )
+        .map_err(CliError::input)
+}
+
+/// Removes leftovers of killed runs beside `out_dir` and says so on stderr.
+pub(crate) fn remove_stale(out_dir: &Path) {
+    for dir in forklab::report::atomic::remove_stale(out_dir) {
+        eprintln!(
+            "note: removed {}, left by an interrupted earlier run",
+            dir.display()
+        );
+    }
 }
 
 fn load(file: &Path, sets: &[String], seed: Option<u64>) -> Result<Scenario, CliError> {
@@ -84,6 +109,7 @@ fn cfg_has_time(world: &World) -> bool {
 /// `sim run`.
 pub fn run(args: RunArgs) -> CliResult {
     let scenario = load(&args.file, &args.sets, args.seed)?;
+    check_budget(&scenario, &args.file, args.force)?;
     let config = Config::from_scenario(&scenario)
         .map_err(|e| CliError::input(format!("{}: {e}", args.file.display())))?;
     let out_dir = args
@@ -91,6 +117,7 @@ pub fn run(args: RunArgs) -> CliResult {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&scenario.name));
     forklab::report::atomic::check_replaceable(&out_dir).map_err(CliError::input)?;
+    remove_stale(&out_dir);
     let world = World::new(config);
     let (world, wall) = execute(world, !args.quiet);
     let (summary, manifest, out) = finish(world, &scenario, &args.sets, args.seed);
@@ -206,12 +233,14 @@ fn print_summary(s: &Summary, wall: f64, out_dir: &Path, files: usize) {
 }
 
 /// `sim validate`.
-pub fn validate(file: &Path, sets: &[String]) -> CliResult {
+pub fn validate(file: &Path, sets: &[String], force: bool) -> CliResult {
     let scenario = load(file, sets, None)?;
+    check_budget(&scenario, file, force)?;
     Config::from_scenario(&scenario)
         .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
     outln!("{}: ok", file.display());
     outln!("{}", scenario.summary());
+    outln!("{}", scenario.estimate().describe());
     Ok(())
 }
 
