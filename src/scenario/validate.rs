@@ -376,7 +376,6 @@ impl Checker<'_, '_> {
     fn network(&self, s: &Scenario, n: usize) -> Result<(), ScenarioError> {
         let net = &s.network;
         self.topology(&net.topology, n)?;
-        self.latency(&net.latency, !net.regions.is_empty())?;
         self.mbps("network.bandwidth.up_mbps", net.bandwidth.up_mbps)?;
         self.mbps("network.bandwidth.down_mbps", net.bandwidth.down_mbps)?;
         let count = net.regions.len();
@@ -433,6 +432,8 @@ impl Checker<'_, '_> {
                 ));
             }
         }
+        // After the regions' own checks, so a bad region is named first.
+        self.latency(&net.latency, !net.regions.is_empty())?;
         Ok(())
     }
 
