@@ -131,7 +131,10 @@ fn replay_reproduces_the_digest() {
     let o = sim(&["replay", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("edited") && err.contains("events 0..4096"), "{err}");
+    assert!(
+        err.contains("edited") && err.contains("events 0..4096"),
+        "{err}"
+    );
     // The same record made self-consistent is what a real divergence looks
     // like: exit 1 with the window to inspect.
     let mut consistent = m.clone();
