@@ -105,9 +105,9 @@ pub enum SweepError {
         /// Runs per grid point.
         seeds: u32,
         /// Grid points (saturating).
-        points: u128,
+        points: u64,
         /// Their product (saturating).
-        runs: u128,
+        runs: u64,
     },
     /// The scenario file cannot be read.
     #[error("cannot read {}: {source}", path.display())]
@@ -348,7 +348,7 @@ pub struct RunResult {
 
 /// The most runs (grid points × seeds) a sweep may have: checked before
 /// the grid is expanded or any result is allocated.
-pub const MAX_RUNS: u128 = 100_000;
+pub const MAX_RUNS: u64 = 100_000;
 
 /// Resource bounds every run of a sweep is checked against before it
 /// starts (see [`crate::scenario::budget`]); a run beyond them fails with
@@ -403,8 +403,8 @@ impl SweepPlan {
         }
         let points = params
             .iter()
-            .fold(1u128, |n, p| n.saturating_mul(p.values.len() as u128));
-        let runs = points.saturating_mul(seeds as u128);
+            .fold(1u64, |n, p| n.saturating_mul(p.values.len() as u64));
+        let runs = points.saturating_mul(seeds as u64);
         if runs > MAX_RUNS {
             return Err(SweepError::TooManyRuns {
                 seeds,

@@ -132,7 +132,7 @@ impl Estimate {
         }
         let work = self.work_events();
         if let Some(top) = largest(&self.work) {
-            if !(work <= MAX_WORK_EVENTS) {
+            if work.is_nan() || work > MAX_WORK_EVENTS {
                 return Err(ScenarioError::Invalid {
                     origin,
                     path: top.field.clone(),

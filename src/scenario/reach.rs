@@ -36,7 +36,7 @@ pub(crate) fn check(s: &Scenario, bad: Bad<'_>) -> Result<(), ScenarioError> {
     if let (true, Some(height)) = (height_only, s.stop.height) {
         let interval = s.expected_hashes_per_block() / s.total_hashrate();
         let expected = interval * height as f64;
-        if !(expected <= MAX_EXPECTED_SIM_TIME_S) {
+        if expected.is_nan() || expected > MAX_EXPECTED_SIM_TIME_S {
             return Err(bad(
                 "stop.height",
                 &format!(
