@@ -289,7 +289,7 @@ mod tests {
         let bad = M.replace("\"count\": 2", "\"count\": 0");
         let e = parse_manifest(&bad, "m.json").unwrap_err().to_string();
         assert!(
-            e.starts_with("m.json:9:25: nodes.count: 0 is out of range"),
+            e.starts_with("m.json:9:24: nodes.count: 0 is out of range"),
             "{e}"
         );
         let bad = M.replace(

@@ -40,7 +40,7 @@ impl fmt::Display for Origin {
                 source,
                 position: None,
             } => f.write_str(source),
-            Origin::Set { key } => write!(f, "--set {key}"),
+            Origin::Set { key } => write!(f, "--set {}", printable(key)),
         }
     }
 }
@@ -65,7 +65,7 @@ pub enum ScenarioError {
         message: String,
     },
     /// A `--set key=value` override is malformed or cannot be applied.
-    #[error("--set {key}: {message}")]
+    #[error("--set {}: {message}", printable(key))]
     Override {
         /// The key path (or the whole argument when it has no `=`).
         key: String,
@@ -145,6 +145,20 @@ impl ScenarioError {
     }
 }
 
+/// A `--set` argument as typed, with control characters (a newline in the
+/// key, say) escaped so the error stays one line.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Collapses a message to one line (serde and libyaml messages rarely, but
 /// possibly, contain newlines).
 pub(crate) fn one_line(message: &str) -> String {
@@ -181,5 +195,22 @@ mod tests {
         assert_eq!(e.to_string(), "--set nodes.count: bad");
         assert_eq!(e.line(), None);
         assert_eq!(one_line("a\n  b\tc"), "a b c");
+    }
+
+    /// Found by the `set_override` fuzz target: a `--set` argument with a
+    /// newline and no `=` gave a two-line error.
+    #[test]
+    fn set_arguments_with_control_characters_stay_one_line() {
+        let e = crate::scenario::Scenario::from_yaml_str(
+            "name: a\nstop: {height: 1}\nnodes: {count: 1}\n",
+            "a.yaml",
+            &["ns\n".to_string(), "x".into()],
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "--set ns\\n: expected `key.path=value`, e.g. `--set nodes.count=10`"
+        );
     }
 }
