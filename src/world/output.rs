@@ -449,6 +449,11 @@ fn write_files(
     use crate::report::attack_charts;
     use crate::report::rows::*;
     let m = &out.metrics;
+    // Written first (the charts read the attackers from it), then again at
+    // the end with the digest of every other file.
+    let path = dir.join(MANIFEST_JSON);
+    let json = serde_json::to_string_pretty(manifest).expect("manifest serializes");
+    fs::write(&path, json + "\n").map_err(io_err(&path))?;
     write_csv(dir, BLOCKS_CSV, &m.block_rows())?;
     write_csv(dir, PROPAGATION_CSV, &m.propagation_rows())?;
     write_csv(dir, REORGS_CSV, m.reorg_rows())?;
@@ -481,8 +486,8 @@ fn write_files(
         // Drawn from the files just written, exactly as `sim plot` would.
         crate::report::plot_run(dir).map_err(|e| OutputError::Charts(e.to_string()))?;
     }
-    // The manifest comes last: it records the digest of every other file,
-    // then of itself.
+    // The final manifest records the digest of every other file, then of
+    // itself.
     let mut manifest = manifest.clone();
     manifest.files = file_digests(dir).map_err(io_err(dir))?;
     manifest.manifest_sha256 = String::new();
