@@ -65,7 +65,7 @@ pub enum ScenarioError {
         message: String,
     },
     /// A `--set key=value` override is malformed or cannot be applied.
-    #[error("--set {}: {message}", printable(key))]
+    #[error("--set {}: {}", printable(key), printable(message))]
     Override {
         /// The key path (or the whole argument when it has no `=`).
         key: String,
@@ -212,5 +212,15 @@ mod tests {
             e,
             "--set ns\\n: expected `key.path=value`, e.g. `--set nodes.count=10`"
         );
+        // The second finding: newlines inside the key part of `k=v`.
+        let arg = "\n\noffeind:\n\noffeind: 2s er-0xsO= -0}]".to_string();
+        let e = crate::scenario::Scenario::from_yaml_str(
+            "name: a\nstop: {height: 1}\nnodes: {count: 1}\n",
+            "a.yaml",
+            &[arg],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!e.contains('\n'), "{e}");
     }
 }
