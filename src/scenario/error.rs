@@ -57,7 +57,7 @@ pub enum ScenarioError {
         message: String,
     },
     /// The text is not valid YAML (or has duplicate keys).
-    #[error("{origin}: yaml syntax error: {message}")]
+    #[error("{origin}: yaml syntax error: {}", printable(message))]
     Syntax {
         /// Where the parser stopped.
         origin: Origin,
@@ -73,7 +73,7 @@ pub enum ScenarioError {
         message: String,
     },
     /// A key that is not part of the scenario schema (or an unknown `kind`).
-    #[error("{origin}: {path}: {message}")]
+    #[error("{origin}: {}: {}", printable(path), printable(message))]
     UnknownField {
         /// Where the key is.
         origin: Origin,
@@ -83,7 +83,7 @@ pub enum ScenarioError {
         message: String,
     },
     /// A value of the wrong type or shape (serde's message).
-    #[error("{origin}: {}{message}", path_prefix(path))]
+    #[error("{origin}: {}{}", path_prefix(path), printable(message))]
     Type {
         /// Where the value is.
         origin: Origin,
@@ -94,7 +94,7 @@ pub enum ScenarioError {
     },
     /// A well-typed value outside its allowed range, or inconsistent with
     /// another field.
-    #[error("{origin}: {path}: {message}, allowed: {allowed}")]
+    #[error("{origin}: {}: {}, allowed: {allowed}", printable(path), printable(message))]
     Invalid {
         /// Where the value is.
         origin: Origin,
@@ -111,7 +111,7 @@ fn path_prefix(path: &str) -> String {
     if path.is_empty() {
         String::new()
     } else {
-        format!("{path}: ")
+        format!("{}: ", printable(path))
     }
 }
 
