@@ -94,7 +94,11 @@ pub enum ScenarioError {
     },
     /// A well-typed value outside its allowed range, or inconsistent with
     /// another field.
-    #[error("{origin}: {}: {}, allowed: {allowed}", printable(path), printable(message))]
+    #[error(
+        "{origin}: {}: {}, allowed: {allowed}",
+        printable(path),
+        printable(message)
+    )]
     Invalid {
         /// Where the value is.
         origin: Origin,
