@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod net;
 pub mod node;
+pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -45,14 +45,22 @@ enum Command {
         /// Do not draw charts (CSVs and manifest only).
         #[arg(long)]
         no_charts: bool,
+        /// Run even when the estimated memory exceeds the memory available or
+        /// the estimated work exceeds the bound (see the README's "Limits").
+        #[arg(long)]
+        force: bool,
     },
-    /// Check a scenario without running it.
+    /// Check a scenario without running it, and estimate its memory and work.
     Validate {
         /// Scenario file (YAML).
         file: PathBuf,
         /// Override a scenario field (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+        /// Accept the scenario even when the estimated memory exceeds the memory available or
+        /// the estimated work exceeds the bound (see the README's "Limits").
+        #[arg(long)]
+        force: bool,
     },
     /// Re-run a finished run from its manifest and confirm its event digest.
     Replay {
@@ -121,6 +129,10 @@ enum Command {
         /// No progress bar, no table, no closing lines (failed runs are still reported).
         #[arg(long, short)]
         quiet: bool,
+        /// Run every grid point even when its the estimated memory exceeds the memory available or
+        /// the estimated work exceeds the bound (see the README's "Limits").
+        #[arg(long)]
+        force: bool,
     },
     /// Redraw the charts of a run or sweep directory from its CSV files.
     ///
@@ -216,6 +228,7 @@ fn main() -> ExitCode {
             sets,
             quiet,
             no_charts,
+            force,
         } => cli::run::run(cli::run::RunArgs {
             file,
             seed,
@@ -223,8 +236,9 @@ fn main() -> ExitCode {
             sets,
             quiet,
             no_charts,
+            force,
         }),
-        Command::Validate { file, sets } => cli::run::validate(&file, &sets),
+        Command::Validate { file, sets, force } => cli::run::validate(&file, &sets, force),
         Command::Replay {
             dir,
             trace,
@@ -246,6 +260,7 @@ fn main() -> ExitCode {
             out,
             sets,
             quiet,
+            force,
         } => cli::sweep::sweep(cli::sweep::SweepArgs {
             file,
             params,
@@ -254,6 +269,7 @@ fn main() -> ExitCode {
             out,
             sets,
             quiet,
+            force,
         }),
         Command::Plot { dir } => cli::plot::plot(&dir),
         Command::Wallet { command } => match command {

@@ -26,12 +26,15 @@
 //! The resolved scenario (defaults filled in, timeline sorted) serializes
 //! back to YAML/JSON for the run manifest, and re-loads to an equal value.
 
+pub mod budget;
 pub mod error;
 mod known;
 mod locate;
 mod overrides;
+mod reach;
 mod resolve;
 pub mod schema;
+pub mod text;
 pub mod validate;
 
 use std::path::Path;
@@ -93,12 +96,8 @@ impl Scenario {
 
     /// Reads, overrides and validates a scenario file (errors name `path`).
     pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-        let source_name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
-            source_name: source_name.clone(),
-            message: e.to_string(),
-        })?;
-        Scenario::from_yaml_str(&text, &source_name, overrides)
+        let text = read_capped(path)?;
+        Scenario::from_yaml_str(&text, &path.display().to_string(), overrides)
     }
 
     /// The scenario as YAML (for the run manifest and `sim validate`).
@@ -107,8 +106,40 @@ impl Scenario {
     }
 }
 
+/// Reads a scenario file of at most [`text::MAX_SCENARIO_BYTES`] bytes of
+/// UTF-8 (see [`text::read_limited`]).
+pub fn read_capped(path: &Path) -> Result<String, ScenarioError> {
+    text::read_limited(path, text::MAX_SCENARIO_BYTES).map_err(|message| ScenarioError::Read {
+        source_name: path.display().to_string(),
+        message,
+    })
+}
+
 /// Stage 1: text → YAML value (an empty document is an empty mapping).
+/// The nesting depth is bounded first, in linear time
+/// ([`text::check_depth`]); a duplicate key is reported where it repeats.
 fn parse_value(text: &str, source_name: &str) -> Result<Value, ScenarioError> {
+    if text.len() as u64 > text::MAX_SCENARIO_BYTES {
+        return Err(ScenarioError::Read {
+            source_name: source_name.to_string(),
+            message: format!(
+                "larger than {} bytes, the most a scenario may have",
+                text::MAX_SCENARIO_BYTES
+            ),
+        });
+    }
+    if let Err(position) = text::check_depth(text) {
+        return Err(ScenarioError::Syntax {
+            origin: Origin::File {
+                source: source_name.to_string(),
+                position: Some(position),
+            },
+            message: format!(
+                "nested deeper than {} levels (a scenario needs about 6)",
+                text::MAX_DEPTH
+            ),
+        });
+    }
     let syntax = |e: serde_yaml::Error| {
         let position = e.location().map(|l| (l.line(), l.column()));
         let (path, message) = split_serde_message(&e);
@@ -137,7 +168,22 @@ fn parse_value(text: &str, source_name: &str) -> Result<Value, ScenarioError> {
             message,
         }
     };
-    let mut value: Value = serde_yaml::from_str(text).map_err(syntax)?;
+    let mut value: Value = serde_yaml::from_str(text).map_err(|e| {
+        if e.to_string().contains("duplicate entry") {
+            if let Some((position, key)) = text::duplicate_key(text) {
+                return ScenarioError::Syntax {
+                    origin: Origin::File {
+                        source: source_name.to_string(),
+                        position: Some(position),
+                    },
+                    message: format!(
+                        "duplicate key `{key}` (it is already set above in the same mapping)"
+                    ),
+                };
+            }
+        }
+        syntax(e)
+    })?;
     value.apply_merge().map_err(syntax)?;
     if value.is_null() {
         value = Value::Mapping(Default::default());

@@ -99,6 +99,16 @@ pub enum SweepError {
     /// `seeds` is zero.
     #[error("--seeds must be at least 1")]
     NoSeeds,
+    /// Grid points × seeds exceeds [`MAX_RUNS`].
+    #[error("--seeds {seeds} × {points} grid points is {runs} runs, more than the {MAX_RUNS} a sweep may have (each run's result is kept in memory); use fewer seeds or values")]
+    TooManyRuns {
+        /// Runs per grid point.
+        seeds: u32,
+        /// Grid points (saturating).
+        points: u64,
+        /// Their product (saturating).
+        runs: u64,
+    },
     /// The scenario file cannot be read.
     #[error("cannot read {}: {source}", path.display())]
     Read {
@@ -337,6 +347,21 @@ pub struct RunResult {
     pub outcome: Result<RunMetrics, String>,
 }
 
+/// The most runs (grid points × seeds) a sweep may have: checked before
+/// the grid is expanded or any result is allocated.
+pub const MAX_RUNS: u64 = 100_000;
+
+/// Resource bounds every run of a sweep is checked against before it
+/// starts (see [`crate::scenario::budget`]); a run beyond them fails with
+/// the refusal as its error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunLimits {
+    /// Memory one run may use, bytes (`None`: unknown, not checked).
+    pub memory_bytes: Option<u64>,
+    /// Skip the checks (`--force`).
+    pub force: bool,
+}
+
 /// A sweep ready to run: the scenario text, overrides, grid and seeds.
 #[derive(Clone, Debug)]
 pub struct SweepPlan {
@@ -356,6 +381,8 @@ pub struct SweepPlan {
     pub name: String,
     /// The grid.
     pub points: Vec<GridPoint>,
+    /// Bounds each run is checked against (`None`: not checked).
+    pub limits: Option<RunLimits>,
 }
 
 impl SweepPlan {
@@ -375,10 +402,18 @@ impl SweepPlan {
                 return Err(SweepError::DuplicateParam { key: p.key.clone() });
             }
         }
-        let source = std::fs::read_to_string(file).map_err(|source| SweepError::Read {
-            path: file.to_path_buf(),
-            source,
-        })?;
+        let points = params
+            .iter()
+            .fold(1u64, |n, p| n.saturating_mul(p.values.len() as u64));
+        let runs = points.saturating_mul(seeds as u64);
+        if runs > MAX_RUNS {
+            return Err(SweepError::TooManyRuns {
+                seeds,
+                points,
+                runs,
+            });
+        }
+        let source = crate::scenario::read_capped(file).map_err(SweepError::Scenario)?;
         let base = Scenario::from_yaml_str(&source, &file.display().to_string(), overrides)?;
         Ok(SweepPlan {
             file: file.to_path_buf(),
@@ -389,6 +424,7 @@ impl SweepPlan {
             seeds,
             base_seed: base.seed,
             name: base.name,
+            limits: None,
         })
     }
 
@@ -433,6 +469,12 @@ impl SweepPlan {
         let name = self.file.display().to_string();
         let scenario = Scenario::from_yaml_str(&self.source, &name, &sets)
             .map_err(|e| self.name_param(e.to_string()))?;
+        if let Some(limits) = self.limits {
+            scenario
+                .estimate()
+                .check(&name, limits.memory_bytes, limits.force)
+                .map_err(|e| self.name_param(e.to_string()))?;
+        }
         let expected = scenario.expected_block_interval();
         let config = Config::from_scenario(&scenario).map_err(|e| e.to_string())?;
         let attacker_share = scenario.adversaries.first().map(|a| {

@@ -120,7 +120,8 @@ fn replay_reproduces_the_digest() {
     let o = sim(&["replay", dir.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("replay ok"));
-    // Tamper with the recorded digest: replay must report the divergence.
+    // Tamper with the recorded digest: an edit (exit 2), since the
+    // manifest no longer matches its own manifest_sha256.
     let path = dir.join("manifest.json");
     let original: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
     assert_eq!(original["seed"], original["scenario"]["seed"]);
@@ -128,7 +129,19 @@ fn replay_reproduces_the_digest() {
     m["event_digest"] = serde_json::Value::String("0".repeat(32));
     fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
     let o = sim(&["replay", dir.to_str().unwrap()]);
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("edited") && err.contains("events 0..4096"),
+        "{err}"
+    );
+    // The same record made self-consistent is what a real divergence looks
+    // like: exit 1 with the window to inspect.
+    let mut consistent = m.clone();
+    consistent["manifest_sha256"] = forklab::world::output::manifest_sha256(&m).into();
+    fs::write(&path, serde_json::to_vec(&consistent).unwrap()).unwrap();
+    let o = sim(&["replay", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("diverged") && err.contains("events 0..4096"),
@@ -144,7 +157,7 @@ fn replay_reproduces_the_digest() {
         let o = sim(&["replay", dir.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2), "{key}");
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("the manifest was edited"), "{key}: {err}");
+        assert!(err.contains("edited"), "{key}: {err}");
     }
     fs::write(&path, serde_json::to_vec(&original).unwrap()).unwrap();
     // Filters that can match nothing are errors, not silence.

@@ -24,6 +24,31 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Skip charts.
     pub no_charts: bool,
+    /// Run even beyond the memory and work estimates' bounds.
+    pub force: bool,
+}
+
+/// Refuses a scenario whose estimated memory or work is beyond this
+/// machine (see [`forklab::scenario::budget`]) unless `force`.
+pub(crate) fn check_budget(scenario: &Scenario, file: &Path, force: bool) -> CliResult {
+    scenario
+        .estimate()
+        .check(
+            &file.display().to_string(),
+            forklab::scenario::budget::available_memory(),
+            force,
+        )
+        .map_err(CliError::input)
+}
+
+/// Removes leftovers of killed runs beside `out_dir` and says so on stderr.
+pub(crate) fn remove_stale(out_dir: &Path) {
+    for dir in forklab::report::atomic::remove_stale(out_dir) {
+        eprintln!(
+            "note: removed {}, left by an interrupted earlier run",
+            dir.display()
+        );
+    }
 }
 
 fn load(file: &Path, sets: &[String], seed: Option<u64>) -> Result<Scenario, CliError> {
@@ -84,6 +109,7 @@ fn cfg_has_time(world: &World) -> bool {
 /// `sim run`.
 pub fn run(args: RunArgs) -> CliResult {
     let scenario = load(&args.file, &args.sets, args.seed)?;
+    check_budget(&scenario, &args.file, args.force)?;
     let config = Config::from_scenario(&scenario)
         .map_err(|e| CliError::input(format!("{}: {e}", args.file.display())))?;
     let out_dir = args
@@ -91,6 +117,7 @@ pub fn run(args: RunArgs) -> CliResult {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&scenario.name));
     forklab::report::atomic::check_replaceable(&out_dir).map_err(CliError::input)?;
+    remove_stale(&out_dir);
     let world = World::new(config);
     let (world, wall) = execute(world, !args.quiet);
     let (summary, manifest, out) = finish(world, &scenario, &args.sets, args.seed);
@@ -149,6 +176,8 @@ fn finish(
         cache: out.cache_stats,
         final_tip: out.final_tip.to_string(),
         main_chain_height: out.main_chain.len().saturating_sub(1) as u32,
+        files: Default::default(),
+        manifest_sha256: String::new(),
     };
     (summary, manifest, out)
 }
@@ -206,12 +235,14 @@ fn print_summary(s: &Summary, wall: f64, out_dir: &Path, files: usize) {
 }
 
 /// `sim validate`.
-pub fn validate(file: &Path, sets: &[String]) -> CliResult {
+pub fn validate(file: &Path, sets: &[String], force: bool) -> CliResult {
     let scenario = load(file, sets, None)?;
+    check_budget(&scenario, file, force)?;
     Config::from_scenario(&scenario)
         .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
     outln!("{}: ok", file.display());
     outln!("{}", scenario.summary());
+    outln!("{}", scenario.estimate().describe());
     Ok(())
 }
 
@@ -229,57 +260,75 @@ pub struct ReplayArgs {
     pub to: Option<forklab::sim::SimDuration>,
 }
 
-/// `sim replay`.
+/// Removes the replay's temporary directory however replay ends.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `sim replay`: re-creates the run in a temporary directory and checks
+/// every field of its manifest and every file against what was recorded.
+///
+/// Exit 2 ("edited") when the record was changed after the run: a file
+/// whose SHA-256 is not the recorded one, a manifest that does not match
+/// its own `manifest_sha256`, or a field that differs although the events
+/// are the same. Exit 1 ("diverged") when the same record now gives a
+/// different event stream, with the window of events to inspect. Digest
+/// checkpoints are compared as the replay goes, so it stops at the first
+/// that differs.
 pub fn replay(args: ReplayArgs) -> CliResult {
-    let path = args.dir.join(forklab::report::rows::MANIFEST_JSON);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
-    let m: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| CliError::input(format!("{}: not a run manifest: {e}", path.display())))?;
-    let field = |k: &str| {
-        m.get(k)
-            .cloned()
-            .ok_or_else(|| CliError::input(format!("{}: missing field `{k}`", path.display())))
-    };
-    let scenario_json = field("scenario")?;
-    let digest = field("event_digest")?
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let checkpoints: Vec<String> = serde_json::from_value(field("digest_checkpoints")?)
-        .map_err(|e| CliError::input(format!("{}: digest_checkpoints: {e}", path.display())))?;
+    use forklab::replay::{first_difference, read_manifest};
+    use forklab::report::rows::MANIFEST_JSON;
+    let path = args.dir.join(MANIFEST_JSON);
+    let rec = read_manifest(&path).map_err(CliError::input)?;
+    let edited_record = rec.self_consistent() == Some(false);
+    let edited = |what: String| CliError::input(format!("{}: edited: {what}", path.display()));
     let every = forklab::world::digest::CHECKPOINT_EVERY;
-    if field("checkpoint_every")?.as_u64() != Some(every) {
-        return Err(CliError::input(format!(
-            "{}: checkpoint_every is not {every}, the interval every run records (the manifest was edited)",
-            path.display()
+    if rec.checkpoint_every != every {
+        return Err(edited(format!(
+            "checkpoint_every is {}, not {every}, the interval every run records",
+            rec.checkpoint_every
         )));
     }
-    let version = field("forklab_version")?
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    if version != env!("CARGO_PKG_VERSION") {
+    if rec.version != env!("CARGO_PKG_VERSION") {
         eprintln!(
-            "warning: run made by forklab {version}, replaying with {}; digests may differ",
+            "warning: run made by forklab {}, replaying with {}; digests may differ",
+            rec.version,
             env!("CARGO_PKG_VERSION")
         );
     }
-    let yaml = serde_yaml::to_string(&scenario_json).expect("json converts to yaml");
-    let scenario = Scenario::from_yaml_str(&yaml, &path.display().to_string(), &[])
-        .map_err(CliError::input)?;
-    let config = Config::from_scenario(&scenario)
-        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
-    let recorded_seed = field("seed")?.as_u64();
-    if recorded_seed != Some(scenario.seed) {
-        return Err(CliError::input(format!(
-            "{}: seed {} does not match scenario.seed {} (the manifest was edited)",
-            path.display(),
-            recorded_seed.map_or("(not a number)".to_string(), |s| s.to_string()),
-            scenario.seed
+    let scenario = rec.scenario.clone();
+    if rec.seed != scenario.seed {
+        return Err(edited(format!(
+            "seed {} does not match scenario.seed {}",
+            rec.seed, scenario.seed
         )));
     }
-    let recorded_events = field("events")?.as_u64();
+    // Files first: an edited CSV is found without running anything.
+    if let Some(files) = &rec.files {
+        for (name, want) in files {
+            let file = args.dir.join(name);
+            let got = std::fs::read(&file).map(|b| {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest(b))
+            });
+            match got {
+                Ok(got) if got == *want => {}
+                Ok(got) => {
+                    return Err(edited(format!(
+                        "{name}: its SHA-256 is {got}, the manifest records {want}"
+                    )))
+                }
+                Err(e) => return Err(edited(format!("{name}: {e} (the manifest records it)"))),
+            }
+        }
+    }
+    check_budget(&scenario, &path, false)?;
+    let config = Config::from_scenario(&scenario)
+        .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
     let nodes = config.nodes.len();
     if let Some(n) = args.node.filter(|&n| n as usize >= nodes) {
         return Err(CliError::input(format!(
@@ -320,50 +369,115 @@ pub fn replay(args: ReplayArgs) -> CliResult {
         }
         outln!("{t:>14} {}", ev.describe());
     }));
-    world.run();
+    // Run window by window, comparing each checkpoint as it is made.
+    let mut compared = 0usize;
+    let mut differs: Option<usize> = None;
+    while !world.is_done() && differs.is_none() {
+        world.step(every);
+        let mine = world.digest().checkpoints();
+        for (i, c) in mine.iter().enumerate().skip(compared) {
+            if rec.checkpoints.get(i) != Some(&format!("{c:016x}")) {
+                differs = Some(i);
+                break;
+            }
+        }
+        compared = mine.len();
+    }
     let end = world.now();
     let got = world.digest().clone();
-    if got.hex() == digest {
-        if recorded_events != Some(got.count()) {
-            // Same digest, so the same events: the count was edited.
-            return Err(CliError::input(format!(
-                "{}: events {} does not match the {} events replayed with the recorded digest (the manifest was edited)",
-                path.display(),
-                recorded_events.map_or("(not a number)".to_string(), |e| e.to_string()),
-                got.count()
+    if differs.is_none() && got.hex() != rec.event_digest {
+        differs = Some(compared.min(rec.checkpoints.len()));
+    }
+    if let Some(first) = differs {
+        let lo = first as u64 * every;
+        let starts = window_starts.lock().map(|s| s.clone()).unwrap_or_default();
+        let t_lo = starts.get(first).copied().unwrap_or(end);
+        // Times print in whole milliseconds, cut down: round the end up so
+        // the suggested --to keeps the window's last events.
+        let t_hi = starts.get(first + 1).copied().unwrap_or(end);
+        let t_hi = forklab::sim::SimTime::from_nanos(t_hi.as_nanos().saturating_add(999_999));
+        let stopped = if world.is_done() {
+            format!("{} events replayed", got.count())
+        } else {
+            format!("replay stopped after {} events", got.count())
+        };
+        if edited_record {
+            return Err(edited(format!(
+                "the manifest does not match its manifest_sha256, and its event record differs from the replay among events {lo}..{} ({stopped})",
+                lo.saturating_add(every)
             )));
         }
-        outln!("replay ok: {} events, digest {}", got.count(), got.hex());
-        return Ok(());
+        return Err(CliError::other(format!(
+            "replay diverged: the first differing digest checkpoint covers events {}..{} (simulated time {}..{}; {stopped}, {} recorded, digest {} recorded): rerun with --trace --from {} --to {} to inspect them",
+            lo,
+            lo.saturating_add(every),
+            t_lo,
+            t_hi,
+            rec.events,
+            rec.event_digest,
+            t_lo,
+            t_hi,
+        )));
     }
-    let mine: Vec<String> = got
-        .checkpoints()
-        .iter()
-        .map(|c| format!("{c:016x}"))
-        .collect();
-    let first = mine
-        .iter()
-        .zip(&checkpoints)
-        .position(|(a, b)| a != b)
-        .unwrap_or(mine.len().min(checkpoints.len()));
-    let lo = first as u64 * every;
-    let starts = window_starts.lock().map(|s| s.clone()).unwrap_or_default();
-    let t_lo = starts.get(first).copied().unwrap_or(end);
-    // Times print in whole milliseconds, cut down: round the end up so the
-    // suggested --to keeps the window's last events.
-    let t_hi = starts.get(first + 1).copied().unwrap_or(end);
-    let t_hi = forklab::sim::SimTime::from_nanos(t_hi.as_nanos().saturating_add(999_999));
-    Err(CliError::other(format!(
-        "replay diverged: digest {} != recorded {}, {} events replayed against {} recorded; the first divergence is among events {}..{} (simulated time {}..{}): rerun with --trace --from {} --to {} to inspect them",
-        got.hex(),
-        digest,
+    // Same events: re-create every output file and compare the manifests.
+    let charts = rec
+        .files
+        .as_ref()
+        .is_some_and(|f| f.keys().any(|k| k.starts_with("charts/")));
+    let overrides: Vec<String> = rec
+        .value
+        .get("overrides")
+        .and_then(|o| serde_json::from_value(o.clone()).ok())
+        .unwrap_or_default();
+    let (summary, manifest, out) = finish(world, &scenario, &overrides, None);
+    let tmp = TempDir(std::env::temp_dir().join(format!("forklab-replay-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&tmp.0);
+    let again = tmp.0.join("run");
+    let files =
+        output::write_run(&again, &manifest, &out, &summary, charts).map_err(CliError::other)?;
+    let replayed = forklab::replay::read_manifest(&again.join(MANIFEST_JSON))
+        .map_err(CliError::other)?
+        .value;
+    let mut recorded = rec.value.clone();
+    let mut replayed = replayed;
+    for v in [&mut recorded, &mut replayed] {
+        if let Some(m) = v.as_object_mut() {
+            m.remove("forklab_version");
+            if rec.files.is_none() {
+                // A manifest from before file digests: compare the rest.
+                m.remove("files");
+                m.remove("manifest_sha256");
+            }
+        }
+    }
+    if let Some((field, was, now)) = first_difference(&recorded, &replayed) {
+        let top = field.split(['.', '[']).next().unwrap_or(&field).to_string();
+        if field == "manifest_sha256" && edited_record {
+            return Err(edited(
+                "its content does not match its manifest_sha256 (a field replay cannot re-derive, such as overrides, was changed)".to_string(),
+            ));
+        }
+        let origin = rec.origin(&top);
+        let what = format!("{field}: the manifest records {was}, the replay gives {now}");
+        if edited_record || rec.files.is_none() || !field.starts_with("files") {
+            // The events are the same, so every other field is determined
+            // by them: a difference there is an edit.
+            return Err(CliError::input(format!("{origin}: edited: {what}")));
+        }
+        return Err(CliError::other(format!(
+            "{origin}: replay diverged: the same events wrote different output: {what}"
+        )));
+    }
+    if edited_record {
+        return Err(edited(
+            "its content does not match its manifest_sha256".to_string(),
+        ));
+    }
+    outln!(
+        "replay ok: {} events, digest {}, {} files identical",
         got.count(),
-        recorded_events.map_or("an unknown number of".to_string(), |e| e.to_string()),
-        lo,
-        lo.saturating_add(every),
-        t_lo,
-        t_hi,
-        t_lo,
-        t_hi,
-    )))
+        got.hex(),
+        files.len()
+    );
+    Ok(())
 }

@@ -32,6 +32,8 @@ pub struct SweepArgs {
     pub sets: Vec<String>,
     /// No progress bar and no table.
     pub quiet: bool,
+    /// Run every grid point even beyond the memory and work bounds.
+    pub force: bool,
 }
 
 fn sweep_err(e: SweepError) -> CliError {
@@ -56,12 +58,19 @@ pub fn sweep(args: SweepArgs) -> CliResult {
         Some(j) => j,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let plan = SweepPlan::new(&args.file, &args.sets, params, args.seeds).map_err(sweep_err)?;
+    let mut plan = SweepPlan::new(&args.file, &args.sets, params, args.seeds).map_err(sweep_err)?;
+    // Runs share the machine's memory: each may use its share.
+    let workers = jobs.min(plan.total_runs().max(1)) as u64;
+    plan.limits = Some(forklab::sweep::RunLimits {
+        memory_bytes: forklab::scenario::budget::available_memory().map(|m| m / workers),
+        force: args.force,
+    });
     let out_dir = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", plan.name)));
     forklab::report::atomic::check_replaceable(&out_dir).map_err(CliError::input)?;
+    super::run::remove_stale(&out_dir);
     let total = plan.total_runs();
 
     #[allow(clippy::disallowed_methods)] // the CLI may time itself

@@ -38,7 +38,11 @@ fn is_forklab_manifest(file: &Path) -> bool {
 
 /// Why an output directory may not be written.
 fn refusal(out_dir: &Path) -> Option<String> {
-    if out_dir.file_name().is_none() {
+    // `prev/.` has a file name (`prev`) once normalised, but cannot be
+    // renamed into place: refuse any path whose last part is `.` or `..`.
+    let last = out_dir.as_os_str().to_string_lossy();
+    let last = last.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    if out_dir.file_name().is_none() || last == "." || last == ".." {
         return Some("names no directory of its own (use a path such as output/run1)".into());
     }
     match fs::symlink_metadata(out_dir) {
@@ -67,11 +71,103 @@ fn refusal(out_dir: &Path) -> Option<String> {
 /// empty directory or an earlier forklab output (which is replaced). A file,
 /// a directory holding anything else, or a path without a last component
 /// (`.`, `..`, `/`) is refused with a one-line reason.
+///
+/// It also checks, without leaving anything behind, that the directory
+/// could be created: the nearest existing ancestor must be a directory in
+/// which a directory can be made (a read-only file system, `--out
+/// afile/run` or a directory without write permission are refused here,
+/// before a run, rather than after it).
 pub fn check_replaceable(out_dir: &Path) -> Result<(), String> {
-    match refusal(out_dir) {
+    let why = refusal(out_dir).or_else(|| unwritable(out_dir));
+    match why {
         Some(why) => Err(format!("output directory {}: {why}", out_dir.display())),
         None => Ok(()),
     }
+}
+
+/// Why `out_dir` could not be created or replaced, probing its nearest
+/// existing ancestor by making (and removing) an empty directory in it.
+fn unwritable(out_dir: &Path) -> Option<String> {
+    let parent = parent_of(out_dir);
+    let mut existing = parent;
+    loop {
+        match fs::metadata(existing) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => {
+                return Some(format!(
+                    "{} is not a directory, so nothing can be created under it",
+                    existing.display()
+                ))
+            }
+            Err(_) => match existing.parent() {
+                Some(p) if !p.as_os_str().is_empty() => existing = p,
+                _ => {
+                    existing = Path::new(".");
+                    break;
+                }
+            },
+        }
+    }
+    let probe = existing.join(format!(".forklab-probe-{}", std::process::id()));
+    match fs::create_dir(&probe) {
+        Ok(()) => {
+            let _ = fs::remove_dir(&probe);
+            None
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => None,
+        Err(e) => Some(format!(
+            "cannot be written: {} refuses a new directory ({e})",
+            existing.display()
+        )),
+    }
+}
+
+/// The directory that holds `out_dir` (`.` for a bare name).
+fn parent_of(out_dir: &Path) -> &Path {
+    out_dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Removes what an earlier process killed mid-write left beside `out_dir`:
+/// directories named `.<name>.tmp-<pid>` or `.<name>.old-<pid>` (the names
+/// [`write_dir_atomically`] uses) whose process no longer runs (no
+/// `/proc/<pid>`). Nothing else is touched: not another name's leftovers,
+/// not a live process's, not a symbolic link, and nothing at all where
+/// `/proc` is not available. Returns the directories removed.
+pub fn remove_stale(out_dir: &Path) -> Vec<PathBuf> {
+    let Some(leaf) = out_dir
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+    else {
+        return Vec::new();
+    };
+    let parent = parent_of(out_dir);
+    if !Path::new("/proc/self").exists() {
+        return Vec::new();
+    }
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = [".tmp-", ".old-"].iter().find_map(|kind| {
+            name.strip_prefix(&format!(".{leaf}{kind}"))
+                .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|pid| pid.parse::<u32>().ok())
+        }) else {
+            continue;
+        };
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
+        if is_dir && !alive && fs::remove_dir_all(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed.sort();
+    removed
 }
 
 /// Proof that no output directory is being written, and that none will
@@ -113,10 +209,7 @@ pub fn write_dir_atomically<E>(
             io::Error::new(io::ErrorKind::AlreadyExists, why),
         ));
     }
-    let parent = out_dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let parent = parent_of(out_dir);
     fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
     let leaf = out_dir
         .file_name()
@@ -269,6 +362,71 @@ mod tests {
                 .unwrap_err()
                 .contains("symbolic link"));
         }
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn refuses_unwritable_places_before_anything_runs() {
+        let base = std::env::temp_dir().join(format!("forklab-unwritable-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(&base).unwrap();
+        fs::write(base.join("afile"), "x").unwrap();
+        let e = check_replaceable(&base.join("afile/run")).unwrap_err();
+        assert!(e.contains("is not a directory"), "{e}");
+        let e = check_replaceable(&base.join("afile/deeper/run")).unwrap_err();
+        assert!(e.contains("is not a directory"), "{e}");
+        fs::create_dir(base.join("prev")).unwrap();
+        for dot in ["prev/.", "prev/..", "prev/./"] {
+            let e = check_replaceable(&base.join(dot)).unwrap_err();
+            assert!(e.contains("names no directory"), "{dot}: {e}");
+        }
+        // A missing parent chain under a writable directory is fine, and
+        // the check creates nothing.
+        check_replaceable(&base.join("new/deeper/run")).unwrap();
+        assert!(!base.join("new").exists());
+        let mut names: Vec<_> = fs::read_dir(&base)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["afile", "prev"]);
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn removes_only_dead_processes_leftovers_of_this_name() {
+        let base = std::env::temp_dir().join(format!("forklab-stale-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        fs::create_dir_all(&base).unwrap();
+        // A pid far above any pid_max in use is a process that is gone.
+        let dead = 4_000_000_000u32;
+        let me = std::process::id();
+        for name in [
+            format!(".run.tmp-{dead}"),
+            format!(".run.old-{dead}"),
+            format!(".run.tmp-{me}"),
+            format!(".other.tmp-{dead}"),
+            format!(".run.tmp-{dead}x"),
+            ".run.tmp-".to_string(),
+        ] {
+            fs::create_dir(base.join(&name)).unwrap();
+            fs::write(base.join(&name).join("f"), "x").unwrap();
+        }
+        fs::write(base.join(format!(".run.old-{}", dead - 1)), "a file").unwrap();
+        let removed = remove_stale(&base.join("run"));
+        if !Path::new("/proc/self").exists() {
+            assert!(removed.is_empty());
+            return;
+        }
+        assert_eq!(
+            removed,
+            vec![
+                base.join(format!(".run.old-{dead}")),
+                base.join(format!(".run.tmp-{dead}"))
+            ]
+        );
+        let left = fs::read_dir(&base).unwrap().count();
+        assert_eq!(left, 5);
         fs::remove_dir_all(&base).unwrap();
     }
 

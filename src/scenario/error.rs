@@ -40,7 +40,7 @@ impl fmt::Display for Origin {
                 source,
                 position: None,
             } => f.write_str(source),
-            Origin::Set { key } => write!(f, "--set {key}"),
+            Origin::Set { key } => write!(f, "--set {}", printable(key)),
         }
     }
 }
@@ -57,7 +57,7 @@ pub enum ScenarioError {
         message: String,
     },
     /// The text is not valid YAML (or has duplicate keys).
-    #[error("{origin}: yaml syntax error: {message}")]
+    #[error("{origin}: yaml syntax error: {}", printable(message))]
     Syntax {
         /// Where the parser stopped.
         origin: Origin,
@@ -65,7 +65,7 @@ pub enum ScenarioError {
         message: String,
     },
     /// A `--set key=value` override is malformed or cannot be applied.
-    #[error("--set {key}: {message}")]
+    #[error("--set {}: {}", printable(key), printable(message))]
     Override {
         /// The key path (or the whole argument when it has no `=`).
         key: String,
@@ -73,7 +73,7 @@ pub enum ScenarioError {
         message: String,
     },
     /// A key that is not part of the scenario schema (or an unknown `kind`).
-    #[error("{origin}: {path}: {message}")]
+    #[error("{origin}: {}: {}", printable(path), printable(message))]
     UnknownField {
         /// Where the key is.
         origin: Origin,
@@ -83,7 +83,7 @@ pub enum ScenarioError {
         message: String,
     },
     /// A value of the wrong type or shape (serde's message).
-    #[error("{origin}: {}{message}", path_prefix(path))]
+    #[error("{origin}: {}{}", path_prefix(path), printable(message))]
     Type {
         /// Where the value is.
         origin: Origin,
@@ -94,7 +94,11 @@ pub enum ScenarioError {
     },
     /// A well-typed value outside its allowed range, or inconsistent with
     /// another field.
-    #[error("{origin}: {path}: {message}, allowed: {allowed}")]
+    #[error(
+        "{origin}: {}: {}, allowed: {allowed}",
+        printable(path),
+        printable(message)
+    )]
     Invalid {
         /// Where the value is.
         origin: Origin,
@@ -111,7 +115,7 @@ fn path_prefix(path: &str) -> String {
     if path.is_empty() {
         String::new()
     } else {
-        format!("{path}: ")
+        format!("{}: ", printable(path))
     }
 }
 
@@ -143,6 +147,20 @@ impl ScenarioError {
             ScenarioError::Read { .. } | ScenarioError::Override { .. } => None,
         }
     }
+}
+
+/// A `--set` argument as typed, with control characters (a newline in the
+/// key, say) escaped so the error stays one line.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Collapses a message to one line (serde and libyaml messages rarely, but
@@ -181,5 +199,32 @@ mod tests {
         assert_eq!(e.to_string(), "--set nodes.count: bad");
         assert_eq!(e.line(), None);
         assert_eq!(one_line("a\n  b\tc"), "a b c");
+    }
+
+    /// Found by the `set_override` fuzz target: a `--set` argument with a
+    /// newline and no `=` gave a two-line error.
+    #[test]
+    fn set_arguments_with_control_characters_stay_one_line() {
+        let e = crate::scenario::Scenario::from_yaml_str(
+            "name: a\nstop: {height: 1}\nnodes: {count: 1}\n",
+            "a.yaml",
+            &["ns\n".to_string(), "x".into()],
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "--set ns\\n: expected `key.path=value`, e.g. `--set nodes.count=10`"
+        );
+        // The second finding: newlines inside the key part of `k=v`.
+        let arg = "\n\noffeind:\n\noffeind: 2s er-0xsO= -0}]".to_string();
+        let e = crate::scenario::Scenario::from_yaml_str(
+            "name: a\nstop: {height: 1}\nnodes: {count: 1}\n",
+            "a.yaml",
+            &[arg],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!e.contains('\n'), "{e}");
     }
 }

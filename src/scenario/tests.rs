@@ -468,7 +468,7 @@ fn semantic_errors_name_field_and_range() {
         ),
         (
             "metrics: {balance_interval: 0s}",
-            "metrics.balance_interval: must not be 0",
+            "metrics.balance_interval: 0s is too short",
         ),
         (
             "consensus: {max_block_bytes: 2000, block_fill_bytes: 3000}",
@@ -595,7 +595,7 @@ fn node_specs_follow_the_hashrate_and_regions() {
     assert_eq!(specs[0].hashrate_hps, 50.0);
     assert!(specs.iter().all(|n| n.region.is_none()));
 
-    let text = "name: a\nstop: {height: 1}\nnodes: {count: 1000, hashrate: {kind: normal, total_hps: 1000}}\nnetwork:\n  topology: {kind: bitcoin_outbound}\n  regions:\n    - {name: A, share: 0.25, up_mbps: 1, down_mbps: 1, latency_ms: [1, 2]}\n    - {name: B, share: 0.75, up_mbps: 1, down_mbps: 1, latency_ms: [2, 1]}\n";
+    let text = "name: a\nstop: {height: 1}\nnodes: {count: 1000, hashrate: {kind: normal, total_hps: 1000}}\nnetwork:\n  topology: {kind: bitcoin_outbound}\n  latency: {kind: regions}\n  regions:\n    - {name: A, share: 0.25, up_mbps: 1, down_mbps: 1, latency_ms: [1, 2]}\n    - {name: B, share: 0.75, up_mbps: 1, down_mbps: 1, latency_ms: [2, 1]}\n";
     let s = load(text).unwrap();
     let a = s.node_specs(&mut ChaCha12Rng::seed_from_u64(7));
     let b = s.node_specs(&mut ChaCha12Rng::seed_from_u64(7));
@@ -614,7 +614,7 @@ fn node_specs_follow_the_hashrate_and_regions() {
         "placement is shuffled"
     );
 
-    let text = "name: a\nstop: {height: 1}\nnodes:\n  list:\n    - {hashrate_hps: 3, region: B}\n    - {}\n    - {role: light}\nnetwork:\n  regions:\n    - {name: A, share: 1, up_mbps: 1, down_mbps: 1, latency_ms: [1, 2]}\n    - {name: B, share: 0, up_mbps: 1, down_mbps: 1, latency_ms: [2, 1]}\n";
+    let text = "name: a\nstop: {height: 1}\nnodes:\n  list:\n    - {hashrate_hps: 3, region: B}\n    - {}\n    - {role: light}\nnetwork:\n  latency: {kind: regions}\n  regions:\n    - {name: A, share: 1, up_mbps: 1, down_mbps: 1, latency_ms: [1, 2]}\n    - {name: B, share: 0, up_mbps: 1, down_mbps: 1, latency_ms: [2, 1]}\n";
     let s = load(text).unwrap();
     let specs = s.node_specs(&mut ChaCha12Rng::seed_from_u64(1));
     assert_eq!(
@@ -899,7 +899,7 @@ fn serde_message_splitting() {
 proptest::proptest! {
     #[test]
     fn difficulty_bits_give_2_pow_bits_hashes(bits in 1u32..=255) {
-        let text = format!("name: p\nstop: {{height: 1}}\nnodes: {{count: 1}}\nconsensus: {{difficulty_bits: {bits}}}\n");
+        let text = format!("name: p\nstop: {{height: 1, time: 1h}}\nnodes: {{count: 1}}\nconsensus: {{difficulty_bits: {bits}}}\n");
         let s = load(&text).unwrap();
         let t = s.initial_target().0;
         proptest::prop_assert_eq!(super::resolve::round_to_compact(t), t);

@@ -37,6 +37,17 @@ pub const AUTO_GRIND_HASHES: f64 = 16_777_216.0;
 pub fn within_hash_limit(hashes: f64, limit: f64) -> bool {
     hashes <= limit * (1.0 + 1e-4)
 }
+/// Shortest `metrics.balance_interval`: each sample visits every wallet.
+pub const MIN_BALANCE_INTERVAL: SimDuration = SimDuration::from_secs(1);
+/// Shortest `adversaries[].interval` of an `invalid_data` attacker: each tick
+/// builds an invalid item, sends it to every peer and each peer validates it.
+pub const MIN_INVALID_DATA_INTERVAL: SimDuration = SimDuration::from_millis(100);
+/// Smallest `consensus.retarget_window` other than 0 (off). A window of 1
+/// measures no block interval at all (Bitcoin Core's rule, kept here, times
+/// the window from its first block to its last, so `window - 1` intervals):
+/// the measured timespan is 0, clamped to a quarter of the target, and the
+/// difficulty would quadruple at every block.
+pub const MIN_RETARGET_WINDOW: u32 = 2;
 /// Largest accepted total hashrate, H/s (Bitcoin in 2024: ~7e20).
 const MAX_TOTAL_HPS: f64 = 1e30;
 /// Tolerance of "shares sum to 1".
@@ -57,11 +68,14 @@ pub(crate) fn validate(s: &mut Scenario, ctx: &Context<'_>) -> Result<(), Scenar
     if s.mempool.max_bytes == 0 {
         return Err(v.bad("mempool.max_bytes", "must not be 0", ">= 1 byte"));
     }
-    if s.metrics.balance_interval == SimDuration::ZERO {
+    if s.metrics.balance_interval < MIN_BALANCE_INTERVAL {
         return Err(v.bad(
             "metrics.balance_interval",
-            "must not be 0",
-            "a positive duration such as `10m`",
+            &format!(
+                "{} is too short: every sample visits every wallet, so the samples would outnumber everything else the run does",
+                s.metrics.balance_interval
+            ),
+            ">= 1s (a simulated day is then 86400 samples)",
         ));
     }
     let hashes = s.expected_hashes_per_block();
@@ -74,6 +88,7 @@ pub(crate) fn validate(s: &mut Scenario, ctx: &Context<'_>) -> Result<(), Scenar
             "`true` only up to 2^28 expected hashes per block (difficulty_bits <= 28); use `auto` or `false`",
         ));
     }
+    super::reach::check(s, &|path, message, allowed| v.bad(path, message, allowed))?;
     s.timeline.sort_by_key(|e| e.at);
     Ok(())
 }
@@ -161,6 +176,13 @@ impl Checker<'_, '_> {
                     "1..=255",
                 ));
             }
+        }
+        if c.retarget_window == 1 {
+            return Err(self.bad(
+                "consensus.retarget_window",
+                "1 measures no block interval (Bitcoin's rule times a window from its first block to its last), so the difficulty would quadruple at every block",
+                "0 (retargeting off) or >= 2 (Bitcoin uses 2016)",
+            ));
         }
         if c.target_interval == Some(SimDuration::ZERO) {
             return Err(self.bad(
@@ -354,7 +376,6 @@ impl Checker<'_, '_> {
     fn network(&self, s: &Scenario, n: usize) -> Result<(), ScenarioError> {
         let net = &s.network;
         self.topology(&net.topology, n)?;
-        self.latency(&net.latency, !net.regions.is_empty())?;
         self.mbps("network.bandwidth.up_mbps", net.bandwidth.up_mbps)?;
         self.mbps("network.bandwidth.down_mbps", net.bandwidth.down_mbps)?;
         let count = net.regions.len();
@@ -411,6 +432,8 @@ impl Checker<'_, '_> {
                 ));
             }
         }
+        // After the regions' own checks, so a bad region is named first.
+        self.latency(&net.latency, !net.regions.is_empty())?;
         Ok(())
     }
 
@@ -521,6 +544,13 @@ impl Checker<'_, '_> {
     /// two cannot disagree); this names the field and its line.
     fn latency(&self, l: &Latency, have_regions: bool) -> Result<(), ScenarioError> {
         let p = "network.latency";
+        if have_regions && l.model().is_some() {
+            return Err(self.bad(
+                &format!("{p}.kind"),
+                "network.regions is set, but only `kind: regions` uses it",
+                "`kind: regions` with network.regions, or no network.regions",
+            ));
+        }
         let Some(model) = l.model() else {
             if !have_regions {
                 return Err(self.bad(
@@ -788,11 +818,11 @@ impl Checker<'_, '_> {
                 Adversary::InvalidData {
                     interval, kinds, ..
                 } => {
-                    if *interval == SimDuration::ZERO {
+                    if *interval < MIN_INVALID_DATA_INTERVAL {
                         return Err(self.bad(
                             &format!("{at}.interval"),
-                            "must not be 0",
-                            "a positive duration such as `30s`",
+                            &format!("{interval} is too short: every tick sends an invalid item to every peer, which validates it"),
+                            ">= 100ms (default 30s)",
                         ));
                     }
                     endowment += crate::adversary::INVALID_DATA_COIN_SATS as u128;

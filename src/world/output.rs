@@ -51,6 +51,63 @@ pub struct Manifest {
     pub final_tip: String,
     /// Height of the final main chain.
     pub main_chain_height: u32,
+    /// SHA-256 (hex) of every other file of the output directory, by its
+    /// path relative to the directory (`/`-separated); filled in by
+    /// [`write_run`].
+    pub files: std::collections::BTreeMap<String, String>,
+    /// SHA-256 (hex) of this manifest as canonical JSON (sorted keys, no
+    /// spaces) with this field empty ([`manifest_sha256`]); filled in by
+    /// [`write_run`]. `sim replay` tells an edited manifest by it.
+    pub manifest_sha256: String,
+}
+
+/// The SHA-256 (hex) a manifest records of itself: over its canonical JSON
+/// (`serde_json::Value` printed compactly, keys sorted) with
+/// `manifest_sha256` set to the empty string.
+pub fn manifest_sha256(manifest: &serde_json::Value) -> String {
+    use sha2::{Digest, Sha256};
+    let mut v = manifest.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.insert(
+            "manifest_sha256".into(),
+            serde_json::Value::String(String::new()),
+        );
+    }
+    let text = serde_json::to_string(&v).expect("a JSON value prints");
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// SHA-256 (hex) of every file under `dir` except its `manifest.json`, by
+/// `/`-separated relative path.
+pub fn file_digests(dir: &Path) -> io::Result<std::collections::BTreeMap<String, String>> {
+    use sha2::{Digest, Sha256};
+    fn walk(
+        root: &Path,
+        dir: &Path,
+        out: &mut std::collections::BTreeMap<String, String>,
+    ) -> io::Result<()> {
+        for e in fs::read_dir(dir)? {
+            let p = e?.path();
+            if p.is_dir() {
+                walk(root, &p, out)?;
+                continue;
+            }
+            let rel = p
+                .strip_prefix(root)
+                .expect("walked from root")
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            if rel != crate::report::rows::MANIFEST_JSON {
+                out.insert(rel, hex::encode(Sha256::digest(fs::read(&p)?)));
+            }
+        }
+        Ok(())
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out)?;
+    Ok(out)
 }
 
 /// Whether nonces were really ground.
@@ -392,6 +449,8 @@ fn write_files(
     use crate::report::attack_charts;
     use crate::report::rows::*;
     let m = &out.metrics;
+    // Written first (the charts read the attackers from it), then again at
+    // the end with the digest of every other file.
     let path = dir.join(MANIFEST_JSON);
     let json = serde_json::to_string_pretty(manifest).expect("manifest serializes");
     fs::write(&path, json + "\n").map_err(io_err(&path))?;
@@ -427,6 +486,16 @@ fn write_files(
         // Drawn from the files just written, exactly as `sim plot` would.
         crate::report::plot_run(dir).map_err(|e| OutputError::Charts(e.to_string()))?;
     }
+    // The final manifest records the digest of every other file, then of
+    // itself.
+    let mut manifest = manifest.clone();
+    manifest.files = file_digests(dir).map_err(io_err(dir))?;
+    manifest.manifest_sha256 = String::new();
+    let value = serde_json::to_value(&manifest).expect("manifest serializes");
+    manifest.manifest_sha256 = manifest_sha256(&value);
+    let path = dir.join(MANIFEST_JSON);
+    let json = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
+    fs::write(&path, json + "\n").map_err(io_err(&path))?;
     Ok(())
 }
 
