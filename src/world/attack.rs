@@ -442,6 +442,9 @@ impl World {
             };
             self.adversaries[a].private = Some(private);
             self.nodes[i as usize].adv = Some(a as u16);
+            if let Kind::Full(full) = &mut self.nodes[i as usize].kind {
+                full.strategy_relays = true;
+            }
             self.reschedule_mining(i);
         }
         let actions = self.adversaries[a].strategy.on_start();
@@ -572,8 +575,8 @@ impl World {
             .accept_block(block, now_secs, &mut self.cache)
             .expect("an attacker's own block is valid on its branch");
         self.adversaries[a].pending.clear();
-        if let Some(&b) = self.block_ids.get(&hash) {
-            self.tracks[b as usize].set_have(i);
+        if let Some(t) = self.known.block_mut(&hash) {
+            t.set_have(i);
         }
         self.metrics.block_arrived(now, i, &hash);
         self.reschedule_mining(i);
@@ -590,7 +593,7 @@ impl World {
         &mut self,
         a: usize,
         from: Option<NodeIdx>,
-        connected: Vec<BlockHash>,
+        connected: Arc<[BlockHash]>,
     ) {
         let Some(from) = from else {
             return; // its own publication
@@ -598,7 +601,7 @@ impl World {
         let i = self.adversaries[a].node;
         let victim = self.adversaries[a].victim;
         let peers = self.nodes[i as usize].peers.clone();
-        let inv: Arc<[BlockHash]> = Arc::from(connected);
+        let inv = connected;
         for p in peers {
             if p == from {
                 continue;
@@ -637,6 +640,28 @@ impl World {
                 let actions = self.adversaries[a].strategy.on_merchant_tip(&view);
                 self.execute(a, actions);
             }
+        }
+    }
+
+    /// Active attacker `a` answers a `getdata` for blocks: from its public
+    /// chain, and the private blocks it showed from its private branch.
+    pub(super) fn attacker_serve_blocks(&mut self, a: usize, from: NodeIdx, hashes: &[BlockHash]) {
+        let i = self.adversaries[a].node;
+        let Kind::Full(full) = &self.nodes[i as usize].kind else {
+            return;
+        };
+        let private = self.adversaries[a].private_chain();
+        let blocks: Vec<_> = hashes
+            .iter()
+            .filter_map(|h| {
+                full.chain
+                    .info(h)
+                    .or_else(|| private.and_then(|p| p.info(h)))
+                    .map(|i| (i.block.clone(), *h, i.size as u32))
+            })
+            .collect();
+        for (b, h, size) in blocks {
+            self.send(i, from, Msg::Block(b, h, size));
         }
     }
 
@@ -699,7 +724,7 @@ impl World {
             if full.chain.contains(&hash) {
                 continue;
             }
-            self.receive_block(i, None, b, hash);
+            self.receive_own_block(i, b, hash);
             hashes.push(hash);
         }
         if !hashes.is_empty() {
@@ -746,8 +771,8 @@ impl World {
         let mut path = Vec::new();
         let mut cur = chain.info(&tip).cloned();
         while let Some(info) = cur {
-            let held = match self.block_ids.get(&info.hash) {
-                Some(&b) => self.tracks[b as usize].has(victim),
+            let held = match self.known.block(&info.hash) {
+                Some(t) => t.has(victim),
                 None => true, // genesis
             };
             if held || path.len() >= MAX_REVEAL {
@@ -851,11 +876,11 @@ impl World {
             // The victim gets the payment (mined on the private branch it is
             // shown); the honest network gets the conflicting transaction.
             rt.pending = vec![(payment.clone(), fee)];
-            self.accept_tx(i, None, conflict_txid, conflict);
-            self.accept_tx(home, None, payment_txid, payment);
+            self.submit_tx(i, conflict_txid, conflict);
+            self.submit_tx(home, payment_txid, payment);
         } else {
             rt.pending = vec![(conflict, fee)];
-            self.accept_tx(home, None, payment_txid, payment);
+            self.submit_tx(home, payment_txid, payment);
         }
     }
 
