@@ -257,6 +257,116 @@ pub enum Output {
     Observe(Observation),
 }
 
+impl Output {
+    /// One line for `sim replay --trace`, said of node `me`, or `None` for
+    /// bookkeeping outputs (the mining rate, a finished tip change). Hashes
+    /// of blocks and transactions print in full; messages as Bitcoin names
+    /// them.
+    pub fn narrate(&self, me: NodeIdx) -> Option<String> {
+        let from = |f: &Option<NodeIdx>| match f {
+            Some(p) => format!(" from node {p}"),
+            None => String::new(),
+        };
+        Some(match self {
+            Output::Send { to, msg } => format!("node {me} -> node {to}: {}", msg.describe()),
+            Output::Announce { hashes, skip } => format!(
+                "node {me} -> peers{}: inv block {}{}",
+                skip.map_or(String::new(), |s| format!(" but node {s}")),
+                hashes.last().map_or(String::new(), |h| h.to_string()),
+                if hashes.len() > 1 {
+                    format!(" (+{} before it)", hashes.len() - 1)
+                } else {
+                    String::new()
+                }
+            ),
+            Output::AnnounceTxs { txids } => {
+                format!("node {me} -> peers: inv tx x{}", txids.len())
+            }
+            Output::SendToPeers { msg } => format!("node {me} -> peers: {}", msg.describe()),
+            Output::Disconnect { peer } => format!("node {me} disconnects node {peer}"),
+            Output::SetTimer { .. } | Output::MiningRate { .. } | Output::TipSettled => {
+                return None
+            }
+            Output::Mined {
+                block,
+                hash,
+                height,
+            } => format!(
+                "node {me} mined block {hash} height {height} parent {} ({} txs)",
+                block.header.prev_blockhash,
+                block.txdata.len()
+            ),
+            Output::AttackerRelay { connected, .. } => format!(
+                "node {me} (attacker) leaves relaying block {} to its strategy",
+                connected.last().map_or(String::new(), |h| h.to_string())
+            ),
+            Output::Observe(o) => match o {
+                Observation::BlockArrived { hash, how, from: f } => match how {
+                    Arrival::Accepted => format!("node {me} accepted block {hash}{}", from(f)),
+                    Arrival::Orphan => {
+                        format!("node {me} holds orphan block {hash}{} (parent unknown)", from(f))
+                    }
+                    Arrival::Connected => {
+                        format!("node {me} connected block {hash} to its active chain")
+                    }
+                },
+                Observation::BlockRejected {
+                    hash,
+                    error,
+                    from: f,
+                } => format!(
+                    "node {me} rejected block {hash}{}: {} ({error})",
+                    from(f),
+                    error.reject_reason()
+                ),
+                Observation::Unconnecting {
+                    hash,
+                    missing_parent,
+                    from: f,
+                } => format!(
+                    "node {me} rejected block {hash} from node {f}: prev-blk-not-found (parent {missing_parent} was never mined)"
+                ),
+                Observation::Reorg { change, height } => format!(
+                    "node {me} reorg depth {}: old tip {} -> new tip {} (height {height})",
+                    change.disconnected.len(),
+                    change.old_tip,
+                    change.new_tip
+                ),
+                Observation::TipChanged {
+                    old_tip,
+                    new_tip,
+                    height,
+                    connected,
+                    disconnected,
+                } => format!(
+                    "node {me} tip {old_tip} -> {new_tip} height {height} (+{connected} -{disconnected})"
+                ),
+                Observation::TxAccepted { txid } => {
+                    format!("node {me} accepted tx {txid} into its mempool")
+                }
+                Observation::TxRejected { txid, error } => {
+                    format!("node {me} rejected tx {txid}: {error}")
+                }
+                Observation::HeaderRejected { reason } => {
+                    format!("node {me} (light) rejected a header: {reason}")
+                }
+                Observation::SpvCheck {
+                    txid,
+                    block,
+                    verdict,
+                } => match verdict {
+                    Ok(c) => format!(
+                        "node {me} (light) verified payment {txid} in block {block}: {c} confirmations"
+                    ),
+                    Err(e) => format!(
+                        "node {me} (light) refused proof of {txid} in block {block}: {e}"
+                    ),
+                },
+            },
+        })
+    }
+}
+
 /// A reusable list of outputs.
 #[derive(Debug, Default)]
 pub struct Outbox {
