@@ -1,19 +1,33 @@
-//! A whole run: builds the world from a [`Config`], runs the event loop and
-//! hands the recorded metrics to the output writer.
+//! A whole run: builds the world from a [`Config`], runs the event loop,
+//! carries out what nodes decide, and hands the recorded metrics to the
+//! output writer.
 //!
 //! One [`EventQueue`] orders everything by `(time, sequence)`. Nodes are
-//! plain state in a `Vec`, indexed by [`NodeIdx`]; blocks and transactions
-//! are immutable `Arc`s stored once, and the shared [`BlockCache`] memoises
-//! everything that is a pure function of a block (its validity against its
-//! ancestry, the UTXO set after it, signature checks), so ten thousand nodes
-//! on the same tip share one UTXO set. Each node still runs the ledger's
-//! [`Chainstate`]: its own block tree, fork choice, reorgs and mempool.
+//! sans-IO state machines ([`crate::node`]) kept in a `Vec`, indexed by
+//! [`NodeIdx`]: the world pops an event, hands the node an
+//! [`Input`] with a [`Ctx`],
+//! and carries out its [`Output`]s in order (`call`, `carry_out`). Blocks
+//! and transactions are immutable `Arc`s stored once, and the shared
+//! [`BlockCache`] memoises everything that is a pure function of a block, so
+//! ten thousand nodes on the same tip share one UTXO set.
+//!
+//! What the world keeps for nodes: the mining timer (drawn here from the
+//! miner's own stream; see `reschedule_mining_at`), links (uplinks, latency
+//! draws from the sender's stream, partitions), peer lists, the
+//! known-block and known-transaction columns ([`Known`]), the timeline, the
+//! workload's clock, and prefetching.
+//!
+//! Shortcuts that read a *peer's* state are the world's, in its execution
+//! of outputs: an [`Output::Announce`] is only scheduled to a peer it would
+//! make request something (`announce_blocks`), and an
+//! [`Output::AnnounceTxs`] leaves out transactions a peer has seen
+//! (`announce_txs`).
 //!
 //! Adversaries (`attack.rs`) are full nodes whose decisions come from a
 //! [`crate::adversary::Adversary`] strategy: an active attacker mines on a
 //! private chainstate and publishes through the normal relay path when its
-//! strategy says so. Honest nodes score peers that send invalid data and
-//! drop them at Core's threshold. A run without adversaries pays one branch
+//! strategy says so; its public node hands relaying to the strategy
+//! ([`Output::AttackerRelay`]). A run without adversaries pays one branch
 //! per mined block and tip change for all this.
 //!
 //! Mining is modelled, not ground (unless `pow.grind`): a miner with hashrate
@@ -21,7 +35,7 @@
 //! `expected_hashes(target) / h`. On a tip change the pending event is kept
 //! while that rate is unchanged and redrawn when it changes (the process is
 //! memoryless, so both are the same process). When the event fires the
-//! miner assembles a real block on its current tip from its mempool.
+//! miner assembles a real block on its current tip ([`crate::node::miner`]).
 
 mod attack;
 pub mod config;
@@ -674,13 +688,11 @@ impl World {
     fn deliver(&mut self, from: NodeIdx, to: NodeIdx, msg: Msg) {
         if let Some(a) = self.nodes[to as usize].adv {
             match &msg {
-                Msg::Block(block, hash, _) => {
-                    if self.attacker_private_child(a as usize, block) {
-                        if let Some(t) = self.known.block_mut(hash) {
-                            t.set_have(to);
-                        }
-                        return;
+                Msg::Block(block, hash, _) if self.attacker_private_child(a as usize, block) => {
+                    if let Some(t) = self.known.block_mut(hash) {
+                        t.set_have(to);
                     }
+                    return;
                 }
                 Msg::GetBlocks(hashes) => {
                     self.attacker_serve_blocks(a as usize, from, hashes);

@@ -26,7 +26,7 @@
 //!
 //! Honest nodes also score their peers ([`crate::node::score`]) on every
 //! rejected block or transaction and drop the link both ways at the
-//! threshold; that lives in `world.rs`, next to the rejections.
+//! threshold; that lives in `node/relay.rs`, next to the rejections.
 //!
 //! # Approximations
 //!
