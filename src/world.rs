@@ -587,6 +587,7 @@ impl World {
         let oracles = Oracles {
             genesis: self.genesis_hash,
             no_private_blocks: self.adversaries.is_empty(),
+            tips_watched: !self.adversaries.is_empty(),
             gamma: !self.gamma_nodes.is_empty() && self.gamma_nodes[i as usize],
         };
         let mut ctx = Ctx::new(
@@ -649,11 +650,7 @@ impl World {
                     self.attacker_public_tip(a as usize, from, connected);
                 }
             }
-            Output::TipSettled => {
-                if !self.adversaries.is_empty() {
-                    self.merchant_tip_changed(i);
-                }
-            }
+            Output::TipSettled => self.merchant_tip_changed(i),
             Output::Observe(obs) => self.record(i, obs),
         }
     }

@@ -184,6 +184,7 @@ impl Net {
         let oracles = Oracles {
             genesis: self.genesis.block_hash(),
             no_private_blocks: true,
+            tips_watched: false,
             gamma: false,
         };
         let mut ctx = Ctx::new(

@@ -421,6 +421,9 @@ pub struct Oracles {
     /// No node of the run holds blocks outside its block tree (no active
     /// attacker keeps a private branch).
     pub no_private_blocks: bool,
+    /// Some adversary watches nodes' tips (a double spender watches its
+    /// merchant's node): report [`Output::TipSettled`].
+    pub tips_watched: bool,
     /// This node is in Eyal–Sirer's γ set: in a tie it mines on the
     /// attacker's block.
     pub gamma: bool,

@@ -402,5 +402,7 @@ pub fn on_tip_change(
             bits: full.chain.next_bits(),
         });
     }
-    out.push(Output::TipSettled);
+    if ctx.oracles.tips_watched {
+        out.push(Output::TipSettled);
+    }
 }
