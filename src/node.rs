@@ -18,6 +18,7 @@
 //! | behaviour | file |
 //! |---|---|
 //! | wire messages (`inv`, `getdata`, `block`, `tx`, `headers`, `merkleblock`) and their sizes | [`msg`] |
+//! | BIP152 compact-block structures and reconstruction (not yet wired into relay) | [`compact`] |
 //! | inputs, outputs, observations, the outbox, `Ctx` and the oracles | [`io`] |
 //! | a full node's state and its dispatch of inputs | [`full`] |
 //! | what a node does with a message, a block, a tip change (announce, orphans, scoring, mempool update on reorg) | [`relay`] |
@@ -34,6 +35,7 @@
 //! and attackers (`adversary` strategies, carried out by `world/attack.rs`).
 //! Wallets and payments are in [`crate::workload`].
 
+pub mod compact;
 pub mod full;
 pub mod io;
 pub mod known;
