@@ -189,7 +189,7 @@ pub struct World {
     expected_hashes: (crate::ledger::CompactTarget, f64),
     trace: Option<TraceFn>,
     /// Attackers (empty in an honest run).
-    adversaries: Vec<attack::AdvRuntime>,
+    adversaries: Vec<crate::adversary::attacker::Attacker>,
     /// Per node: in Eyal–Sirer's γ set (prefers an attacker's block in a
     /// tie). Empty unless some adversary sets `gamma`.
     gamma_nodes: Vec<bool>,
