@@ -58,7 +58,9 @@ use crate::net::link::Uplink;
 use crate::net::partition::Partitions;
 use crate::net::topology::NodeId;
 use crate::node::full::FullNode;
-use crate::node::io::{Ctx, Input, NodeConfig, Observation, Oracles, Outbox, Output, Timer};
+use crate::node::io::{
+    Ctx, Input, NodeConfig, Observation, Oracles, Outbox, Output, SpvVerdict, Timer,
+};
 use crate::node::known::Known;
 use crate::node::light::LightNode;
 use crate::node::mempool::Mempool;
@@ -671,11 +673,14 @@ impl World {
             Observation::TxAccepted { txid } => self.metrics.tx_accepted(now, i, &txid),
             Observation::TxRejected { error, .. } => self.metrics.tx_rejected(&error),
             Observation::HeaderRejected { reason } => self.metrics.rejected(&reason),
-            Observation::SpvCheck {
-                txid,
-                block,
-                verdict,
-            } => self.metrics.spv_check(now, i, &txid, &block, verdict),
+            Observation::SpvCheck(v) => {
+                let SpvVerdict {
+                    txid,
+                    block,
+                    verdict,
+                } = *v;
+                self.metrics.spv_check(now, i, &txid, &block, verdict)
+            }
         }
     }
 
@@ -987,10 +992,20 @@ impl World {
             many = all.iter().map(|h| self.known.block_id(h)).collect();
             &many
         };
-        let wants = |w: &World, p: NodeIdx, k: usize, at: SimTime| match ids[k] {
-            Some(b) => w.known.track(b).wants(p, at),
-            None => w.wants_block(p, &all[k], at),
-        };
+        #[inline(always)]
+        fn wants(
+            w: &World,
+            ids: &[Option<u32>],
+            all: &[BlockHash],
+            p: NodeIdx,
+            k: usize,
+            at: SimTime,
+        ) -> bool {
+            match ids[k] {
+                Some(b) => w.known.track(b).wants(p, at),
+                None => w.wants_block(p, &all[k], at),
+            }
+        }
         for k in 0..self.nodes[i as usize].peers.len() {
             let p = self.nodes[i as usize].peers[k];
             // Full nodes' peer lists hold only full nodes (light clients
@@ -1007,7 +1022,9 @@ impl World {
             }
             let msg = Msg::InvBlocks(all.clone());
             let at = self.delivery_time(i, p, &msg);
-            let wanted = (0..all.len()).filter(|&j| wants(self, p, j, at)).count();
+            let wanted = (0..all.len())
+                .filter(|&j| wants(self, ids, &all, p, j, at))
+                .count();
             if wanted == 0 {
                 continue;
             }
@@ -1016,7 +1033,7 @@ impl World {
             } else {
                 Msg::InvBlocks(
                     (0..all.len())
-                        .filter(|&j| wants(self, p, j, at))
+                        .filter(|&j| wants(self, ids, &all, p, j, at))
                         .map(|j| all[j])
                         .collect(),
                 )

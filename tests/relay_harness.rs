@@ -511,11 +511,7 @@ fn a_light_client_accepts_a_real_merkle_proof_and_rejects_a_forged_one() {
         .observed(light, 0)
         .into_iter()
         .filter_map(|o| match o {
-            Observation::SpvCheck {
-                txid,
-                block,
-                verdict,
-            } => Some((*txid, *block, verdict.clone())),
+            Observation::SpvCheck(v) => Some((v.txid, v.block, v.verdict.clone())),
             _ => None,
         })
         .collect();
@@ -544,7 +540,7 @@ fn a_light_client_accepts_a_real_merkle_proof_and_rejects_a_forged_one() {
         .observed(light, before)
         .into_iter()
         .filter_map(|o| match o {
-            Observation::SpvCheck { verdict, .. } => Some(verdict.is_ok()),
+            Observation::SpvCheck(v) => Some(v.verdict.is_ok()),
             _ => None,
         })
         .collect();

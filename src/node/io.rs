@@ -134,8 +134,8 @@ pub enum Observation {
     Unconnecting {
         /// The block.
         hash: BlockHash,
-        /// Its made-up parent.
-        missing_parent: BlockHash,
+        /// Its made-up parent (boxed: rare, and keeps outputs small).
+        missing_parent: Box<BlockHash>,
         /// The peer it came from.
         from: NodeIdx,
     },
@@ -146,10 +146,9 @@ pub enum Observation {
         /// Height of the new tip.
         height: u32,
     },
-    /// The tip moved.
+    /// The tip moved (a reorg is also reported with its old tip, see
+    /// [`Observation::Reorg`]).
     TipChanged {
-        /// Tip before.
-        old_tip: BlockHash,
         /// Tip after.
         new_tip: BlockHash,
         /// Height of the new tip.
@@ -169,7 +168,7 @@ pub enum Observation {
         /// Its id.
         txid: Txid,
         /// Why.
-        error: MempoolError,
+        error: Box<MempoolError>,
     },
     /// A light client refused a header.
     HeaderRejected {
@@ -177,14 +176,18 @@ pub enum Observation {
         reason: String,
     },
     /// A light client checked a payment proof.
-    SpvCheck {
-        /// The payment.
-        txid: Txid,
-        /// The block the proof is for.
-        block: BlockHash,
-        /// Confirmations, or why the proof failed.
-        verdict: Result<u32, String>,
-    },
+    SpvCheck(Box<SpvVerdict>),
+}
+
+/// What a light client concluded from one Merkle proof.
+#[derive(Debug)]
+pub struct SpvVerdict {
+    /// The payment.
+    pub txid: Txid,
+    /// The block the proof is for.
+    pub block: BlockHash,
+    /// Confirmations, or why the proof failed.
+    pub verdict: Result<u32, String>,
 }
 
 /// What a node asks the world to do, or tells it.
@@ -333,13 +336,12 @@ impl Output {
                     change.new_tip
                 ),
                 Observation::TipChanged {
-                    old_tip,
                     new_tip,
                     height,
                     connected,
                     disconnected,
                 } => format!(
-                    "node {me} tip {old_tip} -> {new_tip} height {height} (+{connected} -{disconnected})"
+                    "node {me} tip -> {new_tip} height {height} (+{connected} -{disconnected})"
                 ),
                 Observation::TxAccepted { txid } => {
                     format!("node {me} accepted tx {txid} into its mempool")
@@ -350,16 +352,14 @@ impl Output {
                 Observation::HeaderRejected { reason } => {
                     format!("node {me} (light) rejected a header: {reason}")
                 }
-                Observation::SpvCheck {
-                    txid,
-                    block,
-                    verdict,
-                } => match verdict {
+                Observation::SpvCheck(v) => match &v.verdict {
                     Ok(c) => format!(
-                        "node {me} (light) verified payment {txid} in block {block}: {c} confirmations"
+                        "node {me} (light) verified payment {} in block {}: {c} confirmations",
+                        v.txid, v.block
                     ),
                     Err(e) => format!(
-                        "node {me} (light) refused proof of {txid} in block {block}: {e}"
+                        "node {me} (light) refused proof of {} in block {}: {e}",
+                        v.txid, v.block
                     ),
                 },
             },
@@ -563,5 +563,27 @@ impl<'a> Ctx<'a> {
     /// `peer` sent a block that connects.
     pub fn record_connecting(&mut self, peer: NodeIdx) {
         self.scores.record_connecting(self.me, peer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_stay_small() {
+        // Every event moves a few outputs through an outbox: rare, large
+        // payloads are boxed so the common ones (a message, an arrival, a
+        // tip change) set the size.
+        assert!(
+            std::mem::size_of::<Observation>() <= 56,
+            "{}",
+            std::mem::size_of::<Observation>()
+        );
+        assert!(
+            std::mem::size_of::<Output>() <= 64,
+            "{}",
+            std::mem::size_of::<Output>()
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::ledger::merkle::MerkleProof;
 use crate::ledger::spv::HeaderChain;
 use crate::ledger::{BlockHash, Header, Txid};
 use crate::node::full::FullNode;
-use crate::node::io::{Ctx, Input, Observation, Outbox, Output};
+use crate::node::io::{Ctx, Input, Observation, Outbox, Output, SpvVerdict};
 use crate::node::msg::Msg;
 use crate::node::relay;
 
@@ -61,11 +61,11 @@ impl LightNode {
                         if verdict.is_ok() {
                             self.checked.insert((proof.txid, block));
                         }
-                        out.observe(Observation::SpvCheck {
+                        out.observe(Observation::SpvCheck(Box::new(SpvVerdict {
                             txid: proof.txid,
                             block,
                             verdict: verdict.map_err(|e| e.to_string()),
-                        });
+                        })));
                     }
                 }
                 // An `inv` of blocks is answered like a full node's column

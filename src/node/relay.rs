@@ -177,7 +177,10 @@ pub fn accept_tx(
         }
         Err(error) => {
             let points = score::mempool_penalty(&error);
-            out.observe(Observation::TxRejected { txid, error });
+            out.observe(Observation::TxRejected {
+                txid,
+                error: Box::new(error),
+            });
             if let Some(p) = from {
                 penalise(p, points, ctx, out);
             }
@@ -274,7 +277,7 @@ pub fn receive_block(
                 if !ctx.ever_mined(&missing_parent) {
                     out.observe(Observation::Unconnecting {
                         hash,
-                        missing_parent,
+                        missing_parent: Box::new(missing_parent),
                         from: peer,
                     });
                     if ctx.record_unconnecting(peer) {
@@ -381,7 +384,6 @@ pub fn on_tip_change(
         });
     }
     out.observe(Observation::TipChanged {
-        old_tip: change.old_tip,
         new_tip: change.new_tip,
         height: full.chain.height(),
         connected: change.connected.len() as u32,
