@@ -20,7 +20,8 @@
 //! | wire messages (`inv`, `getdata`, `block`, `tx`, `headers`, `merkleblock`) and their sizes | [`msg`] |
 //! | BIP152 compact-block structures and reconstruction (not yet wired into relay) | [`compact`] |
 //! | inputs, outputs, observations, the outbox, `Ctx` and the oracles | [`io`] |
-//! | a full node's state and its dispatch of inputs | [`full`] |
+//! | a full node's state | [`full`]; its dispatch of inputs is [`full::FullNode::handle`], below |
+//! | what a node requests from an `inv` (full and light) | [`inv`] |
 //! | what a node does with a message, a block, a tip change (announce, orphans, scoring, mempool update on reorg) | [`relay`] |
 //! | block assembly when the mining timer fires | [`miner`] |
 //! | the light client (headers, Merkle proofs) and serving it | [`light`] |
@@ -37,6 +38,7 @@
 
 pub mod compact;
 pub mod full;
+pub mod inv;
 pub mod io;
 pub mod known;
 pub mod light;
@@ -45,3 +47,34 @@ pub mod miner;
 pub mod msg;
 pub mod relay;
 pub mod score;
+
+use std::sync::Arc;
+
+use io::{Ctx, Input, Outbox, Output};
+use msg::Msg;
+
+impl full::FullNode {
+    /// Handles one input; what the node decides goes to `out`, in order.
+    /// This is the map of a full node: each input goes to the file that
+    /// holds the behaviour.
+    pub fn handle(&mut self, input: Input, ctx: &mut Ctx<'_>, out: &mut Outbox) {
+        match input {
+            Input::Message { from, msg } => relay::on_message(self, from, msg, ctx, out),
+            Input::MiningTimer { txs } => miner::on_mining_timer(self, txs, ctx, out),
+            Input::OwnBlock { block, hash } => {
+                relay::receive_block(self, None, block, hash, ctx, out)
+            }
+            Input::TxAnnounceTimer => relay::flush_tx(self, out),
+            Input::SubmitTx { txid, tx } => relay::accept_tx(self, None, txid, tx, ctx, out),
+            Input::PeersChanged { ask_tips } => {
+                if ask_tips {
+                    out.push(Output::SendToPeers { msg: Msg::SendTip });
+                }
+                // Reconnected peers exchange tips so the better chain spreads.
+                out.push(Output::SendToPeers {
+                    msg: Msg::InvBlocks(Arc::from(vec![self.chain.tip()])),
+                });
+            }
+        }
+    }
+}

@@ -1,16 +1,14 @@
-//! A full node: its chain state, mempool and the state of its relay, and
-//! the one entry point [`FullNode::handle`] that dispatches an [`Input`] to
-//! the file that holds the behaviour ([`super::relay`] for messages and tip
-//! changes, [`super::miner`] for the mining timer).
+//! A full node's state: its chain state, mempool and the state of its
+//! relay. Its entry point, [`FullNode::handle`], is in the module root
+//! (`node.rs`), which dispatches each input to the file that holds the
+//! behaviour.
 
 use std::sync::Arc;
 
 use crate::ledger::chainstate::{BlockCache, Chainstate};
 use crate::ledger::{Block, ScriptBuf, Txid};
-use crate::node::io::{Ctx, Input, Outbox, Output};
 use crate::node::mempool::Mempool;
-use crate::node::msg::{Msg, NodeIdx};
-use crate::node::{miner, relay};
+use crate::node::msg::NodeIdx;
 
 /// A full node's state. `repr(C)` keeps the chain state first, where the
 /// world's run loop prefetches it (up to `tx_to_announce`).
@@ -33,7 +31,7 @@ pub struct FullNode {
     /// (what their `filterload` would tell it).
     pub light_clients: Vec<(NodeIdx, [u8; 20])>,
     /// An active attacker: its strategy, not the honest relay, decides what
-    /// to announce and where to mine ([`Output::AttackerRelay`]).
+    /// to announce and where to mine ([`crate::node::io::Output::AttackerRelay`]).
     pub strategy_relays: bool,
 }
 
@@ -54,28 +52,6 @@ impl FullNode {
             extra_nonce: 0,
             light_clients: Vec::new(),
             strategy_relays: false,
-        }
-    }
-
-    /// Handles one input; what the node decides goes to `out`, in order.
-    pub fn handle(&mut self, input: Input, ctx: &mut Ctx<'_>, out: &mut Outbox) {
-        match input {
-            Input::Message { from, msg } => relay::on_message(self, from, msg, ctx, out),
-            Input::MiningTimer { txs } => miner::on_mining_timer(self, txs, ctx, out),
-            Input::OwnBlock { block, hash } => {
-                relay::receive_block(self, None, block, hash, ctx, out)
-            }
-            Input::TxAnnounceTimer => relay::flush_tx(self, out),
-            Input::SubmitTx { txid, tx } => relay::accept_tx(self, None, txid, tx, ctx, out),
-            Input::PeersChanged { ask_tips } => {
-                if ask_tips {
-                    out.push(Output::SendToPeers { msg: Msg::SendTip });
-                }
-                // Reconnected peers exchange tips so the better chain spreads.
-                out.push(Output::SendToPeers {
-                    msg: Msg::InvBlocks(Arc::from(vec![self.chain.tip()])),
-                });
-            }
         }
     }
 }

@@ -11,9 +11,9 @@ use crate::ledger::merkle::MerkleProof;
 use crate::ledger::spv::HeaderChain;
 use crate::ledger::{BlockHash, Header, Txid};
 use crate::node::full::FullNode;
+use crate::node::inv;
 use crate::node::io::{Ctx, Input, Observation, Outbox, Output, SpvVerdict};
 use crate::node::msg::Msg;
-use crate::node::relay;
 
 /// A light client's state.
 pub struct LightNode {
@@ -71,8 +71,8 @@ impl LightNode {
                 // An `inv` of blocks is answered like a full node's column
                 // says (a client never holds a mined block); only a peer
                 // that was asked for its tip sends one.
-                Msg::InvBlocks(hashes) => relay::on_inv_blocks(from, hashes, ctx, out, |_| false),
-                Msg::InvTx(txids) => relay::on_inv_tx(from, &txids, ctx, out),
+                Msg::InvBlocks(hashes) => inv::on_inv_blocks(from, hashes, ctx, out, |_| false),
+                Msg::InvTx(txids) => inv::on_inv_tx(from, &txids, ctx, out),
                 Msg::NotFound(txids) => {
                     for t in &txids {
                         ctx.tx_not_found(t);

@@ -15,7 +15,7 @@ use crate::ledger::{Block, BlockHash, Transaction, Txid};
 use crate::node::full::FullNode;
 use crate::node::io::{Arrival, Ctx, Observation, Outbox, Output, Timer};
 use crate::node::msg::{Msg, NodeIdx};
-use crate::node::{light, score};
+use crate::node::{inv, light, score};
 
 /// A message from peer `from` arrives at a full node.
 pub fn on_message(
@@ -28,12 +28,12 @@ pub fn on_message(
     match msg {
         Msg::InvBlocks(hashes) => {
             let chain = &full.chain;
-            on_inv_blocks(from, hashes, ctx, out, |h| !chain.contains(h));
+            inv::on_inv_blocks(from, hashes, ctx, out, |h| !chain.contains(h));
         }
         Msg::GetBlocks(hashes) => serve_blocks(full, from, &hashes, ctx, out),
         Msg::Block(block, hash, _) => receive_block(full, Some(from), block, hash, ctx, out),
         Msg::SendTip => out.send(from, Msg::InvBlocks(Arc::new([full.chain.tip()]))),
-        Msg::InvTx(txids) => on_inv_tx(from, &txids, ctx, out),
+        Msg::InvTx(txids) => inv::on_inv_tx(from, &txids, ctx, out),
         Msg::GetTx(txids) => {
             let (found, missing): (Vec<Txid>, Vec<Txid>) =
                 txids.iter().partition(|t| full.mempool.contains(t));
@@ -61,53 +61,6 @@ pub fn on_message(
         }
         // Light-client messages; a full node ignores them.
         Msg::Headers(_) | Msg::MerkleBlock { .. } => {}
-    }
-}
-
-/// An `inv` of blocks: request (`getdata`) every block this node wants (it
-/// does not hold it and has no live request for it). `unknown_wanted`
-/// decides for hashes that were never mined (genesis, made-up hashes).
-pub fn on_inv_blocks(
-    from: NodeIdx,
-    hashes: Arc<[BlockHash]>,
-    ctx: &mut Ctx<'_>,
-    out: &mut Outbox,
-    unknown_wanted: impl Fn(&BlockHash) -> bool,
-) {
-    let now = ctx.now;
-    // The wanted hashes, built only once one is not wanted: requesting
-    // everything announced (the usual case) shares the announcement's list.
-    let mut want: Option<Vec<BlockHash>> = None;
-    for (k, h) in hashes.iter().enumerate() {
-        let wanted = match ctx.wants_mined(h, now) {
-            Some(w) => w,
-            None => unknown_wanted(h),
-        };
-        if wanted {
-            ctx.mark_requested(h);
-            if let Some(w) = want.as_mut() {
-                w.push(*h);
-            }
-        } else if want.is_none() {
-            want = Some(hashes[..k].to_vec());
-        }
-    }
-    match want {
-        None if !hashes.is_empty() => out.send(from, Msg::GetBlocks(hashes)),
-        Some(w) if !w.is_empty() => out.send(from, Msg::GetBlocks(w.into())),
-        _ => {}
-    }
-}
-
-/// An `inv` of transactions: request those never seen nor requested.
-pub fn on_inv_tx(from: NodeIdx, txids: &[Txid], ctx: &mut Ctx<'_>, out: &mut Outbox) {
-    let want: Vec<Txid> = txids
-        .iter()
-        .filter(|t| ctx.request_tx(t))
-        .copied()
-        .collect();
-    if !want.is_empty() {
-        out.send(from, Msg::GetTx(want));
     }
 }
 
