@@ -40,6 +40,7 @@
 //!   blocks always connect.
 //! - Strategies draw no randomness: a run stays a pure function of its seed.
 
+pub mod attacker;
 pub mod double_spend;
 pub mod eclipse;
 pub mod invalid;

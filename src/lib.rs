@@ -27,4 +27,5 @@ pub mod scenario;
 pub mod sim;
 pub mod sweep;
 pub mod theory;
+pub mod workload;
 pub mod world;

@@ -66,10 +66,12 @@ enum Command {
     Replay {
         /// The run's output directory (holding manifest.json).
         dir: PathBuf,
-        /// Print every event (filter with --node, --from, --to).
+        /// Narrate the run: every event, and what nodes decided (blocks mined,
+        /// accepted or rejected with the reason, tip changes, reorgs, messages
+        /// sent) and payments (filter with --node, --from, --to).
         #[arg(long)]
         trace: bool,
-        /// Only trace events at this node (needs --trace).
+        /// Only what this node received, sent and decided (needs --trace).
         #[arg(long, requires = "trace")]
         node: Option<u32>,
         /// Only trace events at or after this simulated time (e.g. 90s, 10m,

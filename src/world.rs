@@ -1,19 +1,33 @@
-//! A whole run: builds the world from a [`Config`], runs the event loop and
-//! hands the recorded metrics to the output writer.
+//! A whole run: builds the world from a [`Config`], runs the event loop,
+//! carries out what nodes decide, and hands the recorded metrics to the
+//! output writer.
 //!
 //! One [`EventQueue`] orders everything by `(time, sequence)`. Nodes are
-//! plain state in a `Vec`, indexed by [`NodeIdx`]; blocks and transactions
-//! are immutable `Arc`s stored once, and the shared [`BlockCache`] memoises
-//! everything that is a pure function of a block (its validity against its
-//! ancestry, the UTXO set after it, signature checks), so ten thousand nodes
-//! on the same tip share one UTXO set. Each node still runs the ledger's
-//! [`Chainstate`]: its own block tree, fork choice, reorgs and mempool.
+//! sans-IO state machines ([`crate::node`]) kept in a `Vec`, indexed by
+//! [`NodeIdx`]: the world pops an event, hands the node an
+//! [`Input`] with a [`Ctx`],
+//! and carries out its [`Output`]s in order (`call`, `carry_out`). Blocks
+//! and transactions are immutable `Arc`s stored once, and the shared
+//! [`BlockCache`] memoises everything that is a pure function of a block, so
+//! ten thousand nodes on the same tip share one UTXO set.
+//!
+//! What the world keeps for nodes: the mining timer (drawn here from the
+//! miner's own stream; see `reschedule_mining_at`), links (uplinks, latency
+//! draws from the sender's stream, partitions), peer lists, the
+//! known-block and known-transaction columns ([`Known`]), the timeline, the
+//! workload's clock, and prefetching.
+//!
+//! Shortcuts that read a *peer's* state are the world's, in its execution
+//! of outputs: an [`Output::Announce`] is only scheduled to a peer it would
+//! make request something (`announce_blocks`), and an
+//! [`Output::AnnounceTxs`] leaves out transactions a peer has seen
+//! (`announce_txs`).
 //!
 //! Adversaries (`attack.rs`) are full nodes whose decisions come from a
 //! [`crate::adversary::Adversary`] strategy: an active attacker mines on a
 //! private chainstate and publishes through the normal relay path when its
-//! strategy says so. Honest nodes score peers that send invalid data and
-//! drop them at Core's threshold. A run without adversaries pays one branch
+//! strategy says so; its public node hands relaying to the strategy
+//! ([`Output::AttackerRelay`]). A run without adversaries pays one branch
 //! per mined block and tip change for all this.
 //!
 //! Mining is modelled, not ground (unless `pow.grind`): a miner with hashrate
@@ -21,7 +35,7 @@
 //! `expected_hashes(target) / h`. On a tip change the pending event is kept
 //! while that rate is unchanged and redrawn when it changes (the process is
 //! memoryless, so both are the same process). When the event fires the
-//! miner assembles a real block on its current tip from its mempool.
+//! miner assembles a real block on its current tip ([`crate::node::miner`]).
 
 mod attack;
 pub mod config;
@@ -35,195 +49,51 @@ use std::sync::Arc;
 use rand::Rng;
 use rand_chacha::ChaCha12Rng;
 
-use crate::ledger::chainstate::{AcceptStatus, BlockCache, Chainstate, TipChange};
-use crate::ledger::keys::PrivateKey;
-use crate::ledger::merkle::MerkleProof;
-use crate::ledger::nonce;
+use crate::ledger::chainstate::BlockCache;
 use crate::ledger::pow::Target;
 use crate::ledger::spv::HeaderChain;
-use crate::ledger::{
-    sighash, Amount, Block, BlockHash, Header, ScriptBuf, Transaction, TxIn, TxOut, Txid,
-};
+use crate::ledger::{Amount, Block, BlockHash, Transaction, TxOut, Txid};
 use crate::metrics::Recorder;
 use crate::net::link::Uplink;
 use crate::net::partition::Partitions;
 use crate::net::topology::NodeId;
+use crate::node::full::FullNode;
+use crate::node::io::{
+    Ctx, Input, NodeConfig, Observation, Oracles, Outbox, Output, SpvVerdict, Timer,
+};
+use crate::node::known::Known;
+use crate::node::light::LightNode;
 use crate::node::mempool::Mempool;
-use crate::node::score;
 use crate::scenario::TxRelay;
 use crate::sim::{EventId, EventQueue, RngStreams, SimDuration, SimTime};
+use crate::workload;
 
+pub use crate::workload::Wallet;
 pub use config::{Config, NodeSpec, Role, TimelineAction};
 pub use digest::EventDigest;
 pub use event::{Event, Msg, NodeIdx};
-
-/// How long a node waits for a requested block or transaction before it
-/// asks another peer that announces it.
-const REQUEST_TIMEOUT: SimDuration = SimDuration::from_secs(20);
-
-/// Bytes a P2PKH spend with one input and two outputs takes (for fees).
-const P2PKH_1IN_2OUT_BYTES: u64 = 226;
 
 /// The shared block cache keeps the UTXO set after each of the last this
 /// many heights below the best mined block (pruned every this many heights).
 const SNAPSHOT_KEEP: u32 = 16;
 
-/// Per mined block: which nodes hold it (bitset) and when each requested
-/// it. Node state kept column-wise so the common "already have it" check
-/// touches one small array instead of every node's block tree.
-struct BlockTrack {
-    /// Mined by an active attacker (honest nodes in the γ set prefer it in
-    /// a tie).
-    by_attacker: bool,
-    have: Vec<u64>,
-    /// Request time per node in ns, `u64::MAX` = none. Freed once every
-    /// node holds the block.
-    requested_at: Vec<u64>,
-    holders: usize,
-}
-
-impl BlockTrack {
-    fn new(nodes: usize, by_attacker: bool) -> Self {
-        BlockTrack {
-            by_attacker,
-            have: vec![0; nodes.div_ceil(64)],
-            requested_at: vec![u64::MAX; nodes],
-            holders: 0,
-        }
-    }
-
-    fn has(&self, i: NodeIdx) -> bool {
-        self.have[i as usize / 64] & (1 << (i % 64)) != 0
-    }
-
-    fn set_have(&mut self, i: NodeIdx) {
-        if !self.has(i) {
-            self.have[i as usize / 64] |= 1 << (i % 64);
-            self.holders += 1;
-            if self.holders == self.requested_at.len() {
-                self.requested_at = Vec::new();
-            }
-        }
-    }
-
-    fn set_requested(&mut self, i: NodeIdx, now: SimTime) {
-        if let Some(r) = self.requested_at.get_mut(i as usize) {
-            *r = now.as_nanos();
-        }
-    }
-
-    fn wants(&self, i: NodeIdx, at: SimTime) -> bool {
-        if self.has(i) {
-            return false;
-        }
-        match self.requested_at.get(i as usize) {
-            Some(&r) if r != u64::MAX => {
-                at.saturating_duration_since(SimTime::from_nanos(r)) >= REQUEST_TIMEOUT
-            }
-            _ => true,
-        }
-    }
-}
-
-/// Per transaction relayed: which nodes have seen it and which have a
-/// request for it in flight (column-wise, like [`BlockTrack`]). A node
-/// never requests a transaction it has seen, even after it left the
-/// mempool (Bitcoin keeps recently confirmed and rejected ids for the same
-/// reason). Bitsets are freed once every full node has seen it.
-struct TxTrack {
-    seen: Vec<u64>,
-    requested: Vec<u64>,
-    seen_count: usize,
-    all_seen: bool,
-}
-
-impl TxTrack {
-    fn new(nodes: usize) -> Self {
-        let words = nodes.div_ceil(64);
-        TxTrack {
-            seen: vec![0; words],
-            requested: vec![0; words],
-            seen_count: 0,
-            all_seen: false,
-        }
-    }
-
-    fn bit(v: &[u64], i: NodeIdx) -> bool {
-        v.get(i as usize / 64)
-            .is_some_and(|w| w & (1 << (i % 64)) != 0)
-    }
-
-    fn seen(&self, i: NodeIdx) -> bool {
-        self.all_seen || Self::bit(&self.seen, i)
-    }
-
-    fn requested(&self, i: NodeIdx) -> bool {
-        Self::bit(&self.requested, i)
-    }
-
-    fn set_requested(&mut self, i: NodeIdx, on: bool) {
-        if let Some(w) = self.requested.get_mut(i as usize / 64) {
-            if on {
-                *w |= 1 << (i % 64);
-            } else {
-                *w &= !(1 << (i % 64));
-            }
-        }
-    }
-
-    fn set_seen(&mut self, i: NodeIdx, full_nodes: usize) {
-        if self.seen(i) {
-            return;
-        }
-        self.seen[i as usize / 64] |= 1 << (i % 64);
-        self.seen_count += 1;
-        if self.seen_count >= full_nodes {
-            self.all_seen = true;
-            self.seen = Vec::new();
-            self.requested = Vec::new();
-        }
-    }
-}
-
-/// A full node's state. `repr(C)` keeps the chain state first, where the
-/// run loop prefetches it.
-#[repr(C)]
-struct FullState {
-    chain: Chainstate,
-    mempool: Mempool,
-    /// Accepted transactions not yet announced.
-    tx_to_announce: Vec<Txid>,
-    tx_flush_pending: bool,
-    /// Coinbase destination (derived when the node first mines: key
-    /// derivation costs a scalar multiplication, and most relays never mine).
-    payout: Option<ScriptBuf>,
-    extra_nonce: u64,
-}
-
-/// A light client's state.
-struct LightState {
-    headers: HeaderChain,
-    /// The wallet whose payments it verifies.
-    watched: [u8; 20],
-    /// Proofs already checked (each full peer sends the same proof; one
-    /// check per payment and block is recorded).
-    checked: std::collections::BTreeSet<(Txid, BlockHash)>,
-}
-
+/// A node's state machine.
 enum Kind {
-    Full(Box<FullState>),
-    Light(Box<LightState>),
+    Full(Box<FullNode>),
+    Light(Box<LightNode>),
 }
 
-/// A node. `repr(C)`: the fields every relay event reads come first, then
-/// the relay RNG, then the mining RNG (read only when a miner's rate
-/// changes), so the run loop prefetches a prefix of the record.
+/// A node's record in the world: its state machine, and what the world
+/// keeps for it (links, the mining timer, its random streams). `repr(C)`:
+/// the fields every relay event reads come first, then the relay RNG, then
+/// the mining RNG (read only when a miner's rate changes), so the run loop
+/// prefetches a prefix of the record.
 #[repr(C)]
 struct Node {
     kind: Kind,
+    /// Peers (a full node's peers are full nodes; its light clients are
+    /// listed in its state).
     peers: Vec<NodeIdx>,
-    /// Light clients attached to this full node.
-    light_peers: Vec<NodeIdx>,
     mine_event: Option<EventId>,
     /// The `(bits, hashrate)` the pending mining event was drawn for.
     mine_rate: (crate::ledger::CompactTarget, f64),
@@ -241,24 +111,35 @@ impl Node {
     /// of its peer list's buffer (see `World::hint_addrs`).
     fn hint_addrs(&self) -> (usize, usize) {
         let full = match &self.kind {
-            Kind::Full(full) => (&**full as *const FullState).addr(),
+            Kind::Full(full) => (&**full as *const FullNode).addr(),
             Kind::Light(_) => 0,
         };
         (full, self.peers.as_ptr().addr())
     }
 }
 
-/// A simulated user with a real key.
-pub struct Wallet {
-    /// Secret key.
-    pub key: PrivateKey,
-    /// hash160 of the public key.
-    pub pubkey_hash: [u8; 20],
-    /// Its P2PKH locking script.
-    pub script_pubkey: ScriptBuf,
-    /// The full node it uses to see its coins and submit payments.
-    pub home: NodeIdx,
+/// What the world shows an observer (`sim replay --trace`): a node's
+/// output as it is carried out, or a payment the workload issued.
+pub enum Narration<'a> {
+    /// Node `node` decided `output`.
+    Node(NodeIdx, &'a Output),
+    /// The workload issued a payment.
+    Payment {
+        /// Paying wallet.
+        from: u32,
+        /// Paid wallet.
+        to: u32,
+        /// Amount paid, in satoshis.
+        sats: u64,
+        /// The transaction.
+        txid: Txid,
+        /// The full node it was submitted to.
+        home: NodeIdx,
+    },
 }
+
+/// A callback that sees every node output and payment (see [`World::set_observer`]).
+pub type ObserveFn = Box<dyn FnMut(SimTime, Narration<'_>) + Send>;
 
 /// Outcome of a run, before it is written out.
 pub struct RunOutput {
@@ -302,23 +183,15 @@ pub struct World {
     ended: bool,
     /// Highest block height mined so far.
     best_mined_height: u32,
-    /// Every mined block's index into `tracks`.
-    block_ids: crate::ledger::hash::HashKeyMap<BlockHash, u32>,
-    /// Per mined block, which nodes hold it and which have requested it.
-    tracks: Vec<BlockTrack>,
+    /// What every node knows: the known-block and known-transaction columns.
+    known: Known,
     /// Each node's region (a compact copy of `spec.region` for the relay loop).
     regions: Vec<u16>,
-    /// Every relayed transaction's index into `tx_tracks`.
-    tx_ids: crate::ledger::hash::HashKeyMap<Txid, u32>,
-    /// Per transaction, who has seen or requested it.
-    tx_tracks: Vec<TxTrack>,
-    /// Number of full nodes.
-    full_count: usize,
     /// Last `(bits, expected hashes per block)` computed.
     expected_hashes: (crate::ledger::CompactTarget, f64),
     trace: Option<TraceFn>,
     /// Attackers (empty in an honest run).
-    adversaries: Vec<attack::AdvRuntime>,
+    adversaries: Vec<crate::adversary::attacker::Attacker>,
     /// Per node: in Eyal–Sirer's γ set (prefers an attacker's block in a
     /// tie). Empty unless some adversary sets `gamma`.
     gamma_nodes: Vec<bool>,
@@ -326,7 +199,18 @@ pub struct World {
     scores: crate::node::score::PeerScores,
     /// Flooded payments (`workload.relay: flood`; unused with `messages`).
     flood: flood::Flood,
-    /// Per node, the addresses of its boxed [`FullState`] (0 for a light
+    /// Transactions the flood gave the block being mined.
+    flood_pick: Vec<Txid>,
+    /// Settings every node reads through its [`Ctx`].
+    node_cfg: NodeConfig,
+    /// The genesis block's hash.
+    genesis_hash: BlockHash,
+    /// Outboxes for node calls (a call inside the execution of another
+    /// node's outputs takes the next one), reused across events.
+    outboxes: Vec<Outbox>,
+    /// Sees every node output and payment (`sim replay --trace`).
+    observer: Option<ObserveFn>,
+    /// Per node, the addresses of its boxed [`FullNode`] (0 for a light
     /// client) and of its peer list's buffer: prefetch hints only, never
     /// dereferenced (a stale one would only waste a prefetch).
     hint_addrs: Vec<(usize, usize)>,
@@ -344,21 +228,7 @@ impl World {
         let full_nodes: Vec<NodeIdx> = (0..n as u32)
             .filter(|i| cfg.nodes[*i as usize].role != Role::Light)
             .collect();
-        let wallets: Vec<Wallet> = (0..cfg.wallets)
-            .map(|i| {
-                let mut material = [0u8; 32];
-                wallet_rng.fill(&mut material);
-                let key = PrivateKey::derive(&material);
-                let pubkey_hash = key.public_key().pubkey_hash();
-                Wallet {
-                    script_pubkey: ScriptBuf::new_p2pkh(&pubkey_hash),
-                    pubkey_hash,
-                    key,
-                    home: full_nodes[i * full_nodes.len() / cfg.wallets.max(1)],
-                    // `i * len / wallets` spreads wallets evenly over full nodes.
-                }
-            })
-            .collect();
+        let wallets = workload::make_wallets(cfg.wallets, &full_nodes, &mut wallet_rng);
 
         let mut endowment: Vec<TxOut> = wallets
             .iter()
@@ -392,26 +262,22 @@ impl World {
                         .get(light_index % wallets.len().max(1))
                         .map(|w| w.pubkey_hash)
                         .unwrap_or([0; 20]);
-                    Kind::Light(Box::new(LightState {
-                        headers: HeaderChain::new(genesis.header, cfg.params.clone()),
+                    Kind::Light(Box::new(LightNode::new(
+                        HeaderChain::new(genesis.header, cfg.params.clone()),
                         watched,
-                        checked: Default::default(),
-                    }))
+                    )))
                 }
-                _ => Kind::Full(Box::new(FullState {
-                    chain: Chainstate::new(genesis.clone(), cfg.params.clone(), &mut cache),
-                    mempool: Mempool::new(cfg.mempool_max_bytes),
-                    tx_to_announce: Vec::new(),
-                    tx_flush_pending: false,
-                    payout: None,
-                    extra_nonce: 0,
-                })),
+                _ => Kind::Full(Box::new(FullNode::new(
+                    genesis.clone(),
+                    cfg.params.clone(),
+                    cfg.mempool_max_bytes,
+                    &mut cache,
+                ))),
             };
             nodes.push(Node {
                 spec: spec.clone(),
                 kind,
                 peers: Vec::new(),
-                light_peers: Vec::new(),
                 mine_event: None,
                 mine_rate: (crate::ledger::CompactTarget::from_consensus(0), 0.0),
                 mine_rng: streams.stream("mine", i as u64),
@@ -441,14 +307,21 @@ impl World {
                 }
             }
             chosen.sort_unstable();
+            let watched = match &nodes[i].kind {
+                Kind::Light(light) => light.watched,
+                Kind::Full(_) => unreachable!("checked above"),
+            };
             for &p in &chosen {
-                nodes[p as usize].light_peers.push(i as u32);
+                if let Kind::Full(full) = &mut nodes[p as usize].kind {
+                    full.light_clients.push((i as u32, watched));
+                }
             }
             nodes[i].peers = chosen;
         }
 
         let uplinks = (0..n).map(|_| Uplink::default()).collect();
         let metrics = Recorder::new(cfg.run_shape(), &genesis);
+        let genesis_hash = genesis.block_hash();
         let mut world = World {
             workload_rng: streams.stream("workload", 0),
             queue: EventQueue::new(),
@@ -461,19 +334,31 @@ impl World {
             mining: true,
             ended: false,
             best_mined_height: 0,
-            block_ids: Default::default(),
-            tracks: Vec::new(),
+            known: Known::new(
+                n,
+                cfg.nodes.iter().filter(|n| n.role != Role::Light).count(),
+            ),
             regions: cfg.nodes.iter().map(|n| n.region as u16).collect(),
-            tx_ids: Default::default(),
-            tx_tracks: Vec::new(),
-            full_count: cfg.nodes.iter().filter(|n| n.role != Role::Light).count(),
             expected_hashes: (crate::ledger::CompactTarget::from_consensus(0), 0.0),
             trace: None,
             adversaries: Vec::new(),
             gamma_nodes: Vec::new(),
             scores: crate::node::score::PeerScores::with_nodes(n),
             flood: flood::Flood::default(),
+            flood_pick: Vec::new(),
             hint_addrs: nodes.iter().map(Node::hint_addrs).collect(),
+            node_cfg: NodeConfig {
+                params: cfg.params.clone(),
+                genesis_time: cfg.genesis_time,
+                grind: cfg.grind,
+                block_fill_bytes: cfg.block_fill_bytes,
+                mempool_max_bytes: cfg.mempool_max_bytes,
+                relay_txs: cfg.tx_relay == TxRelay::Messages,
+                tx_announce_interval: cfg.tx_announce_interval,
+            },
+            genesis_hash,
+            outboxes: Vec::new(),
+            observer: None,
             nodes,
             cache,
             cfg,
@@ -486,6 +371,14 @@ impl World {
     /// Installs a callback that sees every event as it is processed (`sim replay --trace`).
     pub fn set_trace(&mut self, f: TraceFn) {
         self.trace = Some(f);
+    }
+
+    /// Installs a callback that sees every node output (messages sent,
+    /// announcements, observations such as blocks accepted or rejected, tip
+    /// changes and reorgs) and every payment, as they are carried out
+    /// (`sim replay --trace`). Observing changes nothing in the run.
+    pub fn set_observer(&mut self, f: ObserveFn) {
+        self.observer = Some(f);
     }
 
     /// The configuration.
@@ -606,7 +499,7 @@ impl World {
                 // From the noted address: reading the box pointer out of the
                 // record would wait for the record's own fetch.
                 let (full, peers) = self.hint_addrs[to];
-                crate::sim::prefetch_range(full, std::mem::offset_of!(FullState, tx_to_announce));
+                crate::sim::prefetch_range(full, std::mem::offset_of!(FullNode, tx_to_announce));
                 crate::sim::prefetch_range(peers, 128);
                 crate::sim::prefetch(&self.uplinks[to]);
             }
@@ -651,7 +544,7 @@ impl World {
                     self.metrics.message_dropped();
                 }
             }
-            Event::TxFlush { node } => self.flush_tx(node),
+            Event::TxFlush { node } => self.call(node, Input::TxAnnounceTimer),
             Event::Payment => {
                 self.payment();
                 if self.mining {
@@ -688,10 +581,167 @@ impl World {
         self.queue.schedule_after(self.cfg.settle, Event::End);
     }
 
+    // ----- calling nodes and carrying out their outputs -------------------
+
+    /// Hands `input` to node `i` and carries out its outputs in order.
+    fn call(&mut self, i: NodeIdx, input: Input) {
+        let mut out = self.outboxes.pop().unwrap_or_default();
+        let oracles = Oracles {
+            genesis: self.genesis_hash,
+            no_private_blocks: self.adversaries.is_empty(),
+            tips_watched: !self.adversaries.is_empty(),
+            gamma: !self.gamma_nodes.is_empty() && self.gamma_nodes[i as usize],
+        };
+        let mut ctx = Ctx::new(
+            i,
+            self.queue.now(),
+            &self.node_cfg,
+            &mut self.cache,
+            &mut self.known,
+            &mut self.scores,
+            oracles,
+        );
+        match &mut self.nodes[i as usize].kind {
+            Kind::Full(full) => full.handle(input, &mut ctx, &mut out),
+            Kind::Light(light) => light.handle(input, &mut ctx, &mut out),
+        }
+        for o in out.drain() {
+            self.carry_out(i, o);
+        }
+        self.outboxes.push(out);
+    }
+
+    /// Carries out one output of node `i`.
+    fn carry_out(&mut self, i: NodeIdx, o: Output) {
+        if let Some(observer) = self.observer.as_mut() {
+            observer(self.queue.now(), Narration::Node(i, &o));
+        }
+        match o {
+            Output::Send { to, msg } => self.send(i, to, msg),
+            Output::Announce { hashes, skip } => self.announce_blocks(i, skip, hashes),
+            Output::AnnounceTxs { txids } => self.announce_txs(i, txids),
+            Output::SendToPeers { msg } => {
+                let peers = self.nodes[i as usize].peers.clone();
+                for p in peers {
+                    self.send(i, p, msg.clone());
+                }
+            }
+            Output::Disconnect { peer } => self.disconnect(i, peer),
+            Output::SetTimer {
+                timer: Timer::TxAnnounce,
+                after,
+            } => {
+                self.queue.schedule_after(after, Event::TxFlush { node: i });
+            }
+            Output::MiningRate { bits } => self.reschedule_mining_at(i, bits),
+            Output::Mined {
+                block,
+                hash,
+                height,
+            } => {
+                if self.cfg.tx_relay == TxRelay::Flood {
+                    let txids = std::mem::take(&mut self.flood_pick);
+                    self.flood.mined(hash, txids);
+                }
+                self.record_mined(i, &block, hash, height, false);
+                self.call(i, Input::OwnBlock { block, hash });
+                self.check_stop_height(height);
+            }
+            Output::AttackerRelay { from, connected } => {
+                if let Some(a) = self.nodes[i as usize].adv {
+                    self.attacker_public_tip(a as usize, from, connected);
+                }
+            }
+            Output::TipSettled => self.merchant_tip_changed(i),
+            Output::Observe(obs) => self.record(i, obs),
+        }
+    }
+
+    /// Books an observation of node `i` in the metrics.
+    fn record(&mut self, i: NodeIdx, obs: Observation) {
+        let now = self.queue.now();
+        match obs {
+            Observation::BlockArrived { hash, .. } => self.metrics.block_arrived(now, i, &hash),
+            Observation::BlockRejected { error, .. } => {
+                self.metrics.rejected(error.reject_reason())
+            }
+            Observation::Unconnecting { .. } => self.metrics.rejected("prev-blk-not-found"),
+            Observation::Reorg { change, height } => self.metrics.reorg(now, i, &change, height),
+            Observation::TipChanged {
+                new_tip, height, ..
+            } => self.metrics.tip_changed(now, i, &new_tip, height),
+            Observation::TxAccepted { txid } => self.metrics.tx_accepted(now, i, &txid),
+            Observation::TxRejected { error, .. } => {
+                self.metrics.tx_rejected(error.reject_reason())
+            }
+            Observation::HeaderRejected { reason } => self.metrics.rejected(&reason),
+            Observation::SpvCheck(v) => {
+                let SpvVerdict {
+                    txid,
+                    block,
+                    verdict,
+                } = *v;
+                self.metrics.spv_check(now, i, &txid, &block, verdict)
+            }
+        }
+    }
+
+    /// A message arrives at `to`. An active attacker's private branch
+    /// takes blocks that extend it and serves `getdata` from it
+    /// (`attack.rs`); everything else is the node's to handle.
+    fn deliver(&mut self, from: NodeIdx, to: NodeIdx, msg: Msg) {
+        if let Some(a) = self.nodes[to as usize].adv {
+            match &msg {
+                Msg::Block(block, hash, _) if self.attacker_private_child(a as usize, block) => {
+                    if let Some(t) = self.known.block_mut(hash) {
+                        t.set_have(to);
+                    }
+                    return;
+                }
+                Msg::GetBlocks(hashes) => {
+                    self.attacker_serve_blocks(a as usize, from, hashes);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        self.call(to, Input::Message { from, msg });
+    }
+
+    /// Node `i` accepts and relays a block it produced (an attacker's
+    /// publication of its private blocks).
+    fn receive_own_block(&mut self, i: NodeIdx, block: Arc<Block>, hash: BlockHash) {
+        self.call(i, Input::OwnBlock { block, hash });
+    }
+
+    /// Submits transaction `txid` to node `i` (a wallet's payment, or an
+    /// attacker's own transaction).
+    fn submit_tx(&mut self, i: NodeIdx, txid: Txid, tx: Arc<Transaction>) {
+        self.call(i, Input::SubmitTx { txid, tx });
+    }
+
     // ----- mining -------------------------------------------------------
 
     /// Makes sure miner `i` has a pending `Mine` event drawn for its
-    /// current rate, or none when it cannot mine.
+    /// current rate, or none when it cannot mine (the bits come from its
+    /// chain, or its private branch while it attacks).
+    fn reschedule_mining(&mut self, i: NodeIdx) {
+        let node = &self.nodes[i as usize];
+        let Kind::Full(full) = &node.kind else {
+            return;
+        };
+        let bits = match node.adv {
+            // An active attacker mines on its private branch.
+            Some(a) => self.adversaries[a as usize]
+                .private_next_bits()
+                .unwrap_or_else(|| full.chain.next_bits()),
+            None => full.chain.next_bits(),
+        };
+        self.reschedule_mining_at(i, bits);
+    }
+
+    /// Makes sure miner `i` has a pending `Mine` event drawn for mining at
+    /// `bits`, or none when it cannot mine.
     ///
     /// Called on every tip change. Discovery is memoryless: the time left
     /// until a miner's next block is exponential with the same mean however
@@ -700,11 +750,11 @@ impl World {
     /// block is built on whatever the tip is when it fires). It is only
     /// cancelled and redrawn when the rate changes: a retarget or a branch
     /// with other bits, a hashrate change, going offline, or mining ending.
-    fn reschedule_mining(&mut self, i: NodeIdx) {
+    fn reschedule_mining_at(&mut self, i: NodeIdx, bits: crate::ledger::CompactTarget) {
         let mining = self.mining;
         let online = self.partitions.is_online(NodeId(i));
         let node = &mut self.nodes[i as usize];
-        let Kind::Full(full) = &node.kind else {
+        let Kind::Full(_) = &node.kind else {
             return;
         };
         if !mining || !online || node.spec.hashrate_hps <= 0.0 {
@@ -713,13 +763,6 @@ impl World {
             }
             return;
         }
-        let bits = match node.adv {
-            // An active attacker mines on its private branch.
-            Some(a) => self.adversaries[a as usize]
-                .private_next_bits()
-                .unwrap_or_else(|| full.chain.next_bits()),
-            None => full.chain.next_bits(),
-        };
         let rate = (bits, node.spec.hashrate_hps);
         if node.mine_event.is_some() && node.mine_rate == rate {
             return;
@@ -748,11 +791,12 @@ impl World {
     }
 
     fn block_time_secs(&self) -> u32 {
-        self.cfg
-            .genesis_time
-            .saturating_add(self.queue.now().as_secs().min(u32::MAX as u64) as u32)
+        self.node_cfg.block_time_secs(self.queue.now())
     }
 
+    /// Miner `i`'s timer fired. An active attacker mines on its private
+    /// branch (`attack.rs`); an honest node assembles on its tip (under the
+    /// modelled flood, with the transactions the flood gives it).
     fn mine(&mut self, i: NodeIdx) {
         if let Some(a) = self.nodes[i as usize].adv {
             self.mine_private(a as usize);
@@ -761,12 +805,14 @@ impl World {
         let Kind::Full(full) = &self.nodes[i as usize].kind else {
             return;
         };
-        let tip = full.chain.tip_info().clone();
-        // Room for the header, tx count and coinbase.
-        let budget = self.cfg.params.max_block_size.saturating_sub(1000);
-        let flooding = self.cfg.tx_relay == TxRelay::Flood;
-        let picked = if flooding {
-            self.flood
+        let txs = if self.cfg.tx_relay == TxRelay::Flood {
+            let budget = self
+                .cfg
+                .params
+                .max_block_size
+                .saturating_sub(crate::node::miner::COINBASE_ROOM_BYTES);
+            let picked = self
+                .flood
                 .mempool_for(
                     i,
                     self.queue.now(),
@@ -775,20 +821,13 @@ impl World {
                     &mut self.cache,
                     self.cfg.mempool_max_bytes,
                 )
-                .select(budget)
+                .select(budget);
+            self.flood_pick = picked.iter().map(|(t, _, _)| *t).collect();
+            Some(picked)
         } else {
-            full.mempool.select(budget)
+            None
         };
-        let txids: Vec<Txid> = picked.iter().map(|(t, _, _)| *t).collect();
-        let block = self.assemble_block(i, &tip, picked);
-        let hash = block.block_hash();
-        let height = tip.height + 1;
-        if flooding {
-            self.flood.mined(hash, txids);
-        }
-        self.record_mined(i, &block, hash, height, false);
-        self.receive_block(i, None, block, hash);
-        self.check_stop_height(height);
+        self.call(i, Input::MiningTimer { txs });
     }
 
     /// Stops mining when a block at the stop height was found.
@@ -812,9 +851,7 @@ impl World {
     ) {
         let now = self.queue.now();
         self.metrics.block_mined(now, i, block, hash, height);
-        self.block_ids.insert(hash, self.tracks.len() as u32);
-        self.tracks
-            .push(BlockTrack::new(self.nodes.len(), by_attacker));
+        self.known.register_mined(hash, by_attacker);
         if height > self.best_mined_height && height % SNAPSHOT_KEEP == 0 {
             // Old UTXO snapshots only speed up deep reorgs and stragglers,
             // which then apply blocks and undo data themselves.
@@ -824,87 +861,18 @@ impl World {
         self.best_mined_height = self.best_mined_height.max(height);
     }
 
-    /// Assembles node `i`'s block on `tip` with the transactions `picked`
-    /// (coinbase paying subsidy plus their fees to the node's key, padding
-    /// to `block_fill_bytes`, Merkle root, and a ground nonce if `pow.grind`).
+    /// Assembles node `i`'s block on `tip` ([`crate::node::miner::assemble_block`]).
     fn assemble_block(
         &mut self,
         i: NodeIdx,
         tip: &crate::ledger::chainstate::BlockInfo,
         picked: Vec<(Txid, Arc<Transaction>, Amount)>,
     ) -> Arc<Block> {
-        let now_secs = self.block_time_secs();
-        let params = self.cfg.params.clone();
-        let grind = self.cfg.grind;
-        let fill = self.cfg.block_fill_bytes;
-        let node = &mut self.nodes[i as usize];
-        let Kind::Full(full) = &mut node.kind else {
+        let now = self.queue.now();
+        let Kind::Full(full) = &mut self.nodes[i as usize].kind else {
             unreachable!("only full nodes mine")
         };
-        let height = tip.height + 1;
-        let bits = tip.next_bits;
-        let time = now_secs.max(tip.median_time_past + 1);
-        let fees = Amount::checked_sum(picked.iter().map(|(_, _, f)| *f)).unwrap_or(Amount::ZERO);
-        let reward = params
-            .block_subsidy(height)
-            .checked_add(fees)
-            .expect("subsidy plus fees stays within the supply");
-        full.extra_nonce += 1;
-        let payout = full
-            .payout
-            .get_or_insert_with(|| {
-                let key = PrivateKey::derive(format!("forklab miner {i}").as_bytes());
-                ScriptBuf::new_p2pkh(&key.public_key().pubkey_hash())
-            })
-            .clone();
-        let mut coinbase = Transaction::new_coinbase(height, full.extra_nonce, reward, payout);
-        let mut txdata = Vec::with_capacity(picked.len() + 1);
-        let body_size: usize = picked.iter().map(|(_, t, _)| t.size()).sum();
-        if fill > 0 {
-            let size_now = 80 + 3 + coinbase.size() + body_size;
-            if size_now + 16 < fill {
-                let pad = fill - size_now - 16;
-                coinbase.output.push(TxOut {
-                    value: Amount::ZERO,
-                    script_pubkey: op_return_padding(pad),
-                });
-            }
-        }
-        txdata.push(coinbase);
-        txdata.extend(picked.into_iter().map(|(_, t, _)| (*t).clone()));
-        if fill > 0 && txdata[0].output.len() == 2 {
-            // Trim the padding so the block is exactly `fill` bytes (the
-            // estimate above ignores varint widths).
-            for _ in 0..3 {
-                let size = 80
-                    + crate::ledger::encode::varint_len(txdata.len() as u64)
-                    + txdata.iter().map(|t| t.size()).sum::<usize>();
-                if size == fill {
-                    break;
-                }
-                let pad = txdata[0].output[1].script_pubkey.len() - 6;
-                let pad = (pad + fill).saturating_sub(size);
-                txdata[0].output[1].script_pubkey = op_return_padding(pad);
-            }
-        }
-        let mut block = Block {
-            header: Header {
-                version: 0x2000_0000,
-                prev_blockhash: tip.hash,
-                merkle_root: crate::ledger::MerkleNode::ZERO,
-                time,
-                bits,
-                nonce: 0,
-            },
-            txdata,
-        };
-        block.header.merkle_root = block.compute_merkle_root().expect("a block has a coinbase");
-        if grind {
-            let target = Target::from_compact(bits).expect("next_bits is a valid target");
-            nonce::grind(&mut block.header, target, u64::MAX)
-                .expect("grinding at a teaching difficulty ends");
-        }
-        Arc::new(block)
+        crate::node::miner::assemble_block(full, i, tip, picked, &self.node_cfg, now)
     }
 
     // ----- messages -----------------------------------------------------
@@ -951,10 +919,12 @@ impl World {
     }
 
     /// Whether node `i` would request block `h` at time `at`: it does not
-    /// hold it and has no request for it younger than [`REQUEST_TIMEOUT`].
+    /// hold it and has no request for it younger than
+    /// [`crate::node::known::REQUEST_TIMEOUT`]. Reads a peer's state: used
+    /// only by the announcement elision.
     fn wants_block(&self, i: NodeIdx, h: &BlockHash, at: SimTime) -> bool {
-        match self.block_ids.get(h) {
-            Some(&b) => self.tracks[b as usize].wants(i, at),
+        match self.known.block(h) {
+            Some(t) => t.wants(i, at),
             // Not a mined block: genesis (everyone has it) or unknown.
             None => match &self.nodes[i as usize].kind {
                 Kind::Full(full) => !full.chain.contains(h),
@@ -963,238 +933,18 @@ impl World {
         }
     }
 
-    fn deliver(&mut self, from: NodeIdx, to: NodeIdx, msg: Msg) {
-        let now = self.queue.now();
-        match msg {
-            Msg::InvBlocks(hashes) => {
-                // The wanted hashes, built only once one is not wanted:
-                // requesting everything announced (the usual case) shares
-                // the announcement's list.
-                let mut want: Option<Vec<BlockHash>> = None;
-                for (k, h) in hashes.iter().enumerate() {
-                    if self.wants_block(to, h, now) {
-                        if let Some(&b) = self.block_ids.get(h) {
-                            self.tracks[b as usize].set_requested(to, now);
-                        }
-                        if let Some(w) = want.as_mut() {
-                            w.push(*h);
-                        }
-                    } else if want.is_none() {
-                        want = Some(hashes[..k].to_vec());
-                    }
-                }
-                match want {
-                    None if !hashes.is_empty() => self.send(to, from, Msg::GetBlocks(hashes)),
-                    Some(w) if !w.is_empty() => self.send(to, from, Msg::GetBlocks(w.into())),
-                    _ => {}
-                }
-            }
-            Msg::GetBlocks(hashes) => {
-                let Kind::Full(full) = &self.nodes[to as usize].kind else {
-                    return;
-                };
-                if self.adversaries.is_empty()
-                    && full.chain.orphan_count() == 0
-                    && full.chain.orphans_dropped() == 0
-                {
-                    // Without attackers (who hold private blocks outside
-                    // their trees) and with no orphan held or dropped, every
-                    // block a node ever held (its track says so) is in its
-                    // block tree, which holds the very
-                    // `Arc` the shared cache interned: serve from the cache's
-                    // copy and skip a probe of the node's own index. Same
-                    // blocks, same order as the lookup below.
-                    let held = |w: &World, h: &BlockHash| {
-                        w.block_ids
-                            .get(h)
-                            .is_some_and(|&b| w.tracks[b as usize].has(to))
-                    };
-                    if hashes.iter().all(|h| held(self, h)) {
-                        for h in hashes.iter() {
-                            if let Some(info) = self.cache.info(h) {
-                                let msg = Msg::Block(info.block.clone(), *h, info.size as u32);
-                                self.send(to, from, msg);
-                            }
-                        }
-                        return;
-                    }
-                }
-                let Kind::Full(full) = &self.nodes[to as usize].kind else {
-                    return;
-                };
-                // An attacker also serves the private blocks it showed.
-                let private = self.nodes[to as usize]
-                    .adv
-                    .and_then(|a| self.adversaries[a as usize].private_chain());
-                let blocks: Vec<_> = hashes
-                    .iter()
-                    .filter_map(|h| {
-                        full.chain
-                            .info(h)
-                            .or_else(|| private.and_then(|p| p.info(h)))
-                            .map(|i| (i.block.clone(), *h, i.size as u32))
-                    })
-                    .collect();
-                for (b, h, size) in blocks {
-                    self.send(to, from, Msg::Block(b, h, size));
-                }
-            }
-            Msg::Block(block, hash, _) => self.receive_block(to, Some(from), block, hash),
-            Msg::SendTip => {
-                let Kind::Full(full) = &self.nodes[to as usize].kind else {
-                    return;
-                };
-                let tip = full.chain.tip();
-                self.send(to, from, Msg::InvBlocks(Arc::from(vec![tip])));
-            }
-            Msg::InvTx(txids) => {
-                let want: Vec<Txid> = txids
-                    .iter()
-                    .filter(|t| {
-                        let k = self.tx_track(t);
-                        let track = &mut self.tx_tracks[k];
-                        let wanted = !track.seen(to) && !track.requested(to);
-                        if wanted {
-                            track.set_requested(to, true);
-                        }
-                        wanted
-                    })
-                    .copied()
-                    .collect();
-                if !want.is_empty() {
-                    self.send(to, from, Msg::GetTx(want));
-                }
-            }
-            Msg::GetTx(txids) => {
-                let Kind::Full(full) = &self.nodes[to as usize].kind else {
-                    return;
-                };
-                let (found, missing): (Vec<Txid>, Vec<Txid>) =
-                    txids.iter().partition(|t| full.mempool.contains(t));
-                let txs: Vec<_> = found
-                    .iter()
-                    .filter_map(|t| full.mempool.get(t).map(|tx| (*t, tx.clone())))
-                    .collect();
-                if !txs.is_empty() {
-                    self.send(to, from, Msg::Txs(txs));
-                }
-                if !missing.is_empty() {
-                    // Bitcoin's `notfound`: the requester may ask elsewhere.
-                    self.send(to, from, Msg::NotFound(missing));
-                }
-            }
-            Msg::NotFound(txids) => {
-                for t in &txids {
-                    let k = self.tx_track(t);
-                    self.tx_tracks[k].set_requested(to, false);
-                }
-            }
-            Msg::Txs(txs) => {
-                for (txid, tx) in txs {
-                    self.accept_tx(to, Some(from), txid, tx);
-                }
-            }
-            Msg::Headers(headers) => {
-                let Kind::Light(light) = &mut self.nodes[to as usize].kind else {
-                    return;
-                };
-                let now_secs = self
-                    .cfg
-                    .genesis_time
-                    .saturating_add(now.as_secs().min(u32::MAX as u64) as u32);
-                for h in headers.iter() {
-                    // Headers already known (from another peer) are fine;
-                    // real rejections are counted.
-                    if let Err(e) = light.headers.accept_header(*h, now_secs) {
-                        self.metrics.rejected(&e.to_string());
-                    }
-                }
-            }
-            Msg::MerkleBlock { block, proofs } => {
-                let Kind::Light(light) = &mut self.nodes[to as usize].kind else {
-                    return;
-                };
-                for proof in proofs {
-                    if light.checked.contains(&(proof.txid, block)) {
-                        continue;
-                    }
-                    let verdict = light.headers.verify_payment(&proof, &block);
-                    if verdict.is_ok() {
-                        light.checked.insert((proof.txid, block));
-                    }
-                    self.metrics.spv_check(
-                        now,
-                        to,
-                        &proof.txid,
-                        &block,
-                        verdict.map_err(|e| e.to_string()),
-                    );
-                }
-            }
-        }
-    }
-
-    fn accept_tx(
-        &mut self,
-        node: NodeIdx,
-        from: Option<NodeIdx>,
-        txid: Txid,
-        tx: Arc<Transaction>,
-    ) {
-        let now = self.queue.now();
-        let params = self.cfg.params.clone();
-        let k = self.tx_track(&txid);
-        self.tx_tracks[k].set_requested(node, false);
-        self.tx_tracks[k].set_seen(node, self.full_count);
-        let Kind::Full(full) = &mut self.nodes[node as usize].kind else {
-            return;
-        };
-        let height = full.chain.height();
-        match full.mempool.accept(
-            txid,
-            tx,
-            full.chain.utxos(),
-            height,
-            &params,
-            self.cache.sigs(),
-        ) {
-            Ok(_) => {
-                self.metrics.tx_accepted(now, node, &txid);
-                full.tx_to_announce.push(txid);
-                if !full.tx_flush_pending {
-                    full.tx_flush_pending = true;
-                    self.queue
-                        .schedule_after(self.cfg.tx_announce_interval, Event::TxFlush { node });
-                }
-            }
-            Err(e) => {
-                self.metrics.tx_rejected(e.reject_reason());
-                if let Some(p) = from {
-                    self.penalise(node, p, score::mempool_penalty(&e));
-                }
-            }
-        }
-    }
-
-    fn flush_tx(&mut self, node: NodeIdx) {
-        let Kind::Full(full) = &mut self.nodes[node as usize].kind else {
-            return;
-        };
-        full.tx_flush_pending = false;
-        let batch: Vec<Txid> = std::mem::take(&mut full.tx_to_announce)
-            .into_iter()
-            .filter(|t| full.mempool.contains(t))
-            .collect();
-        if batch.is_empty() {
-            return;
-        }
-        let ids: Vec<usize> = batch.iter().map(|t| self.tx_track(t)).collect();
+    /// Carries out [`Output::AnnounceTxs`]: an `inv` of the batch to every
+    /// peer, leaving out transactions the peer has seen.
+    ///
+    /// Elision (reads the peers' known-transaction columns): having seen a
+    /// transaction is permanent, so announcing it to a peer that has would
+    /// do nothing on arrival; a peer that has seen all gets no message.
+    fn announce_txs(&mut self, node: NodeIdx, batch: Vec<Txid>) {
+        let ids: Vec<usize> = batch.iter().map(|t| self.known.tx_track(t)).collect();
         let batch: Arc<[Txid]> = Arc::from(batch);
         let peers = self.nodes[node as usize].peers.clone();
         for p in peers {
-            // Having seen a transaction is permanent: announcing it to a
-            // peer that has would do nothing on arrival.
-            let unseen = ids.iter().filter(|&&k| !self.tx_tracks[k].seen(p)).count();
+            let unseen = ids.iter().filter(|&&k| !self.known.tx(k).seen(p)).count();
             if unseen == 0 {
                 continue;
             }
@@ -1204,137 +954,11 @@ impl World {
                 batch
                     .iter()
                     .zip(&ids)
-                    .filter(|(_, &k)| !self.tx_tracks[k].seen(p))
+                    .filter(|(_, &k)| !self.known.tx(k).seen(p))
                     .map(|(t, _)| *t)
                     .collect()
             };
             self.send(node, p, Msg::InvTx(inv));
-        }
-    }
-
-    /// The index of `txid`'s [`TxTrack`], created on first sight.
-    fn tx_track(&mut self, txid: &Txid) -> usize {
-        if let Some(&k) = self.tx_ids.get(txid) {
-            return k as usize;
-        }
-        let k = self.tx_tracks.len();
-        self.tx_ids.insert(*txid, k as u32);
-        self.tx_tracks.push(TxTrack::new(self.nodes.len()));
-        k
-    }
-
-    /// A full node receives a block (from a peer, or `None` when it mined it).
-    ///
-    /// Rejections are counted by their Core reject reason and scored
-    /// against the sending peer ([`crate::node::score`]); a peer that
-    /// reaches the threshold is disconnected. Orphans are scored as
-    /// unconnecting only when their missing parent was never mined (a
-    /// made-up parent): orphans from honest peers after a partition are
-    /// normal, and the simulator knows which parents exist.
-    fn receive_block(
-        &mut self,
-        i: NodeIdx,
-        from: Option<NodeIdx>,
-        block: Arc<Block>,
-        hash: BlockHash,
-    ) {
-        let now = self.queue.now();
-        let now_secs = self.block_time_secs();
-        if let (Some(a), Some(_)) = (self.nodes[i as usize].adv, from) {
-            if self.attacker_private_child(a as usize, &block) {
-                if let Some(&b) = self.block_ids.get(&hash) {
-                    self.tracks[b as usize].set_have(i);
-                }
-                return;
-            }
-        }
-        let Kind::Full(full) = &mut self.nodes[i as usize].kind else {
-            return;
-        };
-        let outcome = full.chain.accept_block(block, now_secs, &mut self.cache);
-        // Accepted, orphaned or already known: the block is in the node's
-        // tree. A rejected one may still have been recorded as invalid.
-        let holds = outcome.is_ok() || full.chain.contains(&hash);
-        if holds {
-            if let Some(&b) = self.block_ids.get(&hash) {
-                self.tracks[b as usize].set_have(i);
-            }
-        }
-        match outcome {
-            Err(e) => {
-                self.metrics.rejected(e.reject_reason());
-                if let Some(p) = from {
-                    self.penalise(i, p, score::block_penalty(&e));
-                }
-            }
-            Ok(outcome) => {
-                for (h, e) in &outcome.newly_invalid {
-                    self.metrics.rejected(e.reject_reason());
-                    if let (Some(p), true) = (from, *h == hash) {
-                        self.penalise(i, p, score::block_penalty(e));
-                    }
-                }
-                let mut accepted = false;
-                match outcome.status {
-                    AcceptStatus::AlreadyKnown => {}
-                    AcceptStatus::Orphan { missing_parent } => {
-                        self.metrics.block_arrived(now, i, &hash);
-                        if let Some(peer) = from {
-                            let exists = self.block_ids.contains_key(&missing_parent)
-                                || missing_parent == self.genesis.block_hash();
-                            if !exists {
-                                self.metrics.rejected("prev-blk-not-found");
-                                if self.scores.record_unconnecting(i, peer) {
-                                    self.disconnect(i, peer);
-                                }
-                            } else if self.wants_block(i, &missing_parent, now) {
-                                if let Some(&b) = self.block_ids.get(&missing_parent) {
-                                    self.tracks[b as usize].set_requested(i, now);
-                                }
-                                self.send(i, peer, Msg::GetBlocks(Arc::new([missing_parent])));
-                            }
-                        }
-                    }
-                    AcceptStatus::Accepted => {
-                        accepted = true;
-                        self.metrics.block_arrived(now, i, &hash);
-                        if let Some(p) = from {
-                            self.scores.record_connecting(i, p);
-                        }
-                    }
-                }
-                if let Some(change) = outcome.tip_change {
-                    self.on_tip_change(i, from, change);
-                }
-                if accepted && self.prefers_attacker_block(i, &hash) {
-                    // γ: this node mines on the attacker's block in a tie.
-                    let Kind::Full(full) = &mut self.nodes[i as usize].kind else {
-                        return;
-                    };
-                    let pref = full.chain.prefer_on_tie(&hash, &mut self.cache);
-                    if let Some(change) = pref.tip_change {
-                        self.on_tip_change(i, from, change);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Whether node `i` is in the γ set and `hash` is an attacker's block.
-    fn prefers_attacker_block(&self, i: NodeIdx, hash: &BlockHash) -> bool {
-        !self.gamma_nodes.is_empty()
-            && self.gamma_nodes[i as usize]
-            && self
-                .block_ids
-                .get(hash)
-                .is_some_and(|&b| self.tracks[b as usize].by_attacker)
-    }
-
-    /// Adds `points` to `peer`'s misbehaviour score at `i`; disconnects at
-    /// the threshold.
-    fn penalise(&mut self, i: NodeIdx, peer: NodeIdx, points: u32) {
-        if self.scores.record(i, peer, points) {
-            self.disconnect(i, peer);
         }
     }
 
@@ -1346,84 +970,6 @@ impl World {
         if self.nodes[i as usize].peers.len() != before {
             self.flood.invalidate();
             self.metrics.disconnected();
-        }
-    }
-
-    fn on_tip_change(&mut self, i: NodeIdx, from: Option<NodeIdx>, change: TipChange) {
-        let now = self.queue.now();
-        let Kind::Full(full) = &mut self.nodes[i as usize].kind else {
-            return;
-        };
-        // Hashes of the connected blocks, oldest first, read from the block
-        // tree (walking back from the new tip) rather than rehashed.
-        let connected: Arc<[BlockHash]> = if change.connected.len() == 1 {
-            Arc::new([change.new_tip]) // the common case: one allocation
-        } else {
-            let mut connected = Vec::with_capacity(change.connected.len());
-            let mut h = change.new_tip;
-            for _ in 0..change.connected.len() {
-                connected.push(h);
-                h = full
-                    .chain
-                    .info(&h)
-                    .expect("connected blocks are in the tree")
-                    .parent;
-            }
-            connected.reverse();
-            connected.into()
-        };
-        for (b, h) in change.connected.iter().zip(connected.iter()) {
-            // Blocks connected out of the orphan pool also count as arrivals.
-            self.metrics.block_arrived(now, i, h);
-            if !full.mempool.is_empty() {
-                let info = full
-                    .chain
-                    .info(h)
-                    .expect("a connected block is in the tree");
-                full.mempool.remove_for_block(b, &info.txids);
-            }
-        }
-        if !change.disconnected.is_empty() {
-            if self.cfg.tx_relay == TxRelay::Messages {
-                // Transactions of disconnected blocks go back to the mempool
-                // when still valid on the new tip; conflicting ones are
-                // dropped. (The flood rebuilds a miner's mempool when it
-                // finds a block.)
-                full.mempool.revalidate(full.chain.utxos());
-                let params = self.cfg.params.clone();
-                let height = full.chain.height();
-                for b in &change.disconnected {
-                    for tx in b.txdata.iter().skip(1) {
-                        let txid = tx.compute_txid();
-                        let _ = full.mempool.accept(
-                            txid,
-                            Arc::new(tx.clone()),
-                            full.chain.utxos(),
-                            height,
-                            &params,
-                            self.cache.sigs(),
-                        );
-                    }
-                }
-            }
-            self.metrics.reorg(now, i, &change, full.chain.height());
-        }
-        let tip_height = full.chain.height();
-        self.metrics
-            .tip_changed(now, i, &change.new_tip, tip_height);
-
-        if let Some(a) = self.nodes[i as usize].adv {
-            // An active attacker relays by its policy and decides; it mines
-            // on its private branch, which this change did not move.
-            self.attacker_public_tip(a as usize, from, connected.to_vec());
-            self.serve_light_clients(i, &change);
-        } else {
-            self.announce_blocks(i, from, connected);
-            self.serve_light_clients(i, &change);
-            self.reschedule_mining(i);
-        }
-        if !self.adversaries.is_empty() {
-            self.merchant_tip_changed(i);
         }
     }
 
@@ -1442,16 +988,26 @@ impl World {
         let one: [Option<u32>; 1];
         let many: Vec<Option<u32>>;
         let ids: &[Option<u32>] = if let [h] = &all[..] {
-            one = [self.block_ids.get(h).copied()];
+            one = [self.known.block_id(h)];
             &one
         } else {
-            many = all.iter().map(|h| self.block_ids.get(h).copied()).collect();
+            many = all.iter().map(|h| self.known.block_id(h)).collect();
             &many
         };
-        let wants = |w: &World, p: NodeIdx, k: usize, at: SimTime| match ids[k] {
-            Some(b) => w.tracks[b as usize].wants(p, at),
-            None => w.wants_block(p, &all[k], at),
-        };
+        #[inline(always)]
+        fn wants(
+            w: &World,
+            ids: &[Option<u32>],
+            all: &[BlockHash],
+            p: NodeIdx,
+            k: usize,
+            at: SimTime,
+        ) -> bool {
+            match ids[k] {
+                Some(b) => w.known.track(b).wants(p, at),
+                None => w.wants_block(p, &all[k], at),
+            }
+        }
         for k in 0..self.nodes[i as usize].peers.len() {
             let p = self.nodes[i as usize].peers[k];
             // Full nodes' peer lists hold only full nodes (light clients
@@ -1462,13 +1018,15 @@ impl World {
             // Holding a block is permanent: no need to draw a latency.
             let holds_all = ids
                 .iter()
-                .all(|b| b.is_none_or(|b| self.tracks[b as usize].has(p)));
+                .all(|b| b.is_none_or(|b| self.known.track(b).has(p)));
             if holds_all {
                 continue;
             }
             let msg = Msg::InvBlocks(all.clone());
             let at = self.delivery_time(i, p, &msg);
-            let wanted = (0..all.len()).filter(|&j| wants(self, p, j, at)).count();
+            let wanted = (0..all.len())
+                .filter(|&j| wants(self, ids, &all, p, j, at))
+                .count();
             if wanted == 0 {
                 continue;
             }
@@ -1477,7 +1035,7 @@ impl World {
             } else {
                 Msg::InvBlocks(
                     (0..all.len())
-                        .filter(|&j| wants(self, p, j, at))
+                        .filter(|&j| wants(self, ids, &all, p, j, at))
                         .map(|j| all[j])
                         .collect(),
                 )
@@ -1497,64 +1055,17 @@ impl World {
         }
     }
 
-    fn serve_light_clients(&mut self, i: NodeIdx, change: &TipChange) {
-        let lights = self.nodes[i as usize].light_peers.clone();
-        if lights.is_empty() {
-            return;
-        }
-        let headers: Arc<[Header]> = change.connected.iter().map(|b| b.header).collect();
-        for l in lights {
-            self.send(i, l, Msg::Headers(headers.clone()));
-            let Kind::Light(light) = &self.nodes[l as usize].kind else {
-                continue;
-            };
-            let watched = light.watched;
-            let Kind::Full(full) = &self.nodes[i as usize].kind else {
-                return;
-            };
-            let mut msgs = Vec::new();
-            for b in &change.connected {
-                let Some(info) = full.chain.info(&b.block_hash()) else {
-                    continue;
-                };
-                let proofs: Vec<MerkleProof> = b
-                    .txdata
-                    .iter()
-                    .enumerate()
-                    .skip(1)
-                    .filter(|(_, tx)| {
-                        tx.output
-                            .iter()
-                            .any(|o| o.script_pubkey.p2pkh_hash() == Some(watched))
-                    })
-                    .filter_map(|(idx, _)| MerkleProof::build(&info.txids, idx))
-                    .collect();
-                if !proofs.is_empty() {
-                    msgs.push(Msg::MerkleBlock {
-                        block: info.hash,
-                        proofs,
-                    });
-                }
-            }
-            for m in msgs {
-                self.send(i, l, m);
-            }
-        }
-    }
-
     // ----- workload -----------------------------------------------------
 
+    /// The workload's next payment ([`workload`]): drawn, built and signed
+    /// against the sender's home node's view, then submitted there.
     fn payment(&mut self) {
         let w = self.wallets.len();
         if w < 2 {
             return;
         }
-        let sender = self.workload_rng.gen_range(0..w);
-        let mut recipient = self.workload_rng.gen_range(0..w - 1);
-        if recipient >= sender {
-            recipient += 1;
-        }
-        let frac: f64 = self.workload_rng.gen_range(0.05..0.5);
+        let draw = workload::draw(w, &mut self.workload_rng);
+        let (sender, recipient) = (draw.sender, draw.recipient);
         let home = self.wallets[sender].home;
         if !self.partitions.is_online(NodeId(home)) {
             self.metrics.payment_skipped();
@@ -1563,58 +1074,46 @@ impl World {
         let Kind::Full(full) = &self.nodes[home as usize].kind else {
             return;
         };
-        // Spend the largest confirmed coin (the lowest outpoint among equal
-        // values) the home node does not already see spent in its mempool.
-        // Sorting first means the spent-set probes stop at the first free
-        // coin; a wallet holds hundreds of small coins late in a long run.
-        let pkh = self.wallets[sender].pubkey_hash;
-        let mut coins = full.chain.utxos_of(&pkh);
-        coins.sort_unstable_by_key(|&(op, v)| (std::cmp::Reverse(v), op));
-        let coin = coins
-            .into_iter()
-            .find(|(op, _)| !full.mempool.spends(op) && !self.flood.spends(op));
+        // Spend the largest confirmed coin the home node does not already
+        // see spent in its mempool.
+        let coins = full.chain.utxos_of(&self.wallets[sender].pubkey_hash);
+        let coin = workload::pick_coin(coins, |op| {
+            !full.mempool.spends(op) && !self.flood.spends(op)
+        });
         let Some((outpoint, value)) = coin else {
             self.metrics.payment_skipped();
             return;
         };
-        let fee = self.cfg.fee_rate_sat_per_byte * P2PKH_1IN_2OUT_BYTES;
-        let pay = ((value.to_sat() as f64 * frac) as u64).max(1);
-        let Some(change) = value.to_sat().checked_sub(pay + fee) else {
+        let fee = self.cfg.fee_rate_sat_per_byte * workload::P2PKH_1IN_2OUT_BYTES;
+        let Some((tx, pay)) = workload::build_payment(
+            &self.wallets[sender],
+            &self.wallets[recipient],
+            outpoint,
+            value,
+            draw.frac,
+            fee,
+        ) else {
             self.metrics.payment_skipped();
             return;
         };
-        let mut tx = Transaction {
-            version: 1,
-            input: vec![TxIn {
-                previous_output: outpoint,
-                script_sig: ScriptBuf::default(),
-                sequence: u32::MAX,
-            }],
-            output: vec![
-                TxOut {
-                    value: Amount::from_sat_unchecked(pay),
-                    script_pubkey: self.wallets[recipient].script_pubkey.clone(),
-                },
-                TxOut {
-                    value: Amount::from_sat_unchecked(change),
-                    script_pubkey: self.wallets[sender].script_pubkey.clone(),
-                },
-            ],
-            lock_time: 0,
-        };
-        let wallet = &self.wallets[sender];
-        sighash::sign_p2pkh_input(&mut tx, 0, &wallet.script_pubkey, &wallet.key)
-            .expect("a wallet signs its own P2PKH coin");
         let txid = tx.compute_txid();
-        self.metrics.payment_issued(
-            self.queue.now(),
-            sender as u32,
-            recipient as u32,
-            &txid,
-            pay,
-        );
+        let now = self.queue.now();
+        self.metrics
+            .payment_issued(now, sender as u32, recipient as u32, &txid, pay);
+        if let Some(observer) = self.observer.as_mut() {
+            observer(
+                now,
+                Narration::Payment {
+                    from: sender as u32,
+                    to: recipient as u32,
+                    sats: pay,
+                    txid,
+                    home,
+                },
+            );
+        }
         match self.cfg.tx_relay {
-            TxRelay::Messages => self.accept_tx(home, None, txid, Arc::new(tx)),
+            TxRelay::Messages => self.submit_tx(home, txid, Arc::new(tx)),
             TxRelay::Flood => self.flood_payment(home, txid, Arc::new(tx)),
         }
     }
@@ -1648,7 +1147,7 @@ impl World {
                 regions: &self.regions,
                 announce_interval: self.cfg.tx_announce_interval,
                 processing: self.cfg.processing,
-                tx_bytes: P2PKH_1IN_2OUT_BYTES,
+                tx_bytes: workload::P2PKH_1IN_2OUT_BYTES,
             },
         };
         let before = self.flood.arrivals();
@@ -1688,7 +1187,9 @@ impl World {
                 self.partitions.heal_all();
                 // Reconnected peers exchange tips so the better chain spreads.
                 for i in 0..self.nodes.len() as u32 {
-                    self.announce_tip_to_peers(i);
+                    if self.partitions.is_online(NodeId(i)) {
+                        self.call(i, Input::PeersChanged { ask_tips: false });
+                    }
                 }
             }
             TimelineAction::Offline(nodes) => {
@@ -1701,33 +1202,13 @@ impl World {
                 for n in nodes {
                     self.partitions.set_online(NodeId(n), true);
                     self.reschedule_mining(n);
-                    let peers = self.nodes[n as usize].peers.clone();
-                    for p in peers {
-                        self.send(n, p, Msg::SendTip);
-                    }
-                    self.announce_tip_to_peers(n);
+                    self.call(n, Input::PeersChanged { ask_tips: true });
                 }
             }
             TimelineAction::SetHashrate { node, hps } => {
                 self.nodes[node as usize].spec.hashrate_hps = hps;
                 self.metrics.hashrate_changed(self.queue.now(), node, hps);
                 self.reschedule_mining(node);
-            }
-        }
-    }
-
-    fn announce_tip_to_peers(&mut self, i: NodeIdx) {
-        if !self.partitions.is_online(NodeId(i)) {
-            return;
-        }
-        let Kind::Full(full) = &self.nodes[i as usize].kind else {
-            return;
-        };
-        let inv: Arc<[BlockHash]> = Arc::from(vec![full.chain.tip()]);
-        let peers = self.nodes[i as usize].peers.clone();
-        for p in peers {
-            if self.nodes[p as usize].spec.role != Role::Light {
-                self.send(i, p, Msg::InvBlocks(inv.clone()));
             }
         }
     }
@@ -1827,14 +1308,4 @@ impl World {
             cache_stats,
         }
     }
-}
-
-/// An unspendable `OP_RETURN` output script of about `bytes` bytes (block padding).
-fn op_return_padding(bytes: usize) -> ScriptBuf {
-    let mut s = Vec::with_capacity(bytes + 6);
-    s.push(0x6a); // OP_RETURN
-    s.push(0x4e); // OP_PUSHDATA4
-    s.extend_from_slice(&(bytes as u32).to_le_bytes());
-    s.resize(6 + bytes, 0);
-    ScriptBuf(s)
 }

@@ -369,6 +369,41 @@ pub fn replay(args: ReplayArgs) -> CliResult {
         }
         outln!("{t:>14} {}", ev.describe());
     }));
+    if trace {
+        // What nodes decided (sends, blocks accepted or rejected, tip
+        // changes, reorgs) and the workload's payments, between the events.
+        world.set_observer(Box::new(move |t, narration| {
+            let ns = t.as_nanos();
+            if from.is_some_and(|f| ns < f.as_nanos()) || to.is_some_and(|x| ns > x.as_nanos()) {
+                return;
+            }
+            let line = match narration {
+                forklab::world::Narration::Node(n, output) => {
+                    if node.is_some_and(|want| want != n) {
+                        return;
+                    }
+                    output.narrate(n)
+                }
+                forklab::world::Narration::Payment {
+                    from,
+                    to,
+                    sats,
+                    txid,
+                    home,
+                } => {
+                    if node.is_some_and(|want| want != home) {
+                        return;
+                    }
+                    Some(format!(
+                        "payment: wallet {from} -> wallet {to}, {sats} sats, txid {txid} (submitted to node {home})"
+                    ))
+                }
+            };
+            if let Some(line) = line {
+                outln!("{t:>14}   {line}");
+            }
+        }));
+    }
     // Run window by window, comparing each checkpoint as it is made.
     let mut compared = 0usize;
     let mut differs: Option<usize> = None;

@@ -96,7 +96,9 @@ impl Msg {
         }
     }
 
-    /// A short description for traces.
+    /// A short description for traces, named as Bitcoin names the message
+    /// (`inv`, `getdata`, `block`, `tx`, `notfound`, `headers`, `merkleblock`;
+    /// the tip request is `getheaders`), with the first hash shortened.
     pub fn describe(&self) -> String {
         fn first<T: std::fmt::Display>(v: &[T]) -> String {
             match v {
@@ -109,13 +111,16 @@ impl Msg {
             x.to_string().chars().take(12).collect()
         }
         match self {
-            Msg::InvBlocks(h) => format!("inv-block{}", first(h)),
-            Msg::GetBlocks(h) => format!("getdata-block{}", first(h)),
+            Msg::InvBlocks(h) => format!("inv block{}", first(h)),
+            Msg::GetBlocks(h) => format!("getdata block{}", first(h)),
             Msg::Block(_, h, _) => format!("block {}", short(h)),
-            Msg::SendTip => "send-tip".to_string(),
-            Msg::InvTx(t) => format!("inv-tx{}", first(t)),
-            Msg::GetTx(t) => format!("getdata-tx{}", first(t)),
-            Msg::Txs(t) => format!("tx x{}", t.len()),
+            Msg::SendTip => "getheaders".to_string(),
+            Msg::InvTx(t) => format!("inv tx{}", first(t)),
+            Msg::GetTx(t) => format!("getdata tx{}", first(t)),
+            Msg::Txs(t) => format!(
+                "tx{}",
+                first(&t.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+            ),
             Msg::NotFound(t) => format!("notfound{}", first(t)),
             Msg::Headers(h) => format!("headers x{}", h.len()),
             Msg::MerkleBlock { block, proofs } => {

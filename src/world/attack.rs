@@ -26,7 +26,7 @@
 //!
 //! Honest nodes also score their peers ([`crate::node::score`]) on every
 //! rejected block or transaction and drop the link both ways at the
-//! threshold; that lives in `world.rs`, next to the rejections.
+//! threshold; that lives in `node/relay.rs`, next to the rejections.
 //!
 //! # Approximations
 //!
@@ -43,6 +43,7 @@ use std::sync::Arc;
 use rand::Rng;
 
 use super::{Config, Event, Kind, Msg, NodeIdx, Role, World};
+use crate::adversary::attacker::{self, Attacker, Attempt, AttemptRecord};
 use crate::adversary::double_spend::{DoubleSpend, DoubleSpendParams};
 use crate::adversary::eclipse::Eclipse;
 use crate::adversary::invalid::{self, AttackerCoin, CraftContext, Crafted};
@@ -52,16 +53,11 @@ use crate::adversary::selfish::{Selfish, Stubbornness};
 use crate::adversary::{self as adv, Action, Adversary, Outcome, RaceView, Relay};
 use crate::ledger::chainstate::Chainstate;
 use crate::ledger::keys::PrivateKey;
-use crate::ledger::{
-    sighash, Amount, Block, BlockHash, OutPoint, ScriptBuf, Transaction, TxIn, TxOut, Txid,
-};
+use crate::ledger::{Amount, Block, BlockHash, OutPoint, ScriptBuf, Transaction, TxOut, Txid};
 use crate::metrics::{AttackRow, AttackerInfo};
 use crate::net::topology::NodeId;
 use crate::scenario::schema::Adversary as Spec;
 use crate::sim::{RngStreams, SimTime};
-
-/// Most blocks announced to a victim in one inventory.
-const MAX_REVEAL: usize = 2_000;
 
 /// What must exist before genesis: an attacker's key and its coins.
 pub(super) struct AdvPlan {
@@ -117,71 +113,6 @@ pub(super) fn plan(cfg: &Config, streams: &RngStreams) -> Vec<AdvPlan> {
             }
         })
         .collect()
-}
-
-/// A running double-spend attempt.
-#[derive(Clone, Debug)]
-struct Attempt {
-    index: u32,
-    start: SimTime,
-    /// The payment to the merchant.
-    payment: Txid,
-    /// The private tip when the attempt started (the fork point).
-    base: BlockHash,
-    /// Its height.
-    base_height: u32,
-}
-
-/// A finished (or cut off) attempt.
-#[derive(Clone, Debug)]
-struct AttemptRecord {
-    attempt: Attempt,
-    end: Option<SimTime>,
-    outcome: Outcome,
-    private_len: u32,
-    public_len: u32,
-}
-
-/// One adversary's state in the world.
-pub(super) struct AdvRuntime {
-    node: NodeIdx,
-    strategy: Box<dyn Adversary>,
-    started: bool,
-    /// The private branch's chainstate (attackers that mine privately,
-    /// once on).
-    private: Option<Chainstate>,
-    /// Transactions the next private block carries, with their fees.
-    pending: Vec<(Arc<Transaction>, Amount)>,
-    key: PrivateKey,
-    script: ScriptBuf,
-    coins: Vec<(OutPoint, Amount)>,
-    next_coin: usize,
-    victim: Option<NodeIdx>,
-    /// The merchant's home node (double spends).
-    merchant_home: Option<NodeIdx>,
-    merchant_script: Option<ScriptBuf>,
-    amount: u64,
-    confirmations: u32,
-    /// The payment goes to the victim only and the private branch carries it.
-    eclipse_ds: bool,
-    attempt: Option<Attempt>,
-    records: Vec<AttemptRecord>,
-    attempts_started: u32,
-    /// Invalid data: the next peer in the rotation and an item counter.
-    next_peer: usize,
-    seq: u64,
-}
-
-impl AdvRuntime {
-    /// The bits the next private block carries, once the private branch exists.
-    pub(super) fn private_next_bits(&self) -> Option<crate::ledger::CompactTarget> {
-        self.private.as_ref().map(|p| p.next_bits())
-    }
-
-    /// The private chainstate, once the behaviour is on.
-    pub(super) fn private_chain(&self) -> Option<&Chainstate> {
-        self.private.as_ref()
-    }
 }
 
 /// The strategy for a scenario entry.
@@ -250,7 +181,7 @@ impl World {
                 })
                 .collect();
             vout += plan.coins;
-            let mut rt = AdvRuntime {
+            let mut rt = Attacker {
                 node,
                 strategy: strategy(spec),
                 started: false,
@@ -445,6 +376,9 @@ impl World {
             };
             self.adversaries[a].private = Some(private);
             self.nodes[i as usize].adv = Some(a as u16);
+            if let Kind::Full(full) = &mut self.nodes[i as usize].kind {
+                full.strategy_relays = true;
+            }
             self.reschedule_mining(i);
         }
         let actions = self.adversaries[a].strategy.on_start();
@@ -463,19 +397,10 @@ impl World {
         else {
             return view;
         };
-        let public = &full.chain;
-        // The chains agree on a prefix: binary search its end.
-        let (mut lo, mut hi) = (0u32, private.height().min(public.height()));
-        while lo < hi {
-            let mid = lo + (hi - lo).div_ceil(2);
-            if private.block_at_height(mid) == public.block_at_height(mid) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        view.private_len = private.height() - lo;
-        view.public_len = public.height() - lo;
+        let race = attacker::race(private, &full.chain);
+        view.private_len = race.private_len;
+        view.public_len = race.public_len;
+        view.published = race.published;
         if let (Some(len), false) = (self.merchant_branch_len(a), rt.eclipse_ds) {
             // The merchant's node has blocks the attacker has not received
             // yet: decide nothing on its confirmations until the attacker
@@ -485,13 +410,6 @@ impl World {
                 view.merchant_confirmations = 0;
             }
         }
-        view.published = (lo + 1..=private.height())
-            .take_while(|h| {
-                private
-                    .block_at_height(*h)
-                    .is_some_and(|b| public.contains(&b))
-            })
-            .count() as u32;
         view
     }
 
@@ -575,8 +493,8 @@ impl World {
             .accept_block(block, now_secs, &mut self.cache)
             .expect("an attacker's own block is valid on its branch");
         self.adversaries[a].pending.clear();
-        if let Some(&b) = self.block_ids.get(&hash) {
-            self.tracks[b as usize].set_have(i);
+        if let Some(t) = self.known.block_mut(&hash) {
+            t.set_have(i);
         }
         self.metrics.block_arrived(now, i, &hash);
         self.reschedule_mining(i);
@@ -593,7 +511,7 @@ impl World {
         &mut self,
         a: usize,
         from: Option<NodeIdx>,
-        connected: Vec<BlockHash>,
+        connected: Arc<[BlockHash]>,
     ) {
         let Some(from) = from else {
             return; // its own publication
@@ -601,7 +519,7 @@ impl World {
         let i = self.adversaries[a].node;
         let victim = self.adversaries[a].victim;
         let peers = self.nodes[i as usize].peers.clone();
-        let inv: Arc<[BlockHash]> = Arc::from(connected);
+        let inv = connected;
         for p in peers {
             if p == from {
                 continue;
@@ -643,6 +561,28 @@ impl World {
         }
     }
 
+    /// Active attacker `a` answers a `getdata` for blocks: from its public
+    /// chain, and the private blocks it showed from its private branch.
+    pub(super) fn attacker_serve_blocks(&mut self, a: usize, from: NodeIdx, hashes: &[BlockHash]) {
+        let i = self.adversaries[a].node;
+        let Kind::Full(full) = &self.nodes[i as usize].kind else {
+            return;
+        };
+        let private = self.adversaries[a].private_chain();
+        let blocks: Vec<_> = hashes
+            .iter()
+            .filter_map(|h| {
+                full.chain
+                    .info(h)
+                    .or_else(|| private.and_then(|p| p.info(h)))
+                    .map(|i| (i.block.clone(), *h, i.size as u32))
+            })
+            .collect();
+        for (b, h, size) in blocks {
+            self.send(i, from, Msg::Block(b, h, size));
+        }
+    }
+
     /// A block from a peer whose parent only the attacker's private branch
     /// has (an eclipsed victim mining on it): it joins the private branch.
     /// Returns true if it did.
@@ -680,14 +620,7 @@ impl World {
     /// The private blocks from the fork point, oldest first, at most `upto`.
     fn private_branch(&self, a: usize, upto: u32) -> Vec<Arc<Block>> {
         let view = self.race_view(a);
-        let rt = &self.adversaries[a];
-        let Some(private) = &rt.private else {
-            return Vec::new();
-        };
-        let fork = private.height() - view.private_len;
-        (fork + 1..=fork + upto.min(view.private_len))
-            .filter_map(|h| private.info_at_height(h).map(|b| b.block.clone()))
-            .collect()
+        self.adversaries[a].private_branch(view.private_len, upto)
     }
 
     fn publish(&mut self, a: usize, upto: u32) {
@@ -702,7 +635,7 @@ impl World {
             if full.chain.contains(&hash) {
                 continue;
             }
-            self.receive_block(i, None, b, hash);
+            self.receive_own_block(i, b, hash);
             hashes.push(hash);
         }
         if !hashes.is_empty() {
@@ -744,23 +677,14 @@ impl World {
     }
 
     /// Blocks of `chain`'s active chain up to `tip` that `victim` does not
-    /// hold, oldest first (at most [`MAX_REVEAL`]).
+    /// hold ([`attacker::unseen_path`], read from the victim's known-block
+    /// column: the simulator's knowledge, standing in for what the attacker
+    /// learnt from the victim's requests).
     fn unseen_path(&self, chain: &Chainstate, tip: BlockHash, victim: NodeIdx) -> Vec<BlockHash> {
-        let mut path = Vec::new();
-        let mut cur = chain.info(&tip).cloned();
-        while let Some(info) = cur {
-            let held = match self.block_ids.get(&info.hash) {
-                Some(&b) => self.tracks[b as usize].has(victim),
-                None => true, // genesis
-            };
-            if held || path.len() >= MAX_REVEAL {
-                break;
-            }
-            path.push(info.hash);
-            cur = chain.info(&info.parent).cloned();
-        }
-        path.reverse();
-        path
+        attacker::unseen_path(chain, tip, |h| match self.known.block(h) {
+            Some(t) => t.has(victim),
+            None => true, // genesis
+        })
     }
 
     fn inv_to(&mut self, a: usize, to: NodeIdx, path: Vec<BlockHash>) {
@@ -818,26 +742,8 @@ impl World {
         };
         rt.next_coin += 1;
         let fee = Amount::from_sat_unchecked(adv::DOUBLE_SPEND_FEE_SATS.min(value.to_sat()));
-        let pay = |to: &ScriptBuf| {
-            let mut tx = Transaction {
-                version: 1,
-                input: vec![TxIn {
-                    previous_output: coin,
-                    script_sig: ScriptBuf::default(),
-                    sequence: u32::MAX,
-                }],
-                output: vec![TxOut {
-                    value: Amount::from_sat_unchecked(value.to_sat() - fee.to_sat()),
-                    script_pubkey: to.clone(),
-                }],
-                lock_time: 0,
-            };
-            sighash::sign_p2pkh_input(&mut tx, 0, &rt.script, &rt.key)
-                .expect("the attacker signs its own P2PKH coin");
-            Arc::new(tx)
-        };
-        let payment = pay(&merchant);
-        let conflict = pay(&rt.script);
+        let (payment, conflict) =
+            attacker::double_spend_pair(coin, value, fee, &rt.key, &rt.script, &merchant);
         let payment_txid = payment.compute_txid();
         let conflict_txid = conflict.compute_txid();
         let (base, base_height) = rt
@@ -861,11 +767,11 @@ impl World {
             // The victim gets the payment (mined on the private branch it is
             // shown); the honest network gets the conflicting transaction.
             rt.pending = vec![(payment.clone(), fee)];
-            self.accept_tx(i, None, conflict_txid, conflict);
-            self.accept_tx(home, None, payment_txid, payment);
+            self.submit_tx(i, conflict_txid, conflict);
+            self.submit_tx(home, payment_txid, payment);
         } else {
             rt.pending = vec![(conflict, fee)];
-            self.accept_tx(home, None, payment_txid, payment);
+            self.submit_tx(home, payment_txid, payment);
         }
     }
 

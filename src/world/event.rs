@@ -82,11 +82,11 @@ impl Event {
     /// A one-line description for `sim replay --trace`.
     pub fn describe(&self) -> String {
         match self {
-            Event::Mine { node } => format!("node {node} mines a block"),
+            Event::Mine { node } => format!("node {node}: mining timer fires"),
             Event::Deliver { from, to, msg } => {
                 format!("node {to} <- node {from}: {}", msg.describe())
             }
-            Event::TxFlush { node } => format!("node {node} announces transactions"),
+            Event::TxFlush { node } => format!("node {node}: tx announcement timer fires"),
             Event::Payment => "workload payment".to_string(),
             Event::Timeline { index } => format!("timeline action #{index}"),
             Event::SampleBalances => "sample balances".to_string(),

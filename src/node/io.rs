@@ -1,0 +1,589 @@
+//! A node's inputs and outputs, the [`Ctx`] it may read, and the reusable
+//! [`Outbox`] it writes to.
+//!
+//! A node never touches the queue, the clock, a link or another node: the
+//! world hands it one [`Input`] with a [`Ctx`], and the node appends what it
+//! decided to an [`Outbox`] as [`Output`]s, in the order it decided them.
+//! The world then carries them out in that order (sending a message draws
+//! the sender's link latency and takes a queue sequence number, so the order
+//! is part of the event stream). Outboxes are reused: after the first few
+//! events the hot path allocates nothing for them.
+
+use std::sync::Arc;
+
+use crate::ledger::chainstate::{BlockCache, TipChange};
+use crate::ledger::validate::BlockError;
+use crate::ledger::{Amount, Block, BlockHash, CompactTarget, Params, Transaction, Txid};
+use crate::node::known::Known;
+use crate::node::mempool::MempoolError;
+use crate::node::msg::{Msg, NodeIdx};
+use crate::node::score::PeerScores;
+use crate::sim::{SimDuration, SimTime};
+
+/// Settings every node of a run shares (a slice of the world's config).
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// Consensus parameters.
+    pub params: Arc<Params>,
+    /// Unix time of genesis (block timestamps are genesis time + simulated time).
+    pub genesis_time: u32,
+    /// Really grind the nonce of mined blocks.
+    pub grind: bool,
+    /// Pad every mined block to this many bytes (0 = off).
+    pub block_fill_bytes: usize,
+    /// Mempool size limit.
+    pub mempool_max_bytes: usize,
+    /// Transactions are relayed by messages (`inv`/`getdata`/`tx`), so a
+    /// reorg returns disconnected transactions to the mempool. `false` under
+    /// the modelled flood, which rebuilds a miner's mempool itself.
+    pub relay_txs: bool,
+    /// Interval between a node's batched transaction announcements.
+    pub tx_announce_interval: SimDuration,
+}
+
+impl NodeConfig {
+    /// Block timestamp for simulated time `now`.
+    pub fn block_time_secs(&self, now: SimTime) -> u32 {
+        self.genesis_time
+            .saturating_add(now.as_secs().min(u32::MAX as u64) as u32)
+    }
+}
+
+/// Something that happens to a node.
+#[derive(Debug)]
+pub enum Input {
+    /// A message from a peer arrived.
+    Message {
+        /// The sender.
+        from: NodeIdx,
+        /// The message.
+        msg: Msg,
+    },
+    /// The mining timer fired: assemble a block on the tip. `txs`: the
+    /// transactions to include when the world supplies them (the modelled
+    /// flood); `None` takes them from the node's mempool.
+    MiningTimer {
+        /// Transactions chosen by the world, with their fees.
+        txs: Option<Vec<(Txid, Arc<Transaction>, Amount)>>,
+    },
+    /// A block this node produced, booked by the world: accept and relay it.
+    OwnBlock {
+        /// The block.
+        block: Arc<Block>,
+        /// Its hash.
+        hash: BlockHash,
+    },
+    /// The transaction-announcement timer fired.
+    TxAnnounceTimer,
+    /// A wallet (or the attacker's own code) submits a transaction.
+    SubmitTx {
+        /// Its id.
+        txid: Txid,
+        /// The transaction.
+        tx: Arc<Transaction>,
+    },
+    /// Links came back (a heal, or the node came online): exchange tips.
+    /// `ask_tips`: also ask every peer for its tip (`getheaders`).
+    PeersChanged {
+        /// Ask every peer for its tip.
+        ask_tips: bool,
+    },
+}
+
+/// Timers a node can set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// The next batched transaction announcement.
+    TxAnnounce,
+}
+
+/// How a block entered a node's block tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    /// Validated and stored (it may or may not have moved the tip).
+    Accepted,
+    /// Parent unknown: held in the orphan pool.
+    Orphan,
+    /// Connected to the active chain (including out of the orphan pool).
+    Connected,
+}
+
+/// What a node noticed: read by metrics, the trace and the live lab. An
+/// observation never changes what happens next.
+#[derive(Debug)]
+pub enum Observation {
+    /// A block reached the node's block tree.
+    BlockArrived {
+        /// The block.
+        hash: BlockHash,
+        /// How it entered.
+        how: Arrival,
+        /// The peer it came from (`None`: the node's own).
+        from: Option<NodeIdx>,
+    },
+    /// A block failed validation (Core's reject reason is `error.reject_reason()`).
+    BlockRejected {
+        /// The block.
+        hash: BlockHash,
+        /// Why.
+        error: Box<BlockError>,
+        /// The peer it came from.
+        from: Option<NodeIdx>,
+    },
+    /// A block whose parent was never mined (`prev-blk-not-found`).
+    Unconnecting {
+        /// The block.
+        hash: BlockHash,
+        /// Its made-up parent (boxed: rare, and keeps outputs small).
+        missing_parent: Box<BlockHash>,
+        /// The peer it came from.
+        from: NodeIdx,
+    },
+    /// The active chain switched branches.
+    Reorg {
+        /// The change (disconnected blocks, old tip first).
+        change: Box<TipChange>,
+        /// Height of the new tip.
+        height: u32,
+    },
+    /// The tip moved (a reorg is also reported with its old tip, see
+    /// [`Observation::Reorg`]).
+    TipChanged {
+        /// Tip after.
+        new_tip: BlockHash,
+        /// Height of the new tip.
+        height: u32,
+        /// Blocks connected.
+        connected: u32,
+        /// Blocks disconnected.
+        disconnected: u32,
+    },
+    /// A transaction entered the mempool.
+    TxAccepted {
+        /// Its id.
+        txid: Txid,
+    },
+    /// A transaction was refused by the mempool.
+    TxRejected {
+        /// Its id.
+        txid: Txid,
+        /// Why.
+        error: Box<MempoolError>,
+    },
+    /// A light client refused a header.
+    HeaderRejected {
+        /// Why (the header chain's error).
+        reason: String,
+    },
+    /// A light client checked a payment proof.
+    SpvCheck(Box<SpvVerdict>),
+}
+
+/// What a light client concluded from one Merkle proof.
+#[derive(Debug)]
+pub struct SpvVerdict {
+    /// The payment.
+    pub txid: Txid,
+    /// The block the proof is for.
+    pub block: BlockHash,
+    /// Confirmations, or why the proof failed.
+    pub verdict: Result<u32, String>,
+}
+
+/// What a node asks the world to do, or tells it.
+#[derive(Debug)]
+pub enum Output {
+    /// Send `msg` to peer `to`.
+    Send {
+        /// Receiver.
+        to: NodeIdx,
+        /// The message.
+        msg: Msg,
+    },
+    /// Announce blocks (`inv`, oldest first) to every full peer except `skip`.
+    Announce {
+        /// The blocks.
+        hashes: Arc<[BlockHash]>,
+        /// The peer not to tell (the one the blocks came from).
+        skip: Option<NodeIdx>,
+    },
+    /// Announce transactions (`inv`) to every peer.
+    AnnounceTxs {
+        /// The transactions.
+        txids: Vec<Txid>,
+    },
+    /// Send `msg` to every peer.
+    SendToPeers {
+        /// The message.
+        msg: Msg,
+    },
+    /// Drop the link to `peer` (both ways).
+    Disconnect {
+        /// The peer.
+        peer: NodeIdx,
+    },
+    /// Set a timer to fire after `after`.
+    SetTimer {
+        /// Which timer.
+        timer: Timer,
+        /// Delay from now.
+        after: SimDuration,
+    },
+    /// The node now mines on a tip with these bits (the world redraws the
+    /// mining timer only if the rate changed).
+    MiningRate {
+        /// Bits of the next block.
+        bits: CompactTarget,
+    },
+    /// The node assembled a block. The world books it (metrics, known-block
+    /// column) and hands it back as [`Input::OwnBlock`].
+    Mined {
+        /// The block.
+        block: Arc<Block>,
+        /// Its hash.
+        hash: BlockHash,
+        /// Its height.
+        height: u32,
+    },
+    /// An active attacker's public tip moved because of a peer's blocks:
+    /// its strategy (not the honest relay) decides what to tell whom.
+    AttackerRelay {
+        /// The peer the blocks came from (`None`: its own publication).
+        from: Option<NodeIdx>,
+        /// Blocks connected, oldest first.
+        connected: Arc<[BlockHash]>,
+    },
+    /// The node finished handling a tip change (adversaries watching the
+    /// node, a double spender's merchant, look at it now).
+    TipSettled,
+    /// Something observed.
+    Observe(Observation),
+}
+
+impl Output {
+    /// One line for `sim replay --trace`, said of node `me`, or `None` for
+    /// bookkeeping outputs (the mining rate, a finished tip change). Hashes
+    /// of blocks and transactions print in full; messages as Bitcoin names
+    /// them.
+    pub fn narrate(&self, me: NodeIdx) -> Option<String> {
+        let from = |f: &Option<NodeIdx>| match f {
+            Some(p) => format!(" from node {p}"),
+            None => String::new(),
+        };
+        Some(match self {
+            Output::Send { to, msg } => format!("node {me} -> node {to}: {}", msg.describe()),
+            Output::Announce { hashes, skip } => format!(
+                "node {me} -> peers{}: inv block {}{}",
+                skip.map_or(String::new(), |s| format!(" but node {s}")),
+                hashes.last().map_or(String::new(), |h| h.to_string()),
+                if hashes.len() > 1 {
+                    format!(" (+{} before it)", hashes.len() - 1)
+                } else {
+                    String::new()
+                }
+            ),
+            Output::AnnounceTxs { txids } => {
+                format!("node {me} -> peers: inv tx x{}", txids.len())
+            }
+            Output::SendToPeers { msg } => format!("node {me} -> peers: {}", msg.describe()),
+            Output::Disconnect { peer } => format!("node {me} disconnects node {peer}"),
+            Output::SetTimer { .. } | Output::MiningRate { .. } | Output::TipSettled => {
+                return None
+            }
+            Output::Mined {
+                block,
+                hash,
+                height,
+            } => format!(
+                "node {me} mined block {hash} height {height} parent {} ({} txs)",
+                block.header.prev_blockhash,
+                block.txdata.len()
+            ),
+            Output::AttackerRelay { connected, .. } => format!(
+                "node {me} (attacker) leaves relaying block {} to its strategy",
+                connected.last().map_or(String::new(), |h| h.to_string())
+            ),
+            Output::Observe(o) => match o {
+                Observation::BlockArrived { hash, how, from: f } => match how {
+                    Arrival::Accepted => format!("node {me} accepted block {hash}{}", from(f)),
+                    Arrival::Orphan => {
+                        format!("node {me} holds orphan block {hash}{} (parent unknown)", from(f))
+                    }
+                    Arrival::Connected => {
+                        format!("node {me} connected block {hash} to its active chain")
+                    }
+                },
+                Observation::BlockRejected {
+                    hash,
+                    error,
+                    from: f,
+                } => format!(
+                    "node {me} rejected block {hash}{}: {} ({error})",
+                    from(f),
+                    error.reject_reason()
+                ),
+                Observation::Unconnecting {
+                    hash,
+                    missing_parent,
+                    from: f,
+                } => format!(
+                    "node {me} rejected block {hash} from node {f}: prev-blk-not-found (parent {missing_parent} was never mined)"
+                ),
+                Observation::Reorg { change, height } => format!(
+                    "node {me} reorg depth {}: old tip {} -> new tip {} (height {height})",
+                    change.disconnected.len(),
+                    change.old_tip,
+                    change.new_tip
+                ),
+                Observation::TipChanged {
+                    new_tip,
+                    height,
+                    connected,
+                    disconnected,
+                } => format!(
+                    "node {me} tip -> {new_tip} height {height} (+{connected} -{disconnected})"
+                ),
+                Observation::TxAccepted { txid } => {
+                    format!("node {me} accepted tx {txid} into its mempool")
+                }
+                Observation::TxRejected { txid, error } => {
+                    format!("node {me} rejected tx {txid}: {error}")
+                }
+                Observation::HeaderRejected { reason } => {
+                    format!("node {me} (light) rejected a header: {reason}")
+                }
+                Observation::SpvCheck(v) => match &v.verdict {
+                    Ok(c) => format!(
+                        "node {me} (light) verified payment {} in block {}: {c} confirmations",
+                        v.txid, v.block
+                    ),
+                    Err(e) => format!(
+                        "node {me} (light) refused proof of {} in block {}: {e}",
+                        v.txid, v.block
+                    ),
+                },
+            },
+        })
+    }
+}
+
+/// A reusable list of outputs.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    items: Vec<Output>,
+}
+
+impl Outbox {
+    /// An empty outbox.
+    pub fn new() -> Outbox {
+        Outbox::default()
+    }
+
+    /// Appends an output.
+    #[inline]
+    pub fn push(&mut self, o: Output) {
+        self.items.push(o);
+    }
+
+    /// Appends an observation.
+    #[inline]
+    pub fn observe(&mut self, o: Observation) {
+        self.items.push(Output::Observe(o));
+    }
+
+    /// Appends a message to `to`.
+    #[inline]
+    pub fn send(&mut self, to: NodeIdx, msg: Msg) {
+        self.items.push(Output::Send { to, msg });
+    }
+
+    /// Takes the outputs out in order (the buffer stays for reuse).
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Output> {
+        self.items.drain(..)
+    }
+
+    /// The outputs so far.
+    pub fn items(&self) -> &[Output] {
+        &self.items
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// The simulator's knowledge a real node would not have, named as such.
+#[derive(Clone, Copy, Debug)]
+pub struct Oracles {
+    /// The genesis block's hash.
+    pub genesis: BlockHash,
+    /// No node of the run holds blocks outside its block tree (no active
+    /// attacker keeps a private branch).
+    pub no_private_blocks: bool,
+    /// Some adversary watches nodes' tips (a double spender watches its
+    /// merchant's node): report [`Output::TipSettled`].
+    pub tips_watched: bool,
+    /// This node is in Eyal–Sirer's γ set: in a tie it mines on the
+    /// attacker's block.
+    pub gamma: bool,
+}
+
+/// What a node may read (and the columns it may write) while it handles
+/// one input.
+pub struct Ctx<'a> {
+    /// Simulated time now.
+    pub now: SimTime,
+    /// The run's node settings.
+    pub cfg: &'a NodeConfig,
+    /// The shared block cache (validity, UTXO snapshots, signature checks).
+    pub cache: &'a mut BlockCache,
+    /// The node handling the input.
+    me: NodeIdx,
+    known: &'a mut Known,
+    scores: &'a mut PeerScores,
+    /// The simulator's oracles.
+    pub oracles: Oracles,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context for node `me`.
+    pub fn new(
+        me: NodeIdx,
+        now: SimTime,
+        cfg: &'a NodeConfig,
+        cache: &'a mut BlockCache,
+        known: &'a mut Known,
+        scores: &'a mut PeerScores,
+        oracles: Oracles,
+    ) -> Ctx<'a> {
+        Ctx {
+            now,
+            cfg,
+            cache,
+            me,
+            known,
+            scores,
+            oracles,
+        }
+    }
+
+    /// The node handling the input.
+    pub fn me(&self) -> NodeIdx {
+        self.me
+    }
+
+    /// Block timestamp now.
+    pub fn block_time_secs(&self) -> u32 {
+        self.cfg.block_time_secs(self.now)
+    }
+
+    /// Whether this node would request mined block `hash` at `at`:
+    /// `Some(wants)` for a mined block, `None` for any other hash.
+    #[inline]
+    pub fn wants_mined(&self, hash: &BlockHash, at: SimTime) -> Option<bool> {
+        self.known.block(hash).map(|t| t.wants(self.me, at))
+    }
+
+    /// Whether this node's column says it holds mined block `hash`.
+    #[inline]
+    pub fn holds(&self, hash: &BlockHash) -> bool {
+        self.known.block(hash).is_some_and(|t| t.has(self.me))
+    }
+
+    /// Marks a request for mined block `hash` now.
+    #[inline]
+    pub fn mark_requested(&mut self, hash: &BlockHash) {
+        let (me, now) = (self.me, self.now);
+        if let Some(t) = self.known.block_mut(hash) {
+            t.set_requested(me, now);
+        }
+    }
+
+    /// Marks mined block `hash` as held.
+    #[inline]
+    pub fn mark_have(&mut self, hash: &BlockHash) {
+        let me = self.me;
+        if let Some(t) = self.known.block_mut(hash) {
+            t.set_have(me);
+        }
+    }
+
+    /// Whether this node has seen transaction `txid` or requested it; marks
+    /// it requested if neither (returns `true`: request it).
+    pub fn request_tx(&mut self, txid: &Txid) -> bool {
+        let me = self.me;
+        let k = self.known.tx_track(txid);
+        let track = self.known.tx_mut(k);
+        let wanted = !track.seen(me) && !track.requested(me);
+        if wanted {
+            track.set_requested(me, true);
+        }
+        wanted
+    }
+
+    /// A requested transaction will not come (`notfound`).
+    pub fn tx_not_found(&mut self, txid: &Txid) {
+        let me = self.me;
+        let k = self.known.tx_track(txid);
+        self.known.tx_mut(k).set_requested(me, false);
+    }
+
+    /// This node has seen transaction `txid`.
+    pub fn saw_tx(&mut self, txid: &Txid) {
+        let me = self.me;
+        let full = self.known.full_nodes();
+        let k = self.known.tx_track(txid);
+        let track = self.known.tx_mut(k);
+        track.set_requested(me, false);
+        track.set_seen(me, full);
+    }
+
+    /// Oracle: whether `hash` was ever mined in this run (or is genesis).
+    pub fn ever_mined(&self, hash: &BlockHash) -> bool {
+        self.known.ever_mined(hash) || *hash == self.oracles.genesis
+    }
+
+    /// Oracle: whether `hash` was mined by an active attacker.
+    pub fn by_attacker(&self, hash: &BlockHash) -> bool {
+        self.known.block(hash).is_some_and(|t| t.by_attacker)
+    }
+
+    /// Adds misbehaviour points to `peer`; `true` at the discouragement
+    /// threshold (disconnect).
+    pub fn penalise(&mut self, peer: NodeIdx, points: u32) -> bool {
+        self.scores.record(self.me, peer, points)
+    }
+
+    /// `peer` sent a block that does not connect; `true` at the limit.
+    pub fn record_unconnecting(&mut self, peer: NodeIdx) -> bool {
+        self.scores.record_unconnecting(self.me, peer)
+    }
+
+    /// `peer` sent a block that connects.
+    pub fn record_connecting(&mut self, peer: NodeIdx) {
+        self.scores.record_connecting(self.me, peer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_stay_small() {
+        // Every event moves a few outputs through an outbox: rare, large
+        // payloads are boxed so the common ones (a message, an arrival, a
+        // tip change) set the size.
+        assert!(
+            std::mem::size_of::<Observation>() <= 56,
+            "{}",
+            std::mem::size_of::<Observation>()
+        );
+        assert!(
+            std::mem::size_of::<Output>() <= 64,
+            "{}",
+            std::mem::size_of::<Output>()
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! What each node knows, stored column-wise across nodes: per mined block,
+//! which nodes hold it and when each requested it; per relayed transaction,
+//! which nodes have seen it and which have a request in flight.
+//!
+//! The world owns one [`Known`] for the whole run (a shared column per
+//! block and transaction, so the common "already have it" check touches one
+//! small array instead of every node's block tree). A node reads and writes
+//! only its own bit of each column, through [`crate::node::io::Ctx`]; the
+//! world's execution of outputs may read a peer's bits (the announcement
+//! elision, documented in `world`).
+
+use crate::ledger::hash::HashKeyMap;
+use crate::ledger::{BlockHash, Txid};
+use crate::node::msg::NodeIdx;
+use crate::sim::{SimDuration, SimTime};
+
+/// How long a node waits for a requested block or transaction before it
+/// asks another peer that announces it.
+pub const REQUEST_TIMEOUT: SimDuration = SimDuration::from_secs(20);
+
+/// Per mined block: which nodes hold it (bitset) and when each requested it.
+pub struct BlockTrack {
+    /// Mined by an active attacker (honest nodes in the γ set prefer it in
+    /// a tie).
+    pub by_attacker: bool,
+    have: Vec<u64>,
+    /// Request time per node in ns, `u64::MAX` = none. Freed once every
+    /// node holds the block.
+    requested_at: Vec<u64>,
+    holders: usize,
+}
+
+impl BlockTrack {
+    fn new(nodes: usize, by_attacker: bool) -> Self {
+        BlockTrack {
+            by_attacker,
+            have: vec![0; nodes.div_ceil(64)],
+            requested_at: vec![u64::MAX; nodes],
+            holders: 0,
+        }
+    }
+
+    /// Whether node `i` holds the block (permanent once true).
+    pub fn has(&self, i: NodeIdx) -> bool {
+        self.have[i as usize / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// Node `i` holds the block.
+    pub fn set_have(&mut self, i: NodeIdx) {
+        if !self.has(i) {
+            self.have[i as usize / 64] |= 1 << (i % 64);
+            self.holders += 1;
+            if self.holders == self.requested_at.len() {
+                self.requested_at = Vec::new();
+            }
+        }
+    }
+
+    /// Node `i` requested the block at `now`.
+    pub fn set_requested(&mut self, i: NodeIdx, now: SimTime) {
+        if let Some(r) = self.requested_at.get_mut(i as usize) {
+            *r = now.as_nanos();
+        }
+    }
+
+    /// Whether node `i` would request the block at `at`: it does not hold
+    /// it and has no request younger than [`REQUEST_TIMEOUT`].
+    pub fn wants(&self, i: NodeIdx, at: SimTime) -> bool {
+        if self.has(i) {
+            return false;
+        }
+        match self.requested_at.get(i as usize) {
+            Some(&r) if r != u64::MAX => {
+                at.saturating_duration_since(SimTime::from_nanos(r)) >= REQUEST_TIMEOUT
+            }
+            _ => true,
+        }
+    }
+}
+
+/// Per transaction relayed: which nodes have seen it and which have a
+/// request for it in flight. A node never requests a transaction it has
+/// seen, even after it left the mempool (Bitcoin keeps recently confirmed
+/// and rejected ids for the same reason). Bitsets are freed once every full
+/// node has seen it.
+pub struct TxTrack {
+    seen: Vec<u64>,
+    requested: Vec<u64>,
+    seen_count: usize,
+    all_seen: bool,
+}
+
+impl TxTrack {
+    fn new(nodes: usize) -> Self {
+        let words = nodes.div_ceil(64);
+        TxTrack {
+            seen: vec![0; words],
+            requested: vec![0; words],
+            seen_count: 0,
+            all_seen: false,
+        }
+    }
+
+    fn bit(v: &[u64], i: NodeIdx) -> bool {
+        v.get(i as usize / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Whether node `i` has seen the transaction (permanent once true).
+    pub fn seen(&self, i: NodeIdx) -> bool {
+        self.all_seen || Self::bit(&self.seen, i)
+    }
+
+    /// Whether node `i` has a request for it in flight.
+    pub fn requested(&self, i: NodeIdx) -> bool {
+        Self::bit(&self.requested, i)
+    }
+
+    /// Sets or clears node `i`'s request mark.
+    pub fn set_requested(&mut self, i: NodeIdx, on: bool) {
+        if let Some(w) = self.requested.get_mut(i as usize / 64) {
+            if on {
+                *w |= 1 << (i % 64);
+            } else {
+                *w &= !(1 << (i % 64));
+            }
+        }
+    }
+
+    /// Node `i` has seen it (`full_nodes`: how many must see it before the
+    /// bitsets are freed).
+    pub fn set_seen(&mut self, i: NodeIdx, full_nodes: usize) {
+        if self.seen(i) {
+            return;
+        }
+        self.seen[i as usize / 64] |= 1 << (i % 64);
+        self.seen_count += 1;
+        if self.seen_count >= full_nodes {
+            self.all_seen = true;
+            self.seen = Vec::new();
+            self.requested = Vec::new();
+        }
+    }
+}
+
+/// The known-block and known-transaction columns of every node of a run.
+pub struct Known {
+    nodes: usize,
+    full_nodes: usize,
+    /// Every mined block's index into `tracks`.
+    block_ids: HashKeyMap<BlockHash, u32>,
+    /// Per mined block, which nodes hold it and which have requested it.
+    tracks: Vec<BlockTrack>,
+    /// Every relayed transaction's index into `tx_tracks`.
+    tx_ids: HashKeyMap<Txid, u32>,
+    /// Per transaction, who has seen or requested it.
+    tx_tracks: Vec<TxTrack>,
+}
+
+impl Known {
+    /// Empty columns for `nodes` nodes, `full_nodes` of them full nodes.
+    pub fn new(nodes: usize, full_nodes: usize) -> Known {
+        Known {
+            nodes,
+            full_nodes,
+            block_ids: Default::default(),
+            tracks: Vec::new(),
+            tx_ids: Default::default(),
+            tx_tracks: Vec::new(),
+        }
+    }
+
+    /// Books a freshly mined block (nobody holds it yet).
+    pub fn register_mined(&mut self, hash: BlockHash, by_attacker: bool) {
+        self.block_ids.insert(hash, self.tracks.len() as u32);
+        self.tracks.push(BlockTrack::new(self.nodes, by_attacker));
+    }
+
+    /// The index of mined block `hash`'s track.
+    #[inline]
+    pub fn block_id(&self, hash: &BlockHash) -> Option<u32> {
+        self.block_ids.get(hash).copied()
+    }
+
+    /// The track at index `id` (from [`Known::block_id`]).
+    #[inline]
+    pub fn track(&self, id: u32) -> &BlockTrack {
+        &self.tracks[id as usize]
+    }
+
+    /// The track of mined block `hash`.
+    #[inline]
+    pub fn block(&self, hash: &BlockHash) -> Option<&BlockTrack> {
+        self.block_ids.get(hash).map(|&b| &self.tracks[b as usize])
+    }
+
+    /// The track of mined block `hash`, to update.
+    #[inline]
+    pub fn block_mut(&mut self, hash: &BlockHash) -> Option<&mut BlockTrack> {
+        self.block_ids
+            .get(hash)
+            .map(|&b| &mut self.tracks[b as usize])
+    }
+
+    /// Whether `hash` was ever mined in this run (an oracle: a real node
+    /// cannot know this).
+    pub fn ever_mined(&self, hash: &BlockHash) -> bool {
+        self.block_ids.contains_key(hash)
+    }
+
+    /// The index of `txid`'s track, created on first sight.
+    pub fn tx_track(&mut self, txid: &Txid) -> usize {
+        if let Some(&k) = self.tx_ids.get(txid) {
+            return k as usize;
+        }
+        let k = self.tx_tracks.len();
+        self.tx_ids.insert(*txid, k as u32);
+        self.tx_tracks.push(TxTrack::new(self.nodes));
+        k
+    }
+
+    /// The transaction track at index `k`.
+    pub fn tx(&self, k: usize) -> &TxTrack {
+        &self.tx_tracks[k]
+    }
+
+    /// The transaction track at index `k`, to update.
+    pub fn tx_mut(&mut self, k: usize) -> &mut TxTrack {
+        &mut self.tx_tracks[k]
+    }
+
+    /// Number of full nodes (a transaction's bitsets are freed once this
+    /// many have seen it).
+    pub fn full_nodes(&self) -> usize {
+        self.full_nodes
+    }
+}
