@@ -24,6 +24,8 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Skip charts.
     pub no_charts: bool,
+    /// Skip `chain.sqlite`.
+    pub no_db: bool,
 }
 
 fn load(file: &Path, sets: &[String], seed: Option<u64>) -> Result<Scenario, CliError> {
@@ -94,8 +96,12 @@ pub fn run(args: RunArgs) -> CliResult {
     let world = World::new(config);
     let (world, wall) = execute(world, !args.quiet);
     let (summary, manifest, out) = finish(world, &scenario, &args.sets, args.seed);
-    let files = output::write_run(&out_dir, &manifest, &out, &summary, !args.no_charts)
-        .map_err(CliError::other)?;
+    let options = output::OutputOptions {
+        charts: !args.no_charts,
+        db: !args.no_db,
+    };
+    let files =
+        output::write_run(&out_dir, &manifest, &out, &summary, options).map_err(CliError::other)?;
     if !args.quiet {
         print_summary(&summary, wall, &out_dir, files.len());
     }
@@ -149,6 +155,7 @@ fn finish(
         cache: out.cache_stats,
         final_tip: out.final_tip.to_string(),
         main_chain_height: out.main_chain.len().saturating_sub(1) as u32,
+        files: Default::default(),
     };
     (summary, manifest, out)
 }

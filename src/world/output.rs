@@ -5,18 +5,20 @@
 //! Files (documented column by column in the README): `manifest.json`,
 //! `blocks.csv`, `propagation.csv`, `reorgs.csv`, `balances.csv`, `tips.csv`
 //! (when enabled), `nodes.csv`, `spv.csv`, `payments.csv`,
-//! `rejections.csv`, `attacks.csv`, `miner_share.csv`, `summary.csv` and
-//! `charts/` (with `miner_share` from
-//! [`crate::report::attack_charts`] besides [`crate::report::plot_run`]'s).
+//! `rejections.csv`, `attacks.csv`, `miner_share.csv`, `summary.csv`,
+//! `chain.sqlite` (unless turned off; [`crate::store`]) and `charts/` (with
+//! `miner_share` from [`crate::report::attack_charts`] besides
+//! [`crate::report::plot_run`]'s). `manifest.json` is written last and
+//! lists the SHA-256 of every other file.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::report::rows::SummaryRow;
+use crate::report::rows::{SummaryRow, MANIFEST_JSON};
 use crate::world::RunOutput;
 
 /// Everything about a run that goes into `manifest.json`.
@@ -51,6 +53,9 @@ pub struct Manifest {
     pub final_tip: String,
     /// Height of the final main chain.
     pub main_chain_height: u32,
+    /// SHA-256 (hex) of every other file of the output directory, by path
+    /// relative to it (`/`-separated); filled when the directory is written.
+    pub files: BTreeMap<String, String>,
 }
 
 /// Whether nonces were really ground.
@@ -110,6 +115,27 @@ pub enum OutputError {
     /// Drawing charts failed.
     #[error("charts: {0}")]
     Charts(String),
+    /// Building the run's database failed.
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// What a run's output directory holds besides the CSVs and the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputOptions {
+    /// Draw `charts/`.
+    pub charts: bool,
+    /// Write `chain.sqlite`.
+    pub db: bool,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions {
+            charts: true,
+            db: true,
+        }
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
@@ -373,13 +399,50 @@ pub fn write_run(
     manifest: &Manifest,
     out: &RunOutput,
     summary: &Summary,
-    charts: bool,
+    options: OutputOptions,
 ) -> Result<Vec<PathBuf>, OutputError> {
     crate::report::atomic::write_dir_atomically(
         out_dir,
         |p, e| io_err(p)(e),
-        |tmp| write_files(tmp, manifest, out, summary, charts),
+        |tmp| write_files(tmp, manifest, out, summary, options),
     )
+}
+
+/// SHA-256 of every file under `dir` but the manifest, by relative path.
+fn file_digests(dir: &Path) -> Result<BTreeMap<String, String>, OutputError> {
+    use sha2::{Digest, Sha256};
+    fn walk(
+        base: &Path,
+        dir: &Path,
+        out: &mut BTreeMap<String, String>,
+    ) -> Result<(), OutputError> {
+        let entries = fs::read_dir(dir).map_err(io_err(dir))?;
+        for e in entries {
+            let p = e.map_err(io_err(dir))?.path();
+            if p.is_dir() {
+                walk(base, &p, out)?;
+                continue;
+            }
+            let rel = p
+                .strip_prefix(base)
+                .expect("walked from base")
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            if rel == MANIFEST_JSON {
+                continue;
+            }
+            let mut h = Sha256::new();
+            let mut f = fs::File::open(&p).map_err(io_err(&p))?;
+            io::copy(&mut f, &mut h).map_err(io_err(&p))?;
+            out.insert(rel, hex::encode(h.finalize()));
+        }
+        Ok(())
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out)?;
+    Ok(out)
 }
 
 fn write_files(
@@ -387,14 +450,11 @@ fn write_files(
     manifest: &Manifest,
     out: &RunOutput,
     summary: &Summary,
-    charts: bool,
+    options: OutputOptions,
 ) -> Result<(), OutputError> {
     use crate::report::attack_charts;
     use crate::report::rows::*;
     let m = &out.metrics;
-    let path = dir.join(MANIFEST_JSON);
-    let json = serde_json::to_string_pretty(manifest).expect("manifest serializes");
-    fs::write(&path, json + "\n").map_err(io_err(&path))?;
     write_csv(dir, BLOCKS_CSV, &m.block_rows())?;
     write_csv(dir, PROPAGATION_CSV, &m.propagation_rows())?;
     write_csv(dir, REORGS_CSV, m.reorg_rows())?;
@@ -423,10 +483,26 @@ fn write_files(
     write_csv(dir, attack_charts::ATTACKS_CSV, m.attack_rows())?;
     write_csv(dir, attack_charts::MINER_SHARE_CSV, m.miner_share_rows())?;
     write_csv(dir, SUMMARY_CSV, &summary.rows())?;
-    if charts {
+    if options.db {
+        let info = crate::store::RunInfo {
+            forklab_version: manifest.forklab_version.clone(),
+            name: manifest.name.clone(),
+            seed: manifest.seed,
+            scenario_json: manifest.scenario.to_string(),
+            pow_ground: manifest.pow.ground,
+        };
+        crate::store::write(&dir.join(crate::store::CHAIN_SQLITE), &info, out)?;
+    }
+    if options.charts {
         // Drawn from the files just written, exactly as `sim plot` would.
         crate::report::plot_run(dir).map_err(|e| OutputError::Charts(e.to_string()))?;
     }
+    // Last, so that it can list every other file's digest.
+    let mut manifest = manifest.clone();
+    manifest.files = file_digests(dir)?;
+    let path = dir.join(MANIFEST_JSON);
+    let json = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
+    fs::write(&path, json + "\n").map_err(io_err(&path))?;
     Ok(())
 }
 
