@@ -9,7 +9,7 @@
 //! [`schema::TABLES`] and the README.
 //!
 //! Determinism (the output contract): the same run gives a byte-identical
-//! file. The builder fixes the page size and text encoding, keeps no
+//! file. The builder fixes the page size (16 KiB) and text encoding, keeps no
 //! rollback journal (the file is new and unpublished until the output
 //! directory is renamed into place), inserts rows in the run's own order
 //! (mining order, block order, node order, never a hash map's), builds the

@@ -13,6 +13,11 @@ use crate::ledger::{Address, BlockHash, Encodable, OutPoint, ScriptBuf, Transact
 use crate::metrics::MinedBlock;
 use crate::world::RunOutput;
 
+/// SQLite page size: 16 KiB keeps the padded megabyte-sized transactions of
+/// large runs in fewer overflow pages than the default 4 KiB (measured
+/// faster at 10,000 nodes) while a small run's file stays near a megabyte.
+const PAGE_SIZE: u32 = 16_384;
+
 /// Facts about the run that are not in its [`RunOutput`] (from the manifest).
 #[derive(Debug, Clone)]
 pub struct RunInfo {
@@ -51,7 +56,7 @@ pub fn write(path: &Path, info: &RunInfo, out: &RunOutput) -> Result<WriteStats,
     // rollback journal (the file is unpublished until the directory is
     // renamed into place); one writer.
     conn.execute_batch(&format!(
-        "PRAGMA page_size = 4096; PRAGMA encoding = 'UTF-8'; \
+        "PRAGMA page_size = {PAGE_SIZE}; PRAGMA encoding = 'UTF-8'; \
          PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; \
          PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY; \
          PRAGMA cache_size = -65536; PRAGMA user_version = {SCHEMA_VERSION};"
