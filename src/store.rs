@@ -2,7 +2,7 @@
 //! of a run in one SQLite file (rusqlite with the bundled library, so a
 //! fresh machine needs nothing).
 //!
-//! [`write`] builds the file from a finished run's
+//! [`write()`] builds the file from a finished run's
 //! [`RunOutput`](crate::world::RunOutput) inside the run's atomic output
 //! write; [`read::Store`] opens it read-only for `sim show` and the
 //! explorer (`sim serve DIR`). The tables and columns are in

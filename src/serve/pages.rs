@@ -165,7 +165,7 @@ pub async fn overview(State(x): State<Explorer>) -> PageResult {
     let (o, tree) = x.with(|s| Ok((s.overview()?, s.all_blocks()?))).await?;
     let recent: Vec<BlockBrief> = {
         let mut v: Vec<BlockBrief> = tree.iter().rev().take(10).cloned().collect();
-        v.sort_by(|a, b| b.height.cmp(&a.height));
+        v.sort_by_key(|b| std::cmp::Reverse(b.height));
         v
     };
     Ok(layout(

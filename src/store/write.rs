@@ -33,7 +33,7 @@ pub struct RunInfo {
     pub pow_ground: bool,
 }
 
-/// What [`write`] stored.
+/// What [`write()`] stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WriteStats {
     /// Rows in `blocks`.
