@@ -455,6 +455,11 @@ fn write_files(
     use crate::report::attack_charts;
     use crate::report::rows::*;
     let m = &out.metrics;
+    // Written first for the charts (which read the run's attackers from
+    // it), and again last with every other file's digest.
+    let path = dir.join(MANIFEST_JSON);
+    let json = serde_json::to_string_pretty(manifest).expect("manifest serializes");
+    fs::write(&path, json + "\n").map_err(io_err(&path))?;
     write_csv(dir, BLOCKS_CSV, &m.block_rows())?;
     write_csv(dir, PROPAGATION_CSV, &m.propagation_rows())?;
     write_csv(dir, REORGS_CSV, m.reorg_rows())?;
@@ -497,7 +502,7 @@ fn write_files(
         // Drawn from the files just written, exactly as `sim plot` would.
         crate::report::plot_run(dir).map_err(|e| OutputError::Charts(e.to_string()))?;
     }
-    // Last, so that it can list every other file's digest.
+    // Again, now listing every other file's digest.
     let mut manifest = manifest.clone();
     manifest.files = file_digests(dir)?;
     let path = dir.join(MANIFEST_JSON);
