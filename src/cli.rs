@@ -2,6 +2,8 @@
 
 pub mod plot;
 pub mod run;
+pub mod serve;
+pub mod show;
 pub mod sweep;
 pub mod teach;
 

@@ -42,13 +42,17 @@ enum Command {
         /// No progress bar and no summary.
         #[arg(long, short)]
         quiet: bool,
-        /// Do not draw charts (CSVs and manifest only).
+        /// Do not draw charts.
         #[arg(long)]
         no_charts: bool,
         /// Run even when the estimated memory exceeds the memory available or
         /// the estimated work exceeds the bound (see the README's "Limits").
         #[arg(long)]
         force: bool,
+        /// Do not write the run's database, chain.sqlite (every block,
+        /// transaction and address; needed by `sim show` and `sim serve`).
+        #[arg(long)]
+        no_db: bool,
     },
     /// Check a scenario without running it, and estimate its memory and work.
     Validate {
@@ -156,10 +160,66 @@ enum Command {
         /// The transaction in hex (legacy serialization).
         hex: String,
     },
+    /// Look up a block, transaction, address or node of a finished run.
+    ///
+    /// Reads DIR/chain.sqlite (written by `sim run` unless --no-db). Text by
+    /// default; --json prints the same JSON as the explorer's /api/. The
+    /// raw header and transaction hex are printed for `sim header` and
+    /// `sim tx`. An unknown hash, txid, address or node: one line, exit 2.
+    Show {
+        /// The run's output directory.
+        dir: PathBuf,
+        #[command(subcommand)]
+        what: ShowCommand,
+        /// Print JSON instead of text.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Serve a finished run as a web explorer (read-only).
+    ///
+    /// Pages: overview with the fork tree, blocks, /block/HASH, /tx/TXID,
+    /// /address/ADDR, /node/N and a search box; the same data as JSON under
+    /// /api/ (described at /api/openapi.json). Binds 127.0.0.1 unless
+    /// --bind says otherwise; never writes to DIR. Ctrl-C stops it.
+    Serve {
+        /// The run's output directory (holding chain.sqlite).
+        dir: PathBuf,
+        /// TCP port (0 picks a free one, printed at start).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on; anything but a loopback address exposes
+        /// the explorer to the network (a warning is printed).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
     /// Decode an 80-byte block header (160 hex characters) and check its proof of work.
     Header {
         /// The header in hex.
         hex: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ShowCommand {
+    /// A block by hash, or the main-chain block at a height.
+    Block {
+        /// Block hash or height.
+        key: String,
+    },
+    /// A transaction by txid.
+    Tx {
+        /// Transaction id.
+        txid: String,
+    },
+    /// An address: balance, unspent outputs, history.
+    Address {
+        /// P2PKH address.
+        address: String,
+    },
+    /// A node: peers, blocks mined, reorgs, tip changes.
+    Node {
+        /// Node id.
+        node: u32,
     },
 }
 
@@ -231,6 +291,7 @@ fn main() -> ExitCode {
             quiet,
             no_charts,
             force,
+            no_db,
         } => cli::run::run(cli::run::RunArgs {
             file,
             seed,
@@ -239,6 +300,7 @@ fn main() -> ExitCode {
             quiet,
             no_charts,
             force,
+            no_db,
         }),
         Command::Validate { file, sets, force } => cli::run::validate(&file, &sets, force),
         Command::Replay {
@@ -278,6 +340,17 @@ fn main() -> ExitCode {
             WalletCommand::New { seed, uncompressed } => cli::teach::wallet_new(seed, uncompressed),
             WalletCommand::Show { wif } => cli::teach::wallet_show(&wif),
         },
+        Command::Show { dir, what, json } => {
+            use cli::show::ShowWhat;
+            let what = match what {
+                ShowCommand::Block { key } => ShowWhat::Block(key),
+                ShowCommand::Tx { txid } => ShowWhat::Tx(txid),
+                ShowCommand::Address { address } => ShowWhat::Address(address),
+                ShowCommand::Node { node } => ShowWhat::Node(node),
+            };
+            cli::show::show(&dir, what, json)
+        }
+        Command::Serve { dir, port, bind } => cli::serve::serve(&dir, bind, port),
         Command::Tx { hex } => cli::teach::tx(&hex),
         Command::Header { hex } => cli::teach::header(&hex),
     };

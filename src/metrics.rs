@@ -6,6 +6,7 @@
 //! that reads the files back.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::ledger::address::Address;
 use crate::ledger::chainstate::TipChange;
@@ -46,6 +47,8 @@ pub struct NodeFinal {
     pub height: u32,
     /// Final tip.
     pub tip: BlockHash,
+    /// Its peers at the end, sorted.
+    pub peer_list: Vec<u32>,
 }
 
 /// One light-client verification (`spv.csv`).
@@ -82,6 +85,13 @@ pub struct PaymentRow {
     pub amount_sats: u64,
     /// 1 if the transaction is in a block of the final main chain.
     pub confirmed: u8,
+    /// The final-main-chain block holding the transaction (empty if none).
+    pub block: String,
+    /// That block's height (empty if none).
+    pub height: Option<u32>,
+    /// Fee paid, satoshis: inputs minus outputs (empty if the transaction
+    /// is in no block of the run, main or stale, so its inputs are unknown).
+    pub fee_sats: Option<u64>,
 }
 
 /// One double-spend attempt (`attacks.csv`).
@@ -124,6 +134,22 @@ pub struct AttackerInfo {
     pub endowment_sats: u64,
 }
 
+/// One block of the run as [`Recorder::mined_blocks`] yields it.
+pub struct MinedBlock<'a> {
+    /// Its `blocks.csv` row.
+    pub row: &'a BlockRow,
+    /// The block.
+    pub block: &'a Arc<Block>,
+    /// Its txids in block order (empty before [`Recorder::finish`]).
+    pub txids: &'a [Txid],
+    /// When it was found (zero for genesis).
+    pub found: SimTime,
+    /// Nodes that received it, in arrival order (the miner first).
+    pub arrival_nodes: &'a [u32],
+    /// Nanoseconds from being found to each of those arrivals.
+    pub arrival_ns: &'a [u64],
+}
+
 /// Most miners `miner_share.csv` lists one by one; above it, attackers are
 /// listed and every other miner is pooled as miner `-1`.
 pub const MINER_SHARE_MAX_MINERS: usize = 100;
@@ -135,8 +161,14 @@ pub const MINER_SHARE_MAX_SAMPLES: u32 = 1_000;
 struct BlockRecord {
     row: BlockRow,
     found: SimTime,
+    /// The block itself (shared with the block cache, not copied).
+    block: Arc<Block>,
+    /// Its txids, in block order (filled by [`Recorder::finish`]).
+    txids: Vec<Txid>,
     /// First arrival (ns after found) at each node that got it.
     arrivals: Vec<u64>,
+    /// The node of each entry of `arrivals`.
+    arrival_nodes: Vec<u32>,
     /// Bitset over node ids: which nodes already counted.
     seen: Vec<u64>,
 }
@@ -162,6 +194,8 @@ pub struct Recorder {
     tx_accepts: u64,
     payments_skipped: u64,
     nodes: Vec<NodeRow>,
+    /// Each node's peers at the end (from [`NodeFinal::peer_list`]).
+    peer_lists: Vec<Vec<u32>>,
     summary: Vec<SummaryRow>,
     full_nodes: u32,
     node_count: usize,
@@ -182,7 +216,7 @@ fn secs(t: SimTime) -> f64 {
 
 impl Recorder {
     /// A recorder for a run of this shape starting from `genesis`.
-    pub fn new(shape: RunShape, genesis: &Block) -> Recorder {
+    pub fn new(shape: RunShape, genesis: &Arc<Block>) -> Recorder {
         let node_count = shape.initial_hashrates.len();
         let mut r = Recorder {
             record_tips: shape.record_tips,
@@ -204,6 +238,7 @@ impl Recorder {
             tx_accepts: 0,
             payments_skipped: 0,
             nodes: Vec::new(),
+            peer_lists: Vec::new(),
             summary: Vec::new(),
             full_nodes: shape.full_nodes,
             node_count,
@@ -229,7 +264,10 @@ impl Recorder {
                 main_chain: 1,
             },
             found: SimTime::ZERO,
+            block: genesis.clone(),
+            txids: Vec::new(),
             arrivals: Vec::new(),
+            arrival_nodes: Vec::new(),
             seen: Vec::new(),
         });
         r
@@ -240,7 +278,7 @@ impl Recorder {
         &mut self,
         now: SimTime,
         miner: u32,
-        block: &Block,
+        block: &Arc<Block>,
         hash: BlockHash,
         height: u32,
     ) {
@@ -257,7 +295,10 @@ impl Recorder {
                 main_chain: 0,
             },
             found: now,
+            block: block.clone(),
+            txids: Vec::new(),
             arrivals: Vec::new(),
+            arrival_nodes: Vec::new(),
             seen: vec![0; self.node_count.div_ceil(64)],
         });
     }
@@ -275,6 +316,7 @@ impl Recorder {
         }
         rec.arrivals
             .push(now.saturating_duration_since(rec.found).as_nanos());
+        rec.arrival_nodes.push(node);
     }
 
     /// A node's tip changed.
@@ -376,6 +418,9 @@ impl Recorder {
             txid: txid.to_string(),
             amount_sats: sats,
             confirmed: 0,
+            block: String::new(),
+            height: None,
+            fee_sats: None,
         });
     }
 
@@ -437,7 +482,10 @@ impl Recorder {
             main_chain.iter().map(|h| h.to_string()).collect();
         for b in &mut self.blocks {
             b.row.main_chain = main.contains(&b.row.hash) as u8;
+            b.txids = b.block.txdata.iter().map(|t| t.compute_txid()).collect();
         }
+        self.locate_payments(main_chain);
+        self.peer_lists = nodes.iter().map(|n| n.peer_list.clone()).collect();
         self.build_miner_share();
         let mut mined: BTreeMap<u32, (u32, u32)> = BTreeMap::new();
         for b in &self.blocks[1..] {
@@ -543,6 +591,71 @@ impl Recorder {
                 });
             }
         }
+    }
+
+    /// Fills each payment's final-main-chain block, height and fee from
+    /// the mined blocks (after their txids are known).
+    fn locate_payments(&mut self, main_chain: &[BlockHash]) {
+        use std::collections::HashMap;
+        let main: HashMap<BlockHash, u32> = main_chain
+            .iter()
+            .enumerate()
+            .map(|(h, b)| (*b, h as u32))
+            .collect();
+        let mut confirmed: HashMap<Txid, (BlockHash, u32)> = HashMap::new();
+        let mut txs: HashMap<Txid, &crate::ledger::Transaction> = HashMap::new();
+        for b in &self.blocks {
+            let hash = b.block.block_hash();
+            for (t, txid) in b.block.txdata.iter().zip(&b.txids) {
+                txs.entry(*txid).or_insert(t);
+                if let Some(h) = main.get(&hash) {
+                    confirmed.insert(*txid, (hash, *h));
+                }
+            }
+        }
+        let value = |o: &crate::ledger::OutPoint| -> Option<u64> {
+            txs.get(&o.txid)
+                .and_then(|t| t.output.get(o.vout as usize))
+                .map(|out| out.value.to_sat())
+        };
+        for p in &mut self.payments {
+            let Ok(txid) = p.txid.parse::<Txid>() else {
+                continue;
+            };
+            if let Some((b, h)) = confirmed.get(&txid) {
+                p.block = b.to_string();
+                p.height = Some(*h);
+            }
+            p.fee_sats = txs.get(&txid).and_then(|t| {
+                let ins: Option<u64> = t.input.iter().map(|i| value(&i.previous_output)).sum();
+                let outs: u64 = t.output.iter().map(|o| o.value.to_sat()).sum();
+                ins.and_then(|i| i.checked_sub(outs))
+            });
+        }
+    }
+
+    /// Every block of the run in mining order (genesis first): its row,
+    /// the block, its txids, when it was found, and each full node's first
+    /// arrival as `(node, ns after found)` in arrival order.
+    pub fn mined_blocks(&self) -> impl Iterator<Item = MinedBlock<'_>> {
+        self.blocks.iter().map(|b| MinedBlock {
+            row: &b.row,
+            block: &b.block,
+            txids: &b.txids,
+            found: b.found,
+            arrival_nodes: &b.arrival_nodes,
+            arrival_ns: &b.arrivals,
+        })
+    }
+
+    /// Each node's peers at the end of the run (after [`Recorder::finish`]).
+    pub fn peer_lists(&self) -> &[Vec<u32>] {
+        &self.peer_lists
+    }
+
+    /// Number of nodes in the run.
+    pub fn node_count(&self) -> usize {
+        self.node_count
     }
 
     /// Mark payments confirmed given the set of txids on the final main chain.

@@ -844,7 +844,7 @@ impl World {
     fn record_mined(
         &mut self,
         i: NodeIdx,
-        block: &Block,
+        block: &Arc<Block>,
         hash: BlockHash,
         height: u32,
         by_attacker: bool,
@@ -1285,6 +1285,11 @@ impl World {
                     peers: n.peers.len() as u32,
                     height,
                     tip,
+                    peer_list: {
+                        let mut p = n.peers.clone();
+                        p.sort_unstable();
+                        p
+                    },
                 }
             })
             .collect();

@@ -26,6 +26,8 @@ pub struct RunArgs {
     pub no_charts: bool,
     /// Run even beyond the memory and work estimates' bounds.
     pub force: bool,
+    /// Skip `chain.sqlite`.
+    pub no_db: bool,
 }
 
 /// Refuses a scenario whose estimated memory or work is beyond this
@@ -121,8 +123,12 @@ pub fn run(args: RunArgs) -> CliResult {
     let world = World::new(config);
     let (world, wall) = execute(world, !args.quiet);
     let (summary, manifest, out) = finish(world, &scenario, &args.sets, args.seed);
-    let files = output::write_run(&out_dir, &manifest, &out, &summary, !args.no_charts)
-        .map_err(CliError::other)?;
+    let options = output::OutputOptions {
+        charts: !args.no_charts,
+        db: !args.no_db,
+    };
+    let files =
+        output::write_run(&out_dir, &manifest, &out, &summary, options).map_err(CliError::other)?;
     if !args.quiet {
         print_summary(&summary, wall, &out_dir, files.len());
     }
@@ -455,10 +461,15 @@ pub fn replay(args: ReplayArgs) -> CliResult {
         )));
     }
     // Same events: re-create every output file and compare the manifests.
-    let charts = rec
-        .files
-        .as_ref()
-        .is_some_and(|f| f.keys().any(|k| k.starts_with("charts/")));
+    let recorded_file = |pred: &dyn Fn(&str) -> bool| {
+        rec.files
+            .as_ref()
+            .is_some_and(|f| f.keys().any(|k| pred(k)))
+    };
+    let options = output::OutputOptions {
+        charts: recorded_file(&|k| k.starts_with("charts/")),
+        db: recorded_file(&|k| k == "chain.sqlite"),
+    };
     let overrides: Vec<String> = rec
         .value
         .get("overrides")
@@ -469,7 +480,7 @@ pub fn replay(args: ReplayArgs) -> CliResult {
     let _ = std::fs::remove_dir_all(&tmp.0);
     let again = tmp.0.join("run");
     let files =
-        output::write_run(&again, &manifest, &out, &summary, charts).map_err(CliError::other)?;
+        output::write_run(&again, &manifest, &out, &summary, options).map_err(CliError::other)?;
     let replayed = forklab::replay::read_manifest(&again.join(MANIFEST_JSON))
         .map_err(CliError::other)?
         .value;

@@ -5,9 +5,11 @@
 //! Files (documented column by column in the README): `manifest.json`,
 //! `blocks.csv`, `propagation.csv`, `reorgs.csv`, `balances.csv`, `tips.csv`
 //! (when enabled), `nodes.csv`, `spv.csv`, `payments.csv`,
-//! `rejections.csv`, `attacks.csv`, `miner_share.csv`, `summary.csv` and
-//! `charts/` (with `miner_share` from
-//! [`crate::report::attack_charts`] besides [`crate::report::plot_run`]'s).
+//! `rejections.csv`, `attacks.csv`, `miner_share.csv`, `summary.csv`,
+//! `chain.sqlite` (unless turned off; [`crate::store`]) and `charts/` (with
+//! `miner_share` from [`crate::report::attack_charts`] besides
+//! [`crate::report::plot_run`]'s). `manifest.json` is written last and
+//! lists the SHA-256 of every other file.
 
 use std::collections::HashSet;
 use std::fs;
@@ -167,6 +169,27 @@ pub enum OutputError {
     /// Drawing charts failed.
     #[error("charts: {0}")]
     Charts(String),
+    /// Building the run's database failed.
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// What a run's output directory holds besides the CSVs and the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputOptions {
+    /// Draw `charts/`.
+    pub charts: bool,
+    /// Write `chain.sqlite`.
+    pub db: bool,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions {
+            charts: true,
+            db: true,
+        }
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
@@ -430,12 +453,12 @@ pub fn write_run(
     manifest: &Manifest,
     out: &RunOutput,
     summary: &Summary,
-    charts: bool,
+    options: OutputOptions,
 ) -> Result<Vec<PathBuf>, OutputError> {
     crate::report::atomic::write_dir_atomically(
         out_dir,
         |p, e| io_err(p)(e),
-        |tmp| write_files(tmp, manifest, out, summary, charts),
+        |tmp| write_files(tmp, manifest, out, summary, options),
     )
 }
 
@@ -444,7 +467,7 @@ fn write_files(
     manifest: &Manifest,
     out: &RunOutput,
     summary: &Summary,
-    charts: bool,
+    options: OutputOptions,
 ) -> Result<(), OutputError> {
     use crate::report::attack_charts;
     use crate::report::rows::*;
@@ -482,7 +505,17 @@ fn write_files(
     write_csv(dir, attack_charts::ATTACKS_CSV, m.attack_rows())?;
     write_csv(dir, attack_charts::MINER_SHARE_CSV, m.miner_share_rows())?;
     write_csv(dir, SUMMARY_CSV, &summary.rows())?;
-    if charts {
+    if options.db {
+        let info = crate::store::RunInfo {
+            forklab_version: manifest.forklab_version.clone(),
+            name: manifest.name.clone(),
+            seed: manifest.seed,
+            scenario_json: manifest.scenario.to_string(),
+            pow_ground: manifest.pow.ground,
+        };
+        crate::store::write(&dir.join(crate::store::CHAIN_SQLITE), &info, out)?;
+    }
+    if options.charts {
         // Drawn from the files just written, exactly as `sim plot` would.
         crate::report::plot_run(dir).map_err(|e| OutputError::Charts(e.to_string()))?;
     }

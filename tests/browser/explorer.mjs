@@ -1,0 +1,128 @@
+// Drives the forklab explorer in Debian's headless Chromium with
+// playwright-core: runs scenarios/three_nodes.yaml, serves it, opens the
+// overview, clicks a block in the fork tree, sees its transactions, opens a
+// payment and then its receiving address, uses the search box, checks the
+// 404 page; asserts on the DOM at every step and saves screenshots.
+//
+// Usage: node tests/browser/explorer.mjs   (from the repository root)
+// Env: SIM (default target/release/sim), CHROMIUM (default /usr/bin/chromium),
+//      LOG_DIR for screenshots (default target/browser-logs).
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const sim = resolve(process.env.SIM ?? "target/release/sim");
+const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const logDir = resolve(process.env.LOG_DIR ?? "target/browser-logs");
+mkdirSync(logDir, { recursive: true });
+
+function check(cond, what) {
+  if (!cond) throw new Error(`browser test: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+const work = mkdtempSync(join(tmpdir(), "forklab-browser-"));
+const run = join(work, "three_nodes");
+execFileSync(sim, ["run", "scenarios/three_nodes.yaml", "--out", run, "--quiet", "--no-charts"], {
+  stdio: "inherit",
+});
+
+const server = spawn(sim, ["serve", run, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+const base = await new Promise((ok, fail) => {
+  const lines = createInterface({ input: server.stdout });
+  lines.once("line", (l) => {
+    const m = l.match(/http:\/\/127\.0\.0\.1:\d+/);
+    m ? ok(m[0]) : fail(new Error(`no address in ${l}`));
+  });
+  server.once("exit", (c) => fail(new Error(`sim serve exited ${c}`)));
+});
+
+process.on("exit", () => server.kill());
+// Chromium as root, on a closed network: these flags and a fresh profile.
+const context = await chromium.launchPersistentContext(
+  mkdtempSync(join(tmpdir(), "forklab-chromium-")),
+  {
+    executablePath,
+    headless: true,
+    viewport: { width: 1400, height: 1000 },
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+    ],
+  },
+);
+let failed = false;
+try {
+  const page = await context.newPage();
+  const shot = (name) => page.screenshot({ path: join(logDir, `${name}.png`), fullPage: true });
+
+  // Overview: headline numbers and the fork tree with every block.
+  const home = await page.goto(`${base}/`);
+  check(home.status() === 200, "overview answers 200");
+  check((await page.textContent("h1")).includes("three_nodes"), "overview names the run");
+  check((await page.textContent("#height")).trim() === "100", "main-chain height 100 shown");
+  const blocks = await page.locator("#fork-tree a.tree-block").count();
+  const api = await (await page.request.get(`${base}/api/tree`)).json();
+  check(blocks === api.length && blocks > 100, `fork tree draws all ${api.length} blocks`);
+  const stale = await page.locator('#fork-tree a.tree-block[data-main="0"]').count();
+  check(stale === api.filter((b) => !b.main_chain).length && stale > 0, `${stale} stale blocks drawn apart`);
+  await shot("1-overview");
+
+  // Click a main-chain block that holds payments.
+  const target = api.find((b) => b.main_chain && b.txs > 1 && b.height > 5);
+  await Promise.all([
+    page.waitForURL(`**/block/${target.hash}`),
+    page.click(`#fork-tree a.tree-block[data-hash="${target.hash}"]`),
+  ]);
+  check((await page.textContent("#block-hash")).trim() === target.hash, "block page of the clicked block");
+  const txRows = await page.locator("#txs tbody tr").count();
+  check(txRows === target.txs, `block lists its ${target.txs} transactions`);
+  check(await page.locator("#propagation svg").isVisible(), "propagation chart drawn");
+  await shot("2-block");
+
+  // Open a payment (not the coinbase).
+  const txLink = page.locator("#txs tbody tr").nth(1).locator("a.hash").first();
+  const txid = (await txLink.textContent()).trim();
+  await Promise.all([page.waitForURL(`**/tx/${txid}`), txLink.click()]);
+  check((await page.textContent("#txid")).trim() === txid, "transaction page opened");
+  check((await page.textContent("#inputs")).includes("valid"), "input signature verdict shown");
+  check((await page.locator("#tx-hex").textContent()).trim().length > 100, "raw hex shown");
+  await shot("3-tx");
+
+  // Follow its first output's address.
+  const addrLink = page.locator('#outputs tbody tr a[href^="/address/"]').first();
+  const addr = (await addrLink.textContent()).trim();
+  await Promise.all([page.waitForURL(`**/address/${addr}`), addrLink.click()]);
+  check((await page.textContent("#addr")).trim() === addr, "address page opened");
+  check((await page.locator("#history tbody tr").count()) > 0, "address history listed");
+  check((await page.locator("#history").textContent()).includes(txid), "history holds the payment");
+  await shot("4-address");
+
+  // Search box: a height leads to that block.
+  await page.fill("#search", "42");
+  await Promise.all([page.waitForURL("**/block/**"), page.press("#search", "Enter")]);
+  check((await page.textContent("h1")).includes("Block 42"), "search by height");
+  await shot("5-search");
+
+  // Unknown page.
+  const nope = await page.goto(`${base}/no/such/page`);
+  check(nope.status() === 404, "unknown page answers 404");
+  check((await page.textContent("#error-message")).includes("no such page"), "404 page explains");
+  await shot("6-not-found");
+} catch (e) {
+  failed = true;
+  console.error(e);
+} finally {
+  await context.close();
+  server.kill();
+}
+console.log(failed ? "browser test FAILED" : `browser test passed; screenshots in ${logDir}`);
+process.exit(failed ? 1 : 0);
