@@ -12,7 +12,7 @@ use std::sync::Arc;
 use forklab::ledger::chainstate::{new_genesis, BlockCache};
 use forklab::ledger::keys::PrivateKey;
 use forklab::ledger::merkle::MerkleProof;
-use forklab::ledger::pow::{self, Target};
+use forklab::ledger::pow::Target;
 use forklab::ledger::spv::HeaderChain;
 use forklab::ledger::{
     Amount, Block, BlockHash, OutPoint, Params, ScriptBuf, Transaction, TxOut, Txid,
@@ -454,7 +454,7 @@ fn an_invalid_block_is_rejected_with_its_reason_not_relayed_and_scored() {
     bad.txdata[0].output[0].value = Amount::from_sat_unchecked(v + 1);
     bad.header.merkle_root = bad.compute_merkle_root().unwrap();
     let target = Target::from_compact(bad.header.bits).unwrap();
-    pow::grind(&mut bad.header, target, u64::MAX).unwrap();
+    forklab::ledger::nonce::grind(&mut bad.header, target, u64::MAX).unwrap();
     let hash = bad.block_hash();
     let size = bad.size() as u32;
     let before = net.log.len();
