@@ -42,8 +42,10 @@ pub struct MinerShareRow {
     /// The miner's blocks on the final main chain up to `height`.
     pub blocks_main: u32,
     /// `blocks_main / height`.
+    #[serde(serialize_with = "crate::report::rows::rounded::f64")]
     pub share_main: f64,
     /// The miner's share of the total hashrate at `time_s`.
+    #[serde(serialize_with = "crate::report::rows::rounded::f64")]
     pub hashrate_share: f64,
 }
 

@@ -34,6 +34,43 @@ pub const SUMMARY_CSV: &str = "summary.csv";
 /// The `miner` value of a block no node mined (genesis).
 pub const NO_MINER: i64 = -1;
 
+/// Decimal places of the computed floats in the CSV files (milliseconds,
+/// hashrates, shares): 6, so a millisecond keeps nanosecond precision and a
+/// share of `1/3` reads `0.333333`, not `0.3333333333333333` or float noise
+/// like `333.33329999999995`. Times in seconds (`time_s`) are exact
+/// nanoseconds and written as they are.
+pub const CSV_DECIMALS: i32 = 6;
+
+/// Serde helpers that round a float to [`CSV_DECIMALS`] places when
+/// writing (reading is unchanged).
+pub mod rounded {
+    use serde::Serializer;
+
+    /// `x` rounded to [`super::CSV_DECIMALS`] decimal places (non-finite
+    /// values unchanged).
+    pub fn round(x: f64) -> f64 {
+        let scale = 10f64.powi(super::CSV_DECIMALS);
+        if x.is_finite() && (x * scale).abs() < 9.0e15 {
+            (x * scale).round() / scale
+        } else {
+            x
+        }
+    }
+
+    /// For `#[serde(serialize_with = "rounded::f64")]`.
+    pub fn f64<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(round(*x))
+    }
+
+    /// For `#[serde(serialize_with = "rounded::opt")]` on an `Option<f64>`.
+    pub fn opt<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match x {
+            Some(v) => s.serialize_some(&round(*v)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
 /// One block known to any node during the run (`blocks.csv`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BlockRow {
@@ -79,24 +116,34 @@ pub struct PropagationRow {
     /// Nodes that did receive it by the end of the run.
     pub reached: u32,
     /// Time until 10% of `nodes` had the block, ms.
+    #[serde(serialize_with = "rounded::opt")]
     pub p10_ms: Option<f64>,
     /// Time until 20% of `nodes` had the block, ms.
+    #[serde(serialize_with = "rounded::opt")]
     pub p20_ms: Option<f64>,
     /// Time until 30% of `nodes` had the block, ms.
+    #[serde(serialize_with = "rounded::opt")]
     pub p30_ms: Option<f64>,
     /// Time until 40% of `nodes` had the block, ms.
+    #[serde(serialize_with = "rounded::opt")]
     pub p40_ms: Option<f64>,
     /// Time until 50% of `nodes` had the block, ms.
+    #[serde(serialize_with = "rounded::opt")]
     pub p50_ms: Option<f64>,
     /// Time until 60% of `nodes` had the block, ms.
+    #[serde(serialize_with = "rounded::opt")]
     pub p60_ms: Option<f64>,
     /// Time until 70% of `nodes` had the block, ms.
+    #[serde(serialize_with = "rounded::opt")]
     pub p70_ms: Option<f64>,
     /// Time until 80% of `nodes` had the block, ms.
+    #[serde(serialize_with = "rounded::opt")]
     pub p80_ms: Option<f64>,
     /// Time until 90% of `nodes` had the block, ms.
+    #[serde(serialize_with = "rounded::opt")]
     pub p90_ms: Option<f64>,
     /// Time until all of `nodes` had the block, ms.
+    #[serde(serialize_with = "rounded::opt")]
     pub p100_ms: Option<f64>,
 }
 
@@ -175,6 +222,7 @@ pub struct NodeRow {
     /// Region name (latency model), empty if none.
     pub region: String,
     /// Hash rate, hashes per second.
+    #[serde(serialize_with = "rounded::f64")]
     pub hashrate_hps: f64,
     /// Number of peers.
     pub peers: u32,
