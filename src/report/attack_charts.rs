@@ -15,39 +15,16 @@ use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::charts::{write_chart, Chart};
 use super::style::*;
 use super::{font, ReportError};
 
-/// File name of the per-miner share table.
-pub const MINER_SHARE_CSV: &str = "miner_share.csv";
-/// File name of the double-spend attempts table.
-pub const ATTACKS_CSV: &str = "attacks.csv";
+pub use super::rows::{MinerShareRow, ATTACKS_CSV, MINER_SHARE_CSV};
 /// File stem of the miner-share chart.
 pub const MINER_SHARE: &str = "miner_share";
 /// At most this many miners get lines.
 pub const MAX_SHARE_LINES: usize = 10;
-
-/// One miner at one main-chain height (`miner_share.csv`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MinerShareRow {
-    /// Time the main-chain block at `height` was found, seconds.
-    pub time_s: f64,
-    /// The main-chain height sampled.
-    pub height: u32,
-    /// The miner's node id (`-1`: every miner not listed on its own).
-    pub miner: i64,
-    /// The miner's blocks on the final main chain up to `height`.
-    pub blocks_main: u32,
-    /// `blocks_main / height`.
-    #[serde(serialize_with = "crate::report::rows::rounded::f64")]
-    pub share_main: f64,
-    /// The miner's share of the total hashrate at `time_s`.
-    #[serde(serialize_with = "crate::report::rows::rounded::f64")]
-    pub hashrate_share: f64,
-}
 
 /// Reads `miner_share.csv` of a run directory.
 pub fn load_miner_share(run_dir: &Path) -> Result<Vec<MinerShareRow>, ReportError> {
