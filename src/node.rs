@@ -2,6 +2,7 @@
 //! misbehaviour scores of peers. (Relay and mining live in
 //! [`crate::world`], which owns the event queue they schedule on.)
 
+pub mod compact;
 pub mod mempool;
 pub mod msg;
 pub mod score;
