@@ -4,6 +4,8 @@
 //! |---|---|---|
 //! | `miner_share` | `miner_share.csv` | each miner's share of the main chain so far (solid) against its share of the hashrate (dashed, same colour), over simulated time |
 //!
+//! With attackers the honest miners are drawn as one pooled line (shares
+//! summed per sampled height) and the attackers thick and red.
 //! `miner_share.csv` is written by every run (see
 //! [`crate::metrics::Recorder`] for the sampling); the chart draws at most
 //! [`MAX_SHARE_LINES`] miners: the ones with the most main-chain blocks at
@@ -66,6 +68,35 @@ pub fn miner_share(
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, ReportError> {
     write_chart(&MinerShare { rows, attackers }, out_dir)
+}
+
+/// The `miner` id of pooled rows: every miner not listed on its own.
+const POOLED_HONEST: i64 = -1;
+
+/// Rows with every non-attacker miner summed into one [`POOLED_HONEST`]
+/// row per sampled height (attackers' rows kept as they are).
+fn pool_honest(rows: &[MinerShareRow], attackers: &[i64]) -> Vec<MinerShareRow> {
+    let mut out: Vec<MinerShareRow> = rows
+        .iter()
+        .filter(|r| attackers.contains(&r.miner))
+        .cloned()
+        .collect();
+    let mut by_height: BTreeMap<u32, MinerShareRow> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !attackers.contains(&r.miner)) {
+        let e = by_height.entry(r.height).or_insert(MinerShareRow {
+            time_s: r.time_s,
+            height: r.height,
+            miner: POOLED_HONEST,
+            blocks_main: 0,
+            share_main: 0.0,
+            hashrate_share: 0.0,
+        });
+        e.blocks_main += r.blocks_main;
+        e.share_main += r.share_main;
+        e.hashrate_share += r.hashrate_share;
+    }
+    out.extend(by_height.into_values());
+    out
 }
 
 /// The miners to draw (see the module docs), in drawing order.
@@ -139,6 +170,15 @@ pub fn draw_miner_share<DB: DrawingBackend>(
     font::ensure_registered()?;
     let err = draw_err(MINER_SHARE);
     let (plot, legend) = page(root, MINER_SHARE, "Main-chain share vs hashrate share")?;
+    // With attackers, the honest miners are one pooled line (their summed
+    // shares per sampled height): the story is attacker vs everyone else.
+    let pooled;
+    let rows: &[MinerShareRow] = if attackers.is_empty() {
+        rows
+    } else {
+        pooled = pool_honest(rows, attackers);
+        &pooled
+    };
     let ids = chosen(rows, attackers);
     if ids.is_empty() {
         draw_message(&plot, MINER_SHARE, "no main-chain blocks")?;
@@ -173,13 +213,21 @@ pub fn draw_miner_share<DB: DrawingBackend>(
         .map_err(&err)?;
     let mut entries = Vec::new();
     for (k, id) in ids.iter().enumerate() {
-        let color = PALETTE_20[k % PALETTE_20.len()];
+        let is_attacker = attackers.contains(id);
+        let color = if is_attacker {
+            STALE_COLOR
+        } else if *id == POOLED_HONEST {
+            OTHER_COLOR
+        } else {
+            PALETTE_20[k % PALETTE_20.len()]
+        };
+        let width = if is_attacker { 4 } else { 2 };
         let mut mine: Vec<&MinerShareRow> = rows.iter().filter(|r| r.miner == *id).collect();
         mine.sort_by_key(|r| r.height);
         chart
             .draw_series(LineSeries::new(
                 thinned(&mine, (x1 - x0) / 800.0),
-                color.stroke_width(2),
+                color.stroke_width(width),
             ))
             .map_err(&err)?;
         chart
@@ -187,12 +235,13 @@ pub fn draw_miner_share<DB: DrawingBackend>(
                 steps(&mine),
                 12,
                 8,
-                color.stroke_width(2),
+                color.stroke_width(width),
             ))
             .map_err(&err)?;
         let name = match *id {
+            POOLED_HONEST if !attackers.is_empty() => "honest miners\n(pooled)".to_string(),
             -1 => "other miners".to_string(),
-            m if attackers.contains(&m) => format!("attacker {m}"),
+            m if is_attacker => format!("attacker (node {m})"),
             m => format!("miner {m}"),
         };
         entries.push(LegendEntry::new(name, Marker::Line(color)));
@@ -218,6 +267,21 @@ mod tests {
             share_main: blocks as f64 / height as f64,
             hashrate_share: 0.1,
         }
+    }
+
+    #[test]
+    fn honest_miners_are_pooled_per_height() {
+        let rows = vec![row(0, 10, 5), row(1, 10, 3), row(2, 10, 2), row(1, 20, 6)];
+        let p = pool_honest(&rows, &[0]);
+        assert_eq!(p.len(), 3);
+        assert_eq!(p[0].miner, 0);
+        assert_eq!(
+            (p[1].miner, p[1].height, p[1].blocks_main),
+            (POOLED_HONEST, 10, 5)
+        );
+        assert!((p[1].share_main - 0.5).abs() < 1e-12);
+        assert!((p[1].hashrate_share - 0.2).abs() < 1e-12);
+        assert_eq!((p[2].height, p[2].blocks_main), (20, 6));
     }
 
     #[test]
@@ -260,6 +324,7 @@ mod tests {
             draw_miner_share(&root, &rows, &[0]).unwrap();
             root.present().unwrap();
         }
-        assert!(svg.contains("attacker 0"));
+        assert!(svg.contains("attacker (node 0)"));
+        assert!(svg.contains("honest miners"));
     }
 }
