@@ -123,7 +123,10 @@ pub fn plot_run(run_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let attackers = manifest_attackers(run_dir);
     if present(attack_charts::MINER_SHARE_CSV) && !attackers.is_empty() {
         let rows = attack_charts::load_miner_share(run_dir)?;
-        written.extend(attack_charts::miner_share(&rows, &attackers, &out)?);
+        let theory = selfish_theory(run_dir, &rows);
+        written.extend(attack_charts::miner_share_with_theory(
+            &rows, &attackers, theory, &out,
+        )?);
     }
     written.sort();
     Ok(written)
@@ -165,6 +168,35 @@ fn manifest_events(run_dir: &Path) -> Vec<(f64, String)> {
     }
     out.sort_by(|a, b| a.0.total_cmp(&b.0));
     out
+}
+
+/// For a run whose first adversary is a selfish miner with an explicit γ:
+/// its final hashrate share α (from `miner_share.csv`) and the run's
+/// `gamma_effective` (from `summary.csv`).
+fn selfish_theory(
+    run_dir: &Path,
+    rows: &[attack_charts::MinerShareRow],
+) -> Option<attack_charts::SelfishTheory> {
+    let text = std::fs::read_to_string(run_dir.join(MANIFEST_JSON)).ok()?;
+    let m: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let first = &m["scenario"]["adversaries"][0];
+    if first["kind"].as_str() != Some("selfish") {
+        return None;
+    }
+    let node = first["node"].as_i64()?;
+    let alpha = rows
+        .iter()
+        .filter(|r| r.miner == node)
+        .max_by_key(|r| r.height)?
+        .hashrate_share;
+    let summary = std::fs::read_to_string(run_dir.join(SUMMARY_CSV)).ok()?;
+    let gamma = summary
+        .lines()
+        .find_map(|l| l.strip_prefix("gamma_effective,"))?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(attack_charts::SelfishTheory { alpha, gamma })
 }
 
 /// Attacker node ids listed in `manifest.json` (`scenario.adversaries[].node`);

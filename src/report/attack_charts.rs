@@ -50,14 +50,42 @@ pub fn load_miner_share(run_dir: &Path) -> Result<Vec<MinerShareRow>, ReportErro
 struct MinerShare<'a> {
     rows: &'a [MinerShareRow],
     attackers: &'a [i64],
+    theory: Option<SelfishTheory>,
 }
 
 impl Chart for MinerShare<'_> {
     const STEM: &'static str = MINER_SHARE;
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
-        draw_miner_share(root, self.rows, self.attackers)
+        draw_miner_share_with_theory(root, self.rows, self.attackers, self.theory)
     }
+}
+
+/// A selfish miner's expected main-chain share, drawn as a dotted line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SelfishTheory {
+    /// The attacker's hashrate share α.
+    pub alpha: f64,
+    /// The run's γ (`gamma_effective`).
+    pub gamma: f64,
+}
+
+/// [`miner_share`] with Eyal–Sirer's `R(α, γ)` as a dotted line in the
+/// attacker's colour when `theory` is given.
+pub fn miner_share_with_theory(
+    rows: &[MinerShareRow],
+    attackers: &[i64],
+    theory: Option<SelfishTheory>,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    write_chart(
+        &MinerShare {
+            rows,
+            attackers,
+            theory,
+        },
+        out_dir,
+    )
 }
 
 /// Writes `miner_share.png` and `miner_share.svg` into `out_dir`;
@@ -67,7 +95,7 @@ pub fn miner_share(
     attackers: &[i64],
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    write_chart(&MinerShare { rows, attackers }, out_dir)
+    miner_share_with_theory(rows, attackers, None, out_dir)
 }
 
 /// The `miner` id of pooled rows: every miner not listed on its own.
@@ -167,6 +195,16 @@ pub fn draw_miner_share<DB: DrawingBackend>(
     rows: &[MinerShareRow],
     attackers: &[i64],
 ) -> Result<(), ReportError> {
+    draw_miner_share_with_theory(root, rows, attackers, None)
+}
+
+/// [`draw_miner_share`] with an optional `R(α, γ)` line.
+pub fn draw_miner_share_with_theory<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rows: &[MinerShareRow],
+    attackers: &[i64],
+    theory: Option<SelfishTheory>,
+) -> Result<(), ReportError> {
     font::ensure_registered()?;
     let err = draw_err(MINER_SHARE);
     let (plot, legend) = page(root, MINER_SHARE, "Main-chain share vs hashrate share")?;
@@ -245,6 +283,23 @@ pub fn draw_miner_share<DB: DrawingBackend>(
             m => format!("miner {m}"),
         };
         entries.push(LegendEntry::new(name, Marker::Line(color)));
+    }
+    if let Some(t) = theory {
+        let r = crate::theory::selfish_relative_revenue(t.alpha, t.gamma);
+        if r.is_finite() {
+            chart
+                .draw_series(DottedLineSeries::new([(x0, r), (x1, r)], 0, 8, &|c| {
+                    Circle::new(c, 2, STALE_COLOR.filled())
+                }))
+                .map_err(&err)?;
+            entries.push(LegendEntry::new(
+                format!(
+                    "Eyal-Sirer R = {r:.3}\n(α {:.3}, γ {:.3}),\ndotted",
+                    t.alpha, t.gamma
+                ),
+                Marker::Dot(STALE_COLOR),
+            ));
+        }
     }
     draw_legend(
         &legend,
