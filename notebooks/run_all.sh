@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Executes every notebook in notebooks/ top to bottom, headless, and fails on
-# the first cell that raises. The notebooks in the repository are not
-# modified: executed copies go to a temporary directory (kept, and printed,
-# only on failure), and so do the simulator runs they make (FORKLAB_OUT).
+# the first cell that raises, then checks that every cell that draws kept its
+# figure (check_figures.py). The notebooks in the repository are not
+# modified: executed copies (with their figures, drawn by the inline
+# backend) go to $NOTEBOOKS_OUT when set (CI keeps them there), else to a
+# temporary directory (kept, and printed, only on failure); the simulator
+# runs they make go to the temporary directory (FORKLAB_OUT).
 #
 # Usage: notebooks/run_all.sh            (uses `python3` from PATH)
 #        PYTHON=/path/to/venv/bin/python notebooks/run_all.sh
@@ -19,7 +22,12 @@ cd "$(dirname "$0")"
 PYTHON="${PYTHON:-python3}"
 work="$(mktemp -d)"
 export FORKLAB_OUT="$work/runs"
-export MPLBACKEND=Agg
+executed="${NOTEBOOKS_OUT:-$work/executed}"
+mkdir -p "$executed"
+executed="$(cd "$executed" && pwd)"
+# No MPLBACKEND=Agg: the kernel's inline backend draws headless too, and
+# only it puts the figures into the executed notebooks.
+unset MPLBACKEND
 
 status=0
 passed=0
@@ -28,7 +36,7 @@ for nb in [0-9][0-9]_*.ipynb; do
     start=$(date +%s)
     if "$PYTHON" -m jupyter nbconvert --to notebook --execute \
         --ExecutePreprocessor.timeout=600 \
-        --output-dir "$work/executed" "$nb" >"$work/log.txt" 2>&1; then
+        --output-dir "$executed" "$nb" >"$work/log.txt" 2>&1; then
         echo "notebook $nb: ok ($(( $(date +%s) - start )) s)"
         passed=$((passed + 1))
     else
@@ -39,6 +47,9 @@ for nb in [0-9][0-9]_*.ipynb; do
     fi
 done
 echo "notebooks: $passed passed, $failed failed"
+if [ "$status" -eq 0 ] && ! "$PYTHON" check_figures.py "$executed"; then
+    status=1
+fi
 
 if [ "$status" -eq 0 ]; then
     rm -rf "$work"

@@ -1,5 +1,6 @@
 //! Subcommand implementations for the `sim` binary.
 
+pub mod load;
 pub mod plot;
 pub mod run;
 pub mod serve;
@@ -8,6 +9,24 @@ pub mod sweep;
 pub mod teach;
 
 use std::fmt;
+use std::path::PathBuf;
+
+/// The scenario arguments `run`, `validate` and `sweep` share: the file, its
+/// `--set` overrides and `--force`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ScenarioArgs {
+    /// Scenario file (YAML), e.g. scenarios/three_nodes.yaml.
+    pub file: PathBuf,
+    /// Override a scenario field, e.g. `--set consensus.difficulty_bits=12`
+    /// (repeatable; the value is read as YAML).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Accept the scenario even when its estimated memory exceeds the memory
+    /// available or its estimated work exceeds the bound (see the README's
+    /// "Limits"); a sweep holds every grid point to its share.
+    #[arg(long)]
+    pub force: bool,
+}
 
 /// An error that ends the program: a one-line message and an exit code.
 #[derive(Debug)]

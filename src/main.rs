@@ -26,47 +26,33 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a scenario and write `output/<name>/` (manifest, CSVs, charts).
-    Run {
-        /// Scenario file (YAML).
-        file: PathBuf,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Output directory (default: `output/<scenario name>`). An existing
-        /// one is replaced only if it is an earlier forklab output or empty.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Override a scenario field, e.g. `--set consensus.difficulty_bits=12` (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// No progress bar and no summary.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Do not draw charts.
-        #[arg(long)]
-        no_charts: bool,
-        /// Run even when the estimated memory exceeds the memory available or
-        /// the estimated work exceeds the bound (see the README's "Limits").
-        #[arg(long)]
-        force: bool,
-        /// Do not write the run's database, chain.sqlite (every block,
-        /// transaction and address; needed by `sim show` and `sim serve`).
-        #[arg(long)]
-        no_db: bool,
-    },
-    /// Check a scenario without running it, and estimate its memory and work.
-    Validate {
-        /// Scenario file (YAML).
-        file: PathBuf,
-        /// Override a scenario field (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// Accept the scenario even when the estimated memory exceeds the memory available or
-        /// the estimated work exceeds the bound (see the README's "Limits").
-        #[arg(long)]
-        force: bool,
-    },
+    #[command(
+        arg_required_else_help = true,
+        after_help = "Examples:
+  sim run scenarios/three_nodes.yaml                  # writes output/three_nodes/
+  sim run scenarios/three_nodes.yaml --seed 7         # other luck: output/three_nodes-seed7/
+  sim run scenarios/big_blocks.yaml --set consensus.block_fill_bytes=0
+  sim run scenarios/selfish_mining.yaml --out /tmp/selfish --no-charts
+
+A run with --seed or --set writes to its own default directory (output/<name>-seed<N>,
+output/<name>-set-<8 hex digits of the overrides>), so it never replaces the plain run's output."
+    )]
+    Run(cli::run::RunArgs),
+    /// Check a scenario without running it.
+    #[command(
+        arg_required_else_help = true,
+        after_help = "Examples:
+  sim validate scenarios/three_nodes.yaml
+  sim validate scenarios/three_nodes.yaml --set nodes.count=10 --set stop.height=20"
+    )]
+    Validate(cli::ScenarioArgs),
     /// Re-run a finished run from its manifest and confirm its event digest.
+    #[command(
+        arg_required_else_help = true,
+        after_help = "Examples:
+  sim replay output/three_nodes
+  sim replay output/three_nodes --trace --node 1 --from 90s --to 2m"
+    )]
     Replay {
         /// The run's output directory (holding manifest.json).
         dir: PathBuf,
@@ -89,73 +75,67 @@ enum Command {
     /// Run a scenario over a grid of parameter values, many seeds each, in parallel.
     ///
     /// Every combination of the --param values (the grid; the first --param
-    /// changes slowest) runs --seeds times. Results go to
-    /// `output/<scenario name>-sweep/` (or --out): sweep.csv (one row per run,
-    /// failed runs included with their error), sweep_summary.csv (per grid
-    /// point: runs ok/failed, mean, sample sd and 95% confidence interval of
-    /// stale rate, block interval, reorgs, deepest reorg, propagation),
-    /// sweep_manifest.json and charts/ (stale_rate with the model
-    /// 1 - e^(-d/T), block_interval, reorg_depths). A table per grid point is
+    /// changes slowest) runs --seeds times, each with its own seed derived
+    /// from the scenario's seed and the grid point (the rule is in the
+    /// README, "Output of a sweep"; the seed of every run is in sweep.csv).
+    /// Every --param key and value is checked before any run starts. Results
+    /// go to `output/<scenario name>-sweep/` (or --out): sweep.csv (one row
+    /// per run, failed runs included with their error), sweep_summary.csv
+    /// (per grid point: runs ok/failed, mean, sample sd and 95% confidence
+    /// interval of stale rate, block interval, reorgs, deepest reorg,
+    /// propagation, attacker revenue; double-spend success with its Wilson
+    /// interval), sweep_manifest.json and charts/. A table per grid point is
     /// printed at the end.
     ///
-    /// Seeds: run seed_index (0..seeds) of a grid point uses the master seed
-    /// derive_seed(base_seed, label, seed_index) = the first 8 bytes
-    /// (little-endian) of SHA-256(base_seed as 8 little-endian bytes ||
-    /// label || seed_index as 8 little-endian bytes), where base_seed is the
-    /// scenario's seed (after --set) and label is the grid point's key=value
-    /// assignments joined by ';' in --param order, e.g.
-    /// "consensus.difficulty_bits=12". So results do not depend on --jobs or
-    /// on which other points are in the grid, and any run can be repeated
-    /// with `sim run FILE --set KEY=VALUE --seed SEED` (the seed is in
-    /// sweep.csv).
+    /// Charts: stale_rate (with the model 1 - e^(-d/T), d = the median time
+    /// for a block to reach half the nodes), block_interval, reorg_depths;
+    /// with an adversary also relative_revenue (selfish or majority, against
+    /// Eyal-Sirer's R(alpha, gamma)) and double_spend_success (against the
+    /// exact block race), drawn when the sweep varies the attack's share or
+    /// confirmations.
     ///
     /// Exit code 0 if at least one run succeeded, 2 if none did or the
     /// arguments are invalid.
-    Sweep {
-        /// Scenario file (YAML).
-        file: PathBuf,
-        /// A swept field and its values, e.g. `--param consensus.difficulty_bits=12,14,16`
-        /// (repeatable: the grid is every combination; commas inside [...] or {...} do not split).
-        #[arg(long = "param", value_name = "KEY=V1,V2,...")]
-        params: Vec<String>,
-        /// Runs per grid point, each with its own derived seed.
-        #[arg(long, default_value_t = 10)]
-        seeds: u32,
-        /// Worker threads (default: the number of available cores).
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Output directory (default: `output/<scenario name>-sweep`). An
-        /// existing one is replaced only if it is an earlier forklab output or
-        /// empty.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Override a scenario field in every run, e.g. `--set nodes.count=8` (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// No progress bar, no table, no closing lines (failed runs are still reported).
-        #[arg(long, short)]
-        quiet: bool,
-        /// Run every grid point even when its the estimated memory exceeds the memory available or
-        /// the estimated work exceeds the bound (see the README's "Limits").
-        #[arg(long)]
-        force: bool,
-    },
+    #[command(
+        arg_required_else_help = true,
+        after_help = "Examples:
+  sim sweep scenarios/difficulty_classroom.yaml --param consensus.difficulty_bits=10,11,12,13,14 --seeds 10
+  sim sweep scenarios/selfish_mining.yaml --param adversaries.0.share=0.1,0.2,0.3,0.4 --seeds 4
+  sim sweep scenarios/double_spend.yaml --param adversaries.0.confirmations=1,2,3,4 --jobs 2"
+    )]
+    Sweep(cli::sweep::SweepArgs),
     /// Redraw the charts of a run or sweep directory from its CSV files.
     ///
     /// A directory with blocks.csv is a run (fork_tree, tip_timeline,
-    /// propagation_cdf, balances, reorg_depths); one with sweep.csv is a sweep
-    /// (stale_rate, block_interval, reorg_depths). Charts go to DIR/charts/
-    /// as PNG and SVG; the files written are printed.
+    /// propagation_cdf, balances, reorg_depths, miner_share); one with
+    /// sweep.csv is a sweep (stale_rate, block_interval, reorg_depths, and
+    /// the attack charts when its columns have them). Charts go to
+    /// DIR/charts/ as PNG and SVG; the files written are printed.
+    #[command(
+        arg_required_else_help = true,
+        after_help = "Examples:
+  sim plot output/three_nodes
+  sim plot output/difficulty_classroom-sweep"
+    )]
     Plot {
         /// The run or sweep output directory.
         dir: PathBuf,
     },
     /// Key pairs and P2PKH addresses.
+    #[command(after_help = "Examples:
+  sim wallet new
+  sim wallet new --seed 7 --uncompressed
+  sim wallet show KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn")]
     Wallet {
         #[command(subcommand)]
         command: WalletCommand,
     },
     /// Decode a raw transaction (hex) and check its P2PKH signatures.
+    #[command(
+        arg_required_else_help = true,
+        after_help = "Example (Bitcoin's genesis coinbase, whose input carries The Times headline):
+  sim tx 01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff4d04ffff001d0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72206f6e206272696e6b206f66207365636f6e64206261696c6f757420666f722062616e6b73ffffffff0100f2052a01000000434104678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5fac00000000"
+    )]
     Tx {
         /// The transaction in hex (legacy serialization).
         hex: String,
@@ -193,6 +173,11 @@ enum Command {
         bind: std::net::IpAddr,
     },
     /// Decode an 80-byte block header (160 hex characters) and check its proof of work.
+    #[command(
+        arg_required_else_help = true,
+        after_help = "Example (Bitcoin's genesis block header):
+  sim header 0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c"
+    )]
     Header {
         /// The header in hex.
         hex: String,
@@ -226,6 +211,9 @@ enum ShowCommand {
 #[derive(Subcommand, Debug)]
 enum WalletCommand {
     /// Create a key pair: prints the secret (WIF), public key and address.
+    #[command(after_help = "Examples:
+  sim wallet new                 # a fresh random key
+  sim wallet new --seed 7        # the same key every time: for simulations and exercises only")]
     New {
         /// Derive the key deterministically from this seed (same seed, same key).
         #[arg(long)]
@@ -235,6 +223,11 @@ enum WalletCommand {
         uncompressed: bool,
     },
     /// Show the public key and address of a WIF secret.
+    #[command(
+        arg_required_else_help = true,
+        after_help = "Example:
+  sim wallet show KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn"
+    )]
     Show {
         /// The secret key in Wallet Import Format.
         wif: String,
@@ -248,6 +241,9 @@ fn main() -> ExitCode {
     // or absent, never half-written.
     let _ = ctrlc::set_handler(|| {
         let _stopped = forklab::report::atomic::stop_writes();
+        eprintln!(
+            "\ninterrupted: a run stopped before its end writes nothing; an output directory already being written was finished first, so none is half-written"
+        );
         std::process::exit(130);
     });
     let cli = match Cli::try_parse() {
@@ -283,26 +279,8 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Run {
-            file,
-            seed,
-            out,
-            sets,
-            quiet,
-            no_charts,
-            force,
-            no_db,
-        } => cli::run::run(cli::run::RunArgs {
-            file,
-            seed,
-            out,
-            sets,
-            quiet,
-            no_charts,
-            force,
-            no_db,
-        }),
-        Command::Validate { file, sets, force } => cli::run::validate(&file, &sets, force),
+        Command::Run(args) => cli::run::run(args),
+        Command::Validate(args) => cli::run::validate(&args),
         Command::Replay {
             dir,
             trace,
@@ -316,25 +294,7 @@ fn main() -> ExitCode {
             from,
             to,
         }),
-        Command::Sweep {
-            file,
-            params,
-            seeds,
-            jobs,
-            out,
-            sets,
-            quiet,
-            force,
-        } => cli::sweep::sweep(cli::sweep::SweepArgs {
-            file,
-            params,
-            seeds,
-            jobs,
-            out,
-            sets,
-            quiet,
-            force,
-        }),
+        Command::Sweep(args) => cli::sweep::sweep(args),
         Command::Plot { dir } => cli::plot::plot(&dir),
         Command::Wallet { command } => match command {
             WalletCommand::New { seed, uncompressed } => cli::teach::wallet_new(seed, uncompressed),

@@ -11,9 +11,10 @@ use std::sync::Arc;
 use crate::ledger::address::Address;
 use crate::ledger::chainstate::TipChange;
 use crate::ledger::{Amount, Block, BlockHash, Txid};
-use crate::report::attack_charts::MinerShareRow;
+pub use crate::report::rows::{AttackRow, PaymentRow, SpvRow};
 use crate::report::rows::{
-    BalanceRow, BlockRow, NodeRow, PropagationRow, ReorgRow, SummaryRow, TipRow, NO_MINER,
+    BalanceRow, BlockRow, MinerShareRow, NodeRow, PropagationRow, ReorgRow, SummaryRow, TipRow,
+    NO_MINER,
 };
 use crate::sim::SimTime;
 
@@ -49,72 +50,6 @@ pub struct NodeFinal {
     pub tip: BlockHash,
     /// Its peers at the end, sorted.
     pub peer_list: Vec<u32>,
-}
-
-/// One light-client verification (`spv.csv`).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SpvRow {
-    /// Light node id.
-    pub node: u32,
-    /// Simulated time, seconds.
-    pub time_s: f64,
-    /// The payment's txid.
-    pub txid: String,
-    /// The block the proof is for.
-    pub block: String,
-    /// Whether the proof verified against the light client's header chain.
-    pub valid: u8,
-    /// Confirmations reported (0 when invalid).
-    pub confirmations: u32,
-    /// Why it was rejected (empty when valid).
-    pub error: String,
-}
-
-/// One payment issued by the workload (`payments.csv`).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PaymentRow {
-    /// Simulated time it was issued, seconds.
-    pub time_s: f64,
-    /// Paying wallet.
-    pub from_wallet: u32,
-    /// Receiving wallet.
-    pub to_wallet: u32,
-    /// Transaction id.
-    pub txid: String,
-    /// Amount paid, satoshis.
-    pub amount_sats: u64,
-    /// 1 if the transaction is in a block of the final main chain.
-    pub confirmed: u8,
-    /// The final-main-chain block holding the transaction (empty if none).
-    pub block: String,
-    /// That block's height (empty if none).
-    pub height: Option<u32>,
-    /// Fee paid, satoshis: inputs minus outputs (empty if the transaction
-    /// is in no block of the run, main or stale, so its inputs are unknown).
-    pub fee_sats: Option<u64>,
-}
-
-/// One double-spend attempt (`attacks.csv`).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct AttackRow {
-    /// Index of the adversary in the scenario's `adversaries`.
-    pub adversary: u32,
-    /// Attempt number of that adversary, from 0.
-    pub attempt: u32,
-    /// When the payment was broadcast, seconds.
-    pub start_s: f64,
-    /// When the attempt ended (empty if the run ended first), seconds.
-    pub end_s: Option<f64>,
-    /// Confirmations z the merchant waited for.
-    pub confirmations: u32,
-    /// 1 if released and the payment is not on the final main chain.
-    pub success: u8,
-    /// `released`, `gave_up` or `unfinished`.
-    pub outcome: String,
-    /// Private blocks since the fork point when the attempt ended.
-    pub private_len: u32,
-    /// Public blocks since the fork point when the attempt ended.
-    pub public_len: u32,
 }
 
 /// An adversary as configured, for the summary.

@@ -100,10 +100,12 @@ pub fn plot_run(run_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let mut written = fork_tree(&blocks, &out)?;
     if present(TIPS_CSV) {
         let (tips, total) = load_tips_sampled(run_dir, MAX_TIMELINE_NODES)?;
+        let events = manifest_events(run_dir);
         let chart = charts::tip_timeline::TipTimeline {
             tips: &tips,
             blocks: &blocks,
             total_nodes: Some(total),
+            events: &events,
         };
         written.extend(charts::write_chart(&chart, &out)?);
     }
@@ -121,10 +123,80 @@ pub fn plot_run(run_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let attackers = manifest_attackers(run_dir);
     if present(attack_charts::MINER_SHARE_CSV) && !attackers.is_empty() {
         let rows = attack_charts::load_miner_share(run_dir)?;
-        written.extend(attack_charts::miner_share(&rows, &attackers, &out)?);
+        let theory = selfish_theory(run_dir, &rows);
+        written.extend(attack_charts::miner_share_with_theory(
+            &rows, &attackers, theory, &out,
+        )?);
     }
     written.sort();
     Ok(written)
+}
+
+/// The moments a run's manifest marks: each timeline event (`partition`,
+/// `heal`, `offline`, `online`, `hashrate`) and each adversary's start after
+/// time 0, as simulated seconds and a short label; empty without a manifest.
+fn manifest_events(run_dir: &Path) -> Vec<(f64, String)> {
+    let Ok(text) = std::fs::read_to_string(run_dir.join(MANIFEST_JSON)) else {
+        return Vec::new();
+    };
+    let Ok(m) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    let secs = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|s| s.parse::<crate::sim::SimDuration>().ok())
+            .map(|d| d.as_secs_f64())
+    };
+    let mut out = Vec::new();
+    for ev in m["scenario"]["timeline"].as_array().into_iter().flatten() {
+        let Some(t) = secs(&ev["at"]) else { continue };
+        let what = ["partition", "heal", "offline", "online", "hashrate"]
+            .into_iter()
+            .find(|k| !ev[*k].is_null())
+            .unwrap_or("event");
+        out.push((t, what.to_string()));
+    }
+    for a in m["scenario"]["adversaries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(t) = secs(&a["start"]).filter(|t| *t > 0.0) {
+            let kind = a["kind"].as_str().unwrap_or("attack");
+            out.push((t, format!("{kind} starts")));
+        }
+    }
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    out
+}
+
+/// For a run whose first adversary is a selfish miner with an explicit γ:
+/// its final hashrate share α (from `miner_share.csv`) and the run's
+/// `gamma_effective` (from `summary.csv`).
+fn selfish_theory(
+    run_dir: &Path,
+    rows: &[attack_charts::MinerShareRow],
+) -> Option<attack_charts::SelfishTheory> {
+    let text = std::fs::read_to_string(run_dir.join(MANIFEST_JSON)).ok()?;
+    let m: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let first = &m["scenario"]["adversaries"][0];
+    if first["kind"].as_str() != Some("selfish") {
+        return None;
+    }
+    let node = first["node"].as_i64()?;
+    let alpha = rows
+        .iter()
+        .filter(|r| r.miner == node)
+        .max_by_key(|r| r.height)?
+        .hashrate_share;
+    let summary = std::fs::read_to_string(run_dir.join(SUMMARY_CSV)).ok()?;
+    let gamma = summary
+        .lines()
+        .find_map(|l| l.strip_prefix("gamma_effective,"))?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(attack_charts::SelfishTheory { alpha, gamma })
 }
 
 /// Attacker node ids listed in `manifest.json` (`scenario.adversaries[].node`);

@@ -428,6 +428,20 @@ impl SweepPlan {
         })
     }
 
+    /// Loads every grid point's scenario (with the base seed) without
+    /// running it, so a bad `--param` key or value is found before any run
+    /// starts. Returns the first failing point and its error.
+    pub fn check_points(&self) -> Result<(), Box<(usize, ScenarioError)>> {
+        let name = self.file.display().to_string();
+        for gp in &self.points {
+            let mut sets = self.overrides.clone();
+            sets.extend(gp.assignments(&self.params));
+            Scenario::from_yaml_str(&self.source, &name, &sets)
+                .map_err(|e| Box::new((gp.index, e)))?;
+        }
+        Ok(())
+    }
+
     /// Total runs: grid points × seeds.
     pub fn total_runs(&self) -> usize {
         self.points.len() * self.seeds as usize
@@ -592,8 +606,37 @@ pub struct PointSummary {
     pub attacker_relative_revenue: Estimate,
     /// The analytic stale rate `1 − e^(−d/T)` with `d` the mean
     /// `propagation_p50_ms` (in seconds) and `T` the expected interval (see
-    /// [`crate::report::sweep_charts`] for why the median).
+    /// [`crate::report::sweep_charts`] for why the median). `None` when an
+    /// adversary runs: the model is of honest forks only.
     pub model_stale_rate: Option<f64>,
+    /// Double-spend attempts and successes summed over the point's runs
+    /// (`None` without a double spender).
+    pub double_spend: Option<DoubleSpendTally>,
+}
+
+/// Double-spend attempts and successes of a grid point, pooled over its runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DoubleSpendTally {
+    /// Attempts started.
+    pub attempts: u64,
+    /// Attempts that succeeded.
+    pub successes: u64,
+}
+
+impl DoubleSpendTally {
+    /// `successes / attempts` (`NaN` without attempts).
+    pub fn rate(&self) -> f64 {
+        if self.attempts == 0 {
+            f64::NAN
+        } else {
+            self.successes as f64 / self.attempts as f64
+        }
+    }
+
+    /// The 95% Wilson score interval of the success rate.
+    pub fn wilson95(&self) -> (f64, f64) {
+        crate::theory::wilson_interval(self.successes, self.attempts, 1.959_963_984_540_054)
+    }
 }
 
 /// Summarises `results` (sorted or not) per grid point of `plan`.
@@ -614,10 +657,28 @@ pub fn summarize(plan: &SweepPlan, results: &[RunResult]) -> Vec<PointSummary> {
                 .map(|m| m.expected_interval_s)
                 .find(|x| x.is_finite());
             let p50 = est(&|s| s.propagation_p50_ms);
+            let attacked = ok.iter().any(|m| m.attacker_share.is_some());
             let model = match (p50.mean, expected) {
-                (Some(d_ms), Some(t)) => Some(analytic_stale_rate(d_ms / 1000.0, t)),
+                (Some(d_ms), Some(t)) if !attacked => Some(analytic_stale_rate(d_ms / 1000.0, t)),
                 _ => None,
             };
+            let double_spend = ok
+                .iter()
+                .filter_map(|m| {
+                    m.summary
+                        .double_spend_attempts
+                        .zip(m.summary.double_spend_successes)
+                })
+                .fold(None, |acc: Option<DoubleSpendTally>, (n, k)| {
+                    let t = acc.unwrap_or(DoubleSpendTally {
+                        attempts: 0,
+                        successes: 0,
+                    });
+                    Some(DoubleSpendTally {
+                        attempts: t.attempts + n,
+                        successes: t.successes + k,
+                    })
+                });
             PointSummary {
                 point: gp.index,
                 n_ok: ok.len(),
@@ -633,6 +694,7 @@ pub fn summarize(plan: &SweepPlan, results: &[RunResult]) -> Vec<PointSummary> {
                     s.attacker_relative_revenue.unwrap_or(f64::NAN)
                 }),
                 model_stale_rate: model,
+                double_spend,
             }
         })
         .collect()

@@ -225,7 +225,7 @@ fn charts_are_drawn_and_plot_redraws_them_identically() {
 }
 
 #[test]
-fn a_failing_grid_point_is_recorded_and_reported() {
+fn a_bad_grid_point_stops_the_sweep_before_any_run() {
     let base = scratch("fail");
     let out = base.join("sweep");
     let o = sim(&[
@@ -240,54 +240,25 @@ fn a_failing_grid_point_is_recorded_and_reported() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(
-        o.status.success(),
-        "one point succeeded: {}",
-        text(&o.stderr)
-    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     let err = text(&o.stderr);
-    let failed: Vec<&str> = err.lines().filter(|l| l.contains("run failed")).collect();
-    assert_eq!(failed.len(), 2, "{err}");
-    for l in &failed {
-        assert!(l.contains("consensus.difficulty_bits=999"), "{l}");
-        assert!(l.contains("seed"), "{l}");
-        assert!(l.contains("out of range"), "{l}");
-    }
-    let rows = csv_rows(&out.join("sweep.csv"));
-    let (st, e, bits) = (
-        col(&rows, "status"),
-        col(&rows, "error"),
-        col(&rows, "consensus.difficulty_bits"),
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains("--param consensus.difficulty_bits=999"),
+        "{err}"
     );
-    let statuses: Vec<(&str, &str)> = rows[1..]
-        .iter()
-        .map(|r| (r[bits].as_str(), r[st].as_str()))
-        .collect();
-    assert_eq!(
-        statuses,
-        [
-            ("12", "ok"),
-            ("12", "ok"),
-            ("999", "failed"),
-            ("999", "failed")
-        ]
+    assert!(err.contains("out of range"), "{err}");
+    assert!(
+        err.contains("grid point 1") && err.contains("nothing was run"),
+        "{err}"
     );
-    assert!(rows[3][e].contains("out of range"));
-    assert!(rows[1][e].is_empty());
-    let summary = csv_rows(&out.join("sweep_summary.csv"));
-    let (ok, nf) = (col(&summary, "n_ok"), col(&summary, "n_failed"));
-    assert_eq!(
-        (summary[2][ok].as_str(), summary[2][nf].as_str()),
-        ("0", "2")
-    );
-    // The table still lists both points.
-    let table = text(&o.stdout);
-    assert!(table.contains("0/2") && table.contains("2/2"), "{table}");
+    assert!(text(&o.stdout).is_empty());
+    assert!(!out.exists(), "nothing written");
     let _ = fs::remove_dir_all(&base);
 }
 
 #[test]
-fn all_runs_failing_exits_2() {
+fn the_first_bad_point_is_named() {
     let base = scratch("allfail");
     let o = sim(&[
         "sweep",
@@ -301,7 +272,13 @@ fn all_runs_failing_exits_2() {
         "--quiet",
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains("all 2 runs failed"));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("--param consensus.difficulty_bits=0:"),
+        "{err}"
+    );
+    assert!(err.contains("grid point 0"), "{err}");
+    assert!(!base.join("s").exists());
     let _ = fs::remove_dir_all(&base);
 }
 

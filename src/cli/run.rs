@@ -8,25 +8,32 @@ use forklab::world::output::{self, Manifest, PowNote, RelayNote, Summary};
 use forklab::world::{Config, World};
 
 use super::outln;
-use super::{CliError, CliResult};
+use super::{CliError, CliResult, ScenarioArgs};
 
 /// Options of `sim run`.
+#[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Scenario file.
-    pub file: PathBuf,
-    /// Seed override.
+    /// The scenario file and its `--set` overrides.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Override the scenario's seed.
+    #[arg(long)]
     pub seed: Option<u64>,
-    /// Output directory (default `output/<name>`).
+    /// Output directory (default: `output/<scenario name>`, or with --seed /
+    /// --set `output/<name>-seed<N>` / `output/<name>-set-<hash>`). An
+    /// existing one is replaced only if it is an earlier forklab output or
+    /// empty.
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    /// `--set key.path=value` overrides.
-    pub sets: Vec<String>,
-    /// No progress bar, no summary.
+    /// No progress bar and no summary.
+    #[arg(long, short)]
     pub quiet: bool,
-    /// Skip charts.
+    /// Do not draw charts (CSVs and manifest only).
+    #[arg(long)]
     pub no_charts: bool,
-    /// Run even beyond the memory and work estimates' bounds.
-    pub force: bool,
-    /// Skip `chain.sqlite`.
+    /// Do not write the run's database, chain.sqlite (every block,
+    /// transaction and address; needed by `sim show` and `sim serve`).
+    #[arg(long)]
     pub no_db: bool,
 }
 
@@ -53,12 +60,32 @@ pub(crate) fn remove_stale(out_dir: &Path) {
     }
 }
 
-fn load(file: &Path, sets: &[String], seed: Option<u64>) -> Result<Scenario, CliError> {
-    let mut sets = sets.to_vec();
-    if let Some(seed) = seed {
-        sets.push(format!("seed={seed}"));
+fn load(args: &ScenarioArgs, seed: Option<u64>) -> Result<Scenario, CliError> {
+    let extra: Vec<String> = seed.map(|s| format!("seed={s}")).into_iter().collect();
+    super::load::load(args, &extra)
+}
+
+/// The default output directory: `output/<name>` for the scenario as
+/// written; a run with `--seed` and/or `--set` gets its own directory so it
+/// never replaces the plain run's: `output/<name>-seed<N>` for a seed alone,
+/// `output/<name>-set-<h>` otherwise, `h` the first 8 hex digits of the
+/// SHA-256 of the overrides (each `KEY=VALUE` then the seed, joined by
+/// newlines), so the same overrides always land in the same directory.
+pub fn default_out_dir(name: &str, sets: &[String], seed: Option<u64>) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let base = Path::new("output");
+    match (sets.is_empty(), seed) {
+        (true, None) => base.join(name),
+        (true, Some(s)) => base.join(format!("{name}-seed{s}")),
+        (false, _) => {
+            let mut all = sets.to_vec();
+            if let Some(s) = seed {
+                all.push(format!("seed={s}"));
+            }
+            let digest = Sha256::digest(all.join("\n").as_bytes());
+            base.join(format!("{name}-set-{}", hex::encode(&digest[..4])))
+        }
     }
-    Scenario::load(file, &sets).map_err(CliError::input)
 }
 
 /// Runs a world to the end with an optional progress bar; returns the
@@ -74,13 +101,19 @@ fn execute(mut world: World, progress: bool) -> (World, f64) {
     };
     let bar = if progress && std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(len);
+        let unit = if by_height {
+            "height"
+        } else if cfg_has_time(&world) {
+            "simulated s"
+        } else {
+            "events"
+        };
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg}",
-            )
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {unit} · {{msg}} · ETA {{eta}}"
+            ))
             .expect("valid progress template"),
         );
-        bar.set_message(if by_height { "blocks" } else { "simulated s" });
         Some(bar)
     } else {
         None
@@ -96,6 +129,12 @@ fn execute(mut world: World, progress: bool) -> (World, f64) {
                 world.events()
             };
             bar.set_position(pos.min(len));
+            bar.set_message(format!(
+                "simulated {} · best height {} · {} events",
+                human_secs(world.now().as_secs_f64()),
+                world.best_mined_height(),
+                world.events()
+            ));
         }
     }
     if let Some(bar) = bar {
@@ -110,19 +149,21 @@ fn cfg_has_time(world: &World) -> bool {
 
 /// `sim run`.
 pub fn run(args: RunArgs) -> CliResult {
-    let scenario = load(&args.file, &args.sets, args.seed)?;
-    check_budget(&scenario, &args.file, args.force)?;
+    let scenario = load(&args.scenario, args.seed)?;
+    let file = &args.scenario.file;
+    check_budget(&scenario, file, args.scenario.force)?;
     let config = Config::from_scenario(&scenario)
-        .map_err(|e| CliError::input(format!("{}: {e}", args.file.display())))?;
+        .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
     let out_dir = args
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("output").join(&scenario.name));
+        .unwrap_or_else(|| default_out_dir(&scenario.name, &args.scenario.sets, args.seed));
     forklab::report::atomic::check_replaceable(&out_dir).map_err(CliError::input)?;
+    let replacing = out_dir.join(forklab::report::rows::MANIFEST_JSON).is_file();
     remove_stale(&out_dir);
     let world = World::new(config);
     let (world, wall) = execute(world, !args.quiet);
-    let (summary, manifest, out) = finish(world, &scenario, &args.sets, args.seed);
+    let (summary, manifest, out) = finish(world, &scenario, &args.scenario.sets, args.seed);
     let options = output::OutputOptions {
         charts: !args.no_charts,
         db: !args.no_db,
@@ -130,7 +171,15 @@ pub fn run(args: RunArgs) -> CliResult {
     let files =
         output::write_run(&out_dir, &manifest, &out, &summary, options).map_err(CliError::other)?;
     if !args.quiet {
-        print_summary(&summary, wall, &out_dir, files.len());
+        print_summary(
+            &summary,
+            &out,
+            &scenario,
+            wall,
+            &out_dir,
+            files.len(),
+            replacing,
+        );
     }
     Ok(())
 }
@@ -188,14 +237,49 @@ fn finish(
     (summary, manifest, out)
 }
 
-fn print_summary(s: &Summary, wall: f64, out_dir: &Path, files: usize) {
-    let ms = |x: f64| {
-        if x.is_nan() {
-            "n/a".to_string()
-        } else {
-            format!("{x:.0} ms")
-        }
+/// Seconds for a reader: `8.25 s` below 10 s, `1234.5 s` above, with
+/// minutes, hours or days in brackets past an hour.
+pub fn human_secs(s: f64) -> String {
+    if s.is_nan() {
+        return "n/a".into();
+    }
+    let base = if s < 10.0 {
+        format!("{s:.2} s")
+    } else {
+        format!("{s:.1} s")
     };
+    if s >= 2.0 * 86_400.0 {
+        format!("{base} ({:.1} days)", s / 86_400.0)
+    } else if s >= 3_600.0 {
+        format!("{base} ({:.1} h)", s / 3_600.0)
+    } else if s >= 120.0 {
+        format!("{base} ({:.1} min)", s / 60.0)
+    } else {
+        base
+    }
+}
+
+/// Milliseconds for a reader: `308 ms`, or seconds from 10 s up.
+fn human_ms(x: f64) -> String {
+    if x.is_nan() {
+        "n/a".to_string()
+    } else if x >= 10_000.0 {
+        human_secs(x / 1000.0)
+    } else {
+        format!("{x:.0} ms")
+    }
+}
+
+fn print_summary(
+    s: &Summary,
+    out: &forklab::world::RunOutput,
+    scenario: &Scenario,
+    wall: f64,
+    out_dir: &Path,
+    files: usize,
+    replaced: bool,
+) {
+    let m = &out.metrics;
     outln!("blocks mined          {}", s.blocks_mined);
     outln!("main-chain height     {}", s.main_chain_height);
     outln!(
@@ -210,46 +294,279 @@ fn print_summary(s: &Summary, wall: f64, out_dir: &Path, files: usize) {
     );
     outln!(
         "block propagation     median {} to 50% of nodes, {} to 90%",
-        ms(s.propagation_p50_ms),
-        ms(s.propagation_p90_ms)
+        human_ms(s.propagation_p50_ms),
+        human_ms(s.propagation_p90_ms)
     );
-    outln!(
-        "transactions          {} confirmed of {} payments",
-        s.txs_confirmed,
-        s.payments_issued
-    );
-    outln!("simulated time        {:.1} s", s.sim_time_s);
+    let payments = m.payment_rows();
+    let paid = payments.iter().filter(|p| p.confirmed == 1).count() as u64;
+    let others = s.txs_confirmed.saturating_sub(paid);
+    let other_txs = if others > 0 {
+        format!(
+            "; {others} other transaction{} on the main chain (the attackers' own)",
+            if others == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
+    if payments.is_empty() {
+        outln!(
+            "payments              none (no workload){}",
+            other_txs.replacen(';', ",", 1)
+        );
+    } else {
+        outln!(
+            "payments              {paid} of {} workload payments confirmed on the main chain{other_txs}",
+            payments.len()
+        );
+    }
+    print_attacks(s, out, scenario);
+    outln!("simulated time        {}", human_secs(s.sim_time_s));
     outln!(
         "events                {} in {:.2} s wall ({:.0} events/s)",
         s.events,
         wall,
         s.events as f64 / wall.max(1e-9)
     );
+    if s.converged {
+        outln!("converged             yes, all online full nodes share the tip");
+    } else {
+        outln!(
+            "converged             no: {}",
+            disagreement(out)
+                .unwrap_or_else(|| "the online full nodes end on different tips".into())
+        );
+    }
     outln!(
-        "converged             {}",
-        if s.converged {
-            "yes, all online full nodes share the tip"
-        } else {
-            "no"
-        }
-    );
-    outln!(
-        "output                {} ({} files)",
+        "output                {} ({} files{})",
         out_dir.display(),
-        files
+        files,
+        if replaced {
+            ", replacing the earlier run there"
+        } else {
+            ""
+        }
     );
 }
 
+/// Which honest full nodes end on which tip, when they differ:
+/// `nodes 0, 1, 2 at height 500 (615ac8e3…); node 3 at height 494 (eb66c9b4…)`.
+fn disagreement(out: &forklab::world::RunOutput) -> Option<String> {
+    let attackers: Vec<u32> = out.metrics.attackers().iter().map(|a| a.node).collect();
+    let mut groups: Vec<(String, u32, Vec<u32>)> = Vec::new();
+    for n in out.metrics.node_rows() {
+        if n.role == "light" || attackers.contains(&n.node) {
+            continue;
+        }
+        match groups.iter_mut().find(|g| g.0 == n.final_tip) {
+            Some(g) => g.2.push(n.node),
+            None => groups.push((n.final_tip.clone(), n.final_height, vec![n.node])),
+        }
+    }
+    if groups.len() < 2 {
+        return None;
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(tip, h, nodes)| {
+            let ids: Vec<String> = nodes.iter().map(u32::to_string).collect();
+            format!(
+                "{} {} at height {h} ({}…)",
+                if nodes.len() == 1 { "node" } else { "nodes" },
+                ids.join(", "),
+                &tip[..tip.len().min(8)]
+            )
+        })
+        .collect();
+    Some(parts.join("; "))
+}
+
+/// The attack results, when adversaries ran: relative revenue against α and
+/// Eyal–Sirer's R(α, γ), double spends against the exact race, γ, invalid
+/// items by reason, disconnections.
+fn print_attacks(s: &Summary, out: &forklab::world::RunOutput, scenario: &Scenario) {
+    let m = &out.metrics;
+    let attackers = m.attackers();
+    if attackers.is_empty() {
+        return;
+    }
+    let nodes = m.node_rows();
+    let total: f64 = nodes.iter().map(|n| n.hashrate_hps).sum();
+    let share = |node: u32| {
+        nodes
+            .iter()
+            .find(|n| n.node == node)
+            .map(|n| n.hashrate_hps / total)
+            .filter(|x| x.is_finite())
+    };
+    for a in attackers {
+        let alpha = share(a.node);
+        let alpha_text = alpha.map_or_else(String::new, |x| format!(", hashrate share {x:.3}"));
+        outln!(
+            "attacker              adversary {}: {} on node {}{alpha_text}",
+            a.index,
+            a.kind,
+            a.node
+        );
+    }
+    if let Some(r) = s.attacker_relative_revenue {
+        let selfish = attackers.iter().find(|a| a.kind == "selfish");
+        let alpha = attackers
+            .iter()
+            .find(|a| a.kind == "selfish" || a.kind == "majority")
+            .and_then(|a| share(a.node));
+        let theory = match (selfish, alpha, s.gamma_effective) {
+            (Some(_), Some(al), Some(g)) => format!(
+                "; Eyal-Sirer R(α = {al:.3}, γ = {g:.3}) = {:.4}",
+                forklab::theory::selfish_relative_revenue(al, g)
+            ),
+            (Some(_), Some(_), None) => {
+                "; γ emerged from the network (not set), so no single theory value".into()
+            }
+            _ => String::new(),
+        };
+        outln!(
+            "relative revenue      {r:.4} of the main-chain blocks since the attack began{}{theory}",
+            alpha.map_or_else(String::new, |al| format!(" (hashrate share {al:.3})"))
+        );
+    }
+    if let Some(g) = s.gamma_effective {
+        outln!("gamma effective       {g:.3} of the honest hashrate prefers the attacker's block in a tie");
+    }
+    if let (Some(n), Some(k)) = (s.double_spend_attempts, s.double_spend_successes) {
+        let rows = m.attack_rows();
+        let finished = rows.iter().filter(|r| r.outcome != "unfinished").count();
+        let gave_up = rows.iter().filter(|r| r.outcome == "gave_up").count();
+        let ds = attackers
+            .iter()
+            .find(|a| a.kind == "double_spend" || a.kind == "eclipse");
+        let q = ds.and_then(|a| share(a.node));
+        let z = rows.first().map(|r| r.confirmations);
+        let exact = match (ds.map(|a| a.kind.as_str()), q, z, give_up_behind(scenario)) {
+            (Some("double_spend"), Some(q), Some(z), Some(cut)) => format!(
+                "; exact race (q = {q:.3}, z = {z}, give up {cut} behind): {:.3}",
+                forklab::theory::race_success_with_cutoff(q, z, cut)
+            ),
+            _ => String::new(),
+        };
+        outln!(
+            "double spends         {k} of {n} attempts succeeded ({:.1}% of the {finished} finished; {gave_up} gave up){exact}",
+            if finished == 0 { 0.0 } else { k as f64 * 100.0 / finished as f64 }
+        );
+    }
+    if let Some(n) = s.invalid_items_sent {
+        let mut reasons: Vec<String> = m
+            .rejections()
+            .iter()
+            .map(|(r, c)| format!("{r} {c}"))
+            .chain(m.tx_rejections().iter().map(|(r, c)| format!("{r} {c}")))
+            .collect();
+        reasons.sort();
+        outln!(
+            "invalid items         {n} sent; rejected by reason: {}",
+            if reasons.is_empty() {
+                "none".to_string()
+            } else {
+                reasons.join(", ")
+            }
+        );
+    }
+    if let Some(d) = s.disconnections {
+        outln!("disconnections        {d} peer links dropped for misbehaviour");
+    }
+}
+
+/// The first double spender's `give_up_behind` (`None` without one).
+fn give_up_behind(scenario: &Scenario) -> Option<u32> {
+    scenario.adversaries.iter().find_map(|a| match a {
+        forklab::scenario::schema::Adversary::DoubleSpend { give_up_behind, .. } => {
+            Some(*give_up_behind)
+        }
+        _ => None,
+    })
+}
+
 /// `sim validate`.
-pub fn validate(file: &Path, sets: &[String], force: bool) -> CliResult {
-    let scenario = load(file, sets, None)?;
-    check_budget(&scenario, file, force)?;
+pub fn validate(args: &ScenarioArgs) -> CliResult {
+    let scenario = super::load::load(args, &[])?;
+    let file = &args.file;
+    check_budget(&scenario, file, args.force)?;
     Config::from_scenario(&scenario)
         .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
     outln!("{}: ok", file.display());
-    outln!("{}", scenario.summary());
+    outln!("{}", scenario.summary().trim_end());
     outln!("{}", scenario.estimate().describe());
+    let w = &scenario.workload;
+    if w.wallets == 0 || w.payments_per_s == 0.0 {
+        outln!("workload: none (no payments)");
+    } else {
+        outln!(
+            "workload: {} wallet{} paying {} payment{}/s in all (one every ~{:.1} s), relay {}",
+            w.wallets,
+            if w.wallets == 1 { "" } else { "s" },
+            w.payments_per_s,
+            if w.payments_per_s == 1.0 { "" } else { "s" },
+            1.0 / w.payments_per_s,
+            serde_json::to_value(w.relay)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        );
+    }
+    if scenario.timeline.is_empty() {
+        outln!("timeline: none");
+    } else {
+        let n = scenario.timeline.len();
+        outln!("timeline: {n} event{}", if n == 1 { "" } else { "s" });
+        let expected_end = expected_end(&scenario);
+        for ev in &scenario.timeline {
+            let what = ev
+                .action()
+                .map_or_else(|| "(no action)".to_string(), |a| timeline_text(&a));
+            outln!("  at {:<10} {what}", ev.at.to_string());
+            if let Some((end, why)) = &expected_end {
+                if ev.at.as_nanos() > end.as_nanos() {
+                    eprintln!(
+                        "warning: the timeline event at {} comes after the stop ({why}), so it never happens",
+                        ev.at
+                    );
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+/// When mining stops, when the stop is a time: `(time, "stop.time 15m")`.
+/// A height or event stop has no fixed time, so nothing is warned about.
+fn expected_end(s: &Scenario) -> Option<(forklab::sim::SimDuration, String)> {
+    s.stop.time.map(|t| (t, format!("stop.time {t}")))
+}
+
+fn timeline_text(a: &forklab::scenario::schema::TimelineAction) -> String {
+    use forklab::scenario::schema::TimelineAction as A;
+    let list = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+    match a {
+        A::Partition(groups) => format!(
+            "partition into {}",
+            groups
+                .iter()
+                .map(|g| format!("[{}]", list(g)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        A::HealAll => "heal every partition".into(),
+        A::Offline(v) => format!(
+            "{} {} offline",
+            if v.len() == 1 { "node" } else { "nodes" },
+            list(v)
+        ),
+        A::Online(v) => format!(
+            "{} {} back online",
+            if v.len() == 1 { "node" } else { "nodes" },
+            list(v)
+        ),
+        A::SetHashrate { node, hps } => format!("node {node} hashrate to {hps} H/s"),
+    }
 }
 
 /// Options of `sim replay`.

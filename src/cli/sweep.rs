@@ -14,26 +14,32 @@ use forklab::sweep::output::write_sweep;
 use forklab::sweep::{summarize, Estimate, Param, PointSummary, RunResult, SweepError, SweepPlan};
 
 use super::outln;
-use super::{CliError, CliResult};
+use super::{CliError, CliResult, ScenarioArgs};
 
 /// Options of `sim sweep`.
+#[derive(clap::Args, Debug)]
 pub struct SweepArgs {
-    /// Scenario file.
-    pub file: PathBuf,
-    /// `--param key=v1,v2,…` arguments, unparsed.
+    /// The scenario file and the `--set` overrides applied to every run.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// A swept field and its values, e.g. `--param consensus.difficulty_bits=12,14,16`
+    /// (repeatable: the grid is every combination; commas inside [...] or {...} do not split).
+    #[arg(long = "param", value_name = "KEY=V1,V2,...")]
     pub params: Vec<String>,
-    /// Runs per grid point.
+    /// Runs per grid point, each with its own derived seed.
+    #[arg(long, default_value_t = 10)]
     pub seeds: u32,
-    /// Worker threads (default: available parallelism).
+    /// Worker threads (default: the number of available cores).
+    #[arg(long)]
     pub jobs: Option<usize>,
-    /// Output directory (default `output/<name>-sweep`).
+    /// Output directory (default: `output/<scenario name>-sweep`). An
+    /// existing one is replaced only if it is an earlier forklab output or
+    /// empty.
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    /// `--set key.path=value` overrides.
-    pub sets: Vec<String>,
-    /// No progress bar and no table.
+    /// No progress bar, no table, no closing lines (failed runs are still reported).
+    #[arg(long, short)]
     pub quiet: bool,
-    /// Run every grid point even beyond the memory and work bounds.
-    pub force: bool,
 }
 
 fn sweep_err(e: SweepError) -> CliError {
@@ -58,12 +64,43 @@ pub fn sweep(args: SweepArgs) -> CliResult {
         Some(j) => j,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let mut plan = SweepPlan::new(&args.file, &args.sets, params, args.seeds).map_err(sweep_err)?;
+    let file = &args.scenario.file;
+    super::load::check_exists(file)?;
+    let mut plan =
+        SweepPlan::new(file, &args.scenario.sets, params, args.seeds).map_err(|e| match e {
+            SweepError::Scenario(se) => CliError::input(super::load::explain(
+                &se,
+                file,
+                &args.scenario.sets,
+                "--set",
+            )),
+            e => sweep_err(e),
+        })?;
+    // Every grid point's scenario is checked before any run starts: a typo
+    // in a --param key or a bad value is one error, not one per run.
+    plan.check_points().map_err(|b| {
+        let (point, se) = *b;
+        let mut sets = args.scenario.sets.clone();
+        sets.extend(plan.points[point].assignments(&plan.params));
+        let line = super::load::explain(&se, file, &sets, "--set");
+        let line = plan
+            .params
+            .iter()
+            .find_map(|p| {
+                line.strip_prefix(&format!("--set {}=", p.key))
+                    .map(|rest| format!("--param {}={rest}", p.key))
+            })
+            .unwrap_or(line);
+        CliError::input(format!(
+            "{line} (grid point {point}: {}); nothing was run",
+            plan.points[point].label
+        ))
+    })?;
     // Runs share the machine's memory: each may use its share.
     let workers = jobs.min(plan.total_runs().max(1)) as u64;
     plan.limits = Some(forklab::sweep::RunLimits {
         memory_bytes: forklab::scenario::budget::available_memory().map(|m| m / workers),
-        force: args.force,
+        force: args.scenario.force,
     });
     let out_dir = args
         .out
@@ -145,26 +182,60 @@ fn secs(x: Option<f64>) -> String {
 fn print_table(plan: &SweepPlan, rows: &[PointSummary]) {
     let mut header: Vec<String> = vec!["point".into()];
     header.extend(plan.params.iter().map(|p| p.key.clone()));
-    header.extend(
-        [
-            "ok/runs",
-            "stale rate (95% CI)",
-            "model",
-            "interval s",
-            "expected s",
-        ]
-        .map(String::from),
-    );
+    // With an adversary the attack is the story: its metric replaces the
+    // stale-rate model (a model of honest forks only).
+    let revenue = rows
+        .iter()
+        .any(|s| s.attacker_relative_revenue.mean.is_some());
+    let double_spend = rows.iter().any(|s| s.double_spend.is_some());
+    header.push("ok/runs".into());
+    if revenue {
+        header.push("attacker revenue (95% CI)".into());
+    }
+    if double_spend {
+        header.push("double spends ok/tried".into());
+        header.push("success (95% Wilson)".into());
+    }
+    header.push("stale rate (95% CI)".into());
+    if !revenue && !double_spend {
+        header.push("model".into());
+    }
+    header.extend(["interval s", "expected s"].map(String::from));
     let mut table = vec![header];
     for s in rows {
         let mut line = vec![s.point.to_string()];
         line.extend(plan.points[s.point].values.iter().cloned());
         line.push(format!("{}/{}", s.n_ok, s.n_ok + s.n_failed));
+        if revenue {
+            let r = &s.attacker_relative_revenue;
+            line.push(match (r.mean, r.half_width()) {
+                (Some(m), Some(h)) => format!("{m:.3} ± {h:.3}"),
+                (Some(m), None) => format!("{m:.3}"),
+                _ => "n/a".into(),
+            });
+        }
+        if double_spend {
+            match s.double_spend {
+                Some(t) if t.attempts > 0 => {
+                    let (lo, hi) = t.wilson95();
+                    line.push(format!("{}/{}", t.successes, t.attempts));
+                    line.push(format!(
+                        "{:.1}% ({:.1}-{:.1}%)",
+                        t.rate() * 100.0,
+                        lo * 100.0,
+                        hi * 100.0
+                    ));
+                }
+                _ => line.extend(["n/a".to_string(), "n/a".to_string()]),
+            }
+        }
         line.push(pct(&s.stale_rate));
-        line.push(
-            s.model_stale_rate
-                .map_or_else(|| "n/a".into(), |m| format!("{:.1}%", m * 100.0)),
-        );
+        if !revenue && !double_spend {
+            line.push(
+                s.model_stale_rate
+                    .map_or_else(|| "n/a".into(), |m| format!("{:.1}%", m * 100.0)),
+            );
+        }
         line.push(secs(s.mean_block_interval_s.mean));
         line.push(secs(s.expected_interval_s));
         table.push(line);

@@ -140,16 +140,65 @@ pub fn wallet_new(seed: Option<u64>, uncompressed: bool) -> CliResult {
             None => "operating system randomness".to_string(),
         },
     );
+    if seed.is_some() {
+        out.line(
+            0,
+            "warning: a key derived from a seed is deterministic: anyone with the seed has it. For simulations and exercises only, never for real coins.",
+        );
+    }
     out.print()
 }
 
 /// `sim wallet show`.
 pub fn wallet_show(wif: &str) -> CliResult {
+    if wif.trim().parse::<Address>().is_ok() {
+        return Err(CliError::input(format!(
+            "{}: that is an address, not a WIF secret; an address is a hash of a public key and gives no key back (sim wallet show takes the secret that `sim wallet new` prints)",
+            wif.trim()
+        )));
+    }
     let key = PrivateKey::from_wif(wif.trim())
         .map_err(|e| CliError::input(format!("invalid WIF: {e}")))?;
     let mut out = Out::default();
     print_key(&key, &mut out);
     out.print()
+}
+
+/// A decoding error in words: a length that runs past the end of the
+/// input is a truncated transaction (the usual cause: hex cut off when
+/// copying), not an absurd length.
+fn decode_message(e: &forklab::ledger::encode::DecodeError, total: usize) -> String {
+    use forklab::ledger::encode::DecodeError;
+    match e {
+        DecodeError::TooLarge { at, len } if *len <= 4_000_000 => format!(
+            "transaction: truncated: the length at byte {at} says {len} bytes follow, but the input ends after {total} bytes (was the hex cut off?)"
+        ),
+        DecodeError::UnexpectedEnd { at, needed } => format!(
+            "transaction: truncated: the input ends at byte {at} of {total} and {needed} more byte{} are needed (was the hex cut off?)",
+            if *needed == 1 { "" } else { "s" }
+        ),
+        other => format!("not a valid transaction: {other}"),
+    }
+}
+
+/// The readable text in a coinbase's pushes (miners' messages, e.g. the
+/// genesis block's newspaper headline): pushes of 4 or more bytes that are
+/// printable ASCII, joined by spaces.
+fn coinbase_text(script: &ScriptBuf) -> Option<String> {
+    use forklab::ledger::script::Instruction;
+    let parts: Vec<String> = script
+        .instructions()
+        .filter_map(Result::ok)
+        .filter_map(|i| match i {
+            Instruction::Push(data)
+                if data.len() >= 4 && data.iter().all(|b| (0x20..0x7f).contains(b)) =>
+            {
+                Some(String::from_utf8_lossy(data).into_owned())
+            }
+            _ => None,
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("\"{}\"", parts.join(" ")))
 }
 
 /// Names a sighash type byte the way students meet it in documentation.
@@ -176,7 +225,7 @@ pub fn tx(hex: &str) -> CliResult {
         ));
     }
     let tx = Transaction::decode(&bytes)
-        .map_err(|e| CliError::input(format!("not a valid transaction: {e}")))?;
+        .map_err(|e| CliError::input(decode_message(&e, bytes.len())))?;
 
     let mut out = Out::default();
     out.kv(0, "txid", tx.compute_txid());
@@ -199,6 +248,9 @@ pub fn tx(hex: &str) -> CliResult {
                 _ => out.kv(4, "height", "not encoded (coinbase from before BIP34)"),
             }
             out.kv(4, "script_sig", txin.script_sig.to_asm());
+            if let Some(text) = coinbase_text(&txin.script_sig) {
+                out.kv(4, "text", text);
+            }
             out.kv(4, "sequence", format!("{:#010x}", txin.sequence));
             continue;
         }

@@ -4,6 +4,8 @@
 //! |---|---|---|
 //! | `miner_share` | `miner_share.csv` | each miner's share of the main chain so far (solid) against its share of the hashrate (dashed, same colour), over simulated time |
 //!
+//! With attackers the honest miners are drawn as one pooled line (shares
+//! summed per sampled height) and the attackers thick and red.
 //! `miner_share.csv` is written by every run (see
 //! [`crate::metrics::Recorder`] for the sampling); the chart draws at most
 //! [`MAX_SHARE_LINES`] miners: the ones with the most main-chain blocks at
@@ -15,37 +17,16 @@ use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::charts::{write_chart, Chart};
 use super::style::*;
 use super::{font, ReportError};
 
-/// File name of the per-miner share table.
-pub const MINER_SHARE_CSV: &str = "miner_share.csv";
-/// File name of the double-spend attempts table.
-pub const ATTACKS_CSV: &str = "attacks.csv";
+pub use super::rows::{MinerShareRow, ATTACKS_CSV, MINER_SHARE_CSV};
 /// File stem of the miner-share chart.
 pub const MINER_SHARE: &str = "miner_share";
 /// At most this many miners get lines.
 pub const MAX_SHARE_LINES: usize = 10;
-
-/// One miner at one main-chain height (`miner_share.csv`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MinerShareRow {
-    /// Time the main-chain block at `height` was found, seconds.
-    pub time_s: f64,
-    /// The main-chain height sampled.
-    pub height: u32,
-    /// The miner's node id (`-1`: every miner not listed on its own).
-    pub miner: i64,
-    /// The miner's blocks on the final main chain up to `height`.
-    pub blocks_main: u32,
-    /// `blocks_main / height`.
-    pub share_main: f64,
-    /// The miner's share of the total hashrate at `time_s`.
-    pub hashrate_share: f64,
-}
 
 /// Reads `miner_share.csv` of a run directory.
 pub fn load_miner_share(run_dir: &Path) -> Result<Vec<MinerShareRow>, ReportError> {
@@ -69,14 +50,42 @@ pub fn load_miner_share(run_dir: &Path) -> Result<Vec<MinerShareRow>, ReportErro
 struct MinerShare<'a> {
     rows: &'a [MinerShareRow],
     attackers: &'a [i64],
+    theory: Option<SelfishTheory>,
 }
 
 impl Chart for MinerShare<'_> {
     const STEM: &'static str = MINER_SHARE;
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
-        draw_miner_share(root, self.rows, self.attackers)
+        draw_miner_share_with_theory(root, self.rows, self.attackers, self.theory)
     }
+}
+
+/// A selfish miner's expected main-chain share, drawn as a dotted line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SelfishTheory {
+    /// The attacker's hashrate share α.
+    pub alpha: f64,
+    /// The run's γ (`gamma_effective`).
+    pub gamma: f64,
+}
+
+/// [`miner_share`] with Eyal–Sirer's `R(α, γ)` as a dotted line in the
+/// attacker's colour when `theory` is given.
+pub fn miner_share_with_theory(
+    rows: &[MinerShareRow],
+    attackers: &[i64],
+    theory: Option<SelfishTheory>,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    write_chart(
+        &MinerShare {
+            rows,
+            attackers,
+            theory,
+        },
+        out_dir,
+    )
 }
 
 /// Writes `miner_share.png` and `miner_share.svg` into `out_dir`;
@@ -86,7 +95,36 @@ pub fn miner_share(
     attackers: &[i64],
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    write_chart(&MinerShare { rows, attackers }, out_dir)
+    miner_share_with_theory(rows, attackers, None, out_dir)
+}
+
+/// The `miner` id of pooled rows: every miner not listed on its own.
+const POOLED_HONEST: i64 = -1;
+
+/// Rows with every non-attacker miner summed into one [`POOLED_HONEST`]
+/// row per sampled height (attackers' rows kept as they are).
+fn pool_honest(rows: &[MinerShareRow], attackers: &[i64]) -> Vec<MinerShareRow> {
+    let mut out: Vec<MinerShareRow> = rows
+        .iter()
+        .filter(|r| attackers.contains(&r.miner))
+        .cloned()
+        .collect();
+    let mut by_height: BTreeMap<u32, MinerShareRow> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !attackers.contains(&r.miner)) {
+        let e = by_height.entry(r.height).or_insert(MinerShareRow {
+            time_s: r.time_s,
+            height: r.height,
+            miner: POOLED_HONEST,
+            blocks_main: 0,
+            share_main: 0.0,
+            hashrate_share: 0.0,
+        });
+        e.blocks_main += r.blocks_main;
+        e.share_main += r.share_main;
+        e.hashrate_share += r.hashrate_share;
+    }
+    out.extend(by_height.into_values());
+    out
 }
 
 /// The miners to draw (see the module docs), in drawing order.
@@ -157,9 +195,28 @@ pub fn draw_miner_share<DB: DrawingBackend>(
     rows: &[MinerShareRow],
     attackers: &[i64],
 ) -> Result<(), ReportError> {
+    draw_miner_share_with_theory(root, rows, attackers, None)
+}
+
+/// [`draw_miner_share`] with an optional `R(α, γ)` line.
+pub fn draw_miner_share_with_theory<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rows: &[MinerShareRow],
+    attackers: &[i64],
+    theory: Option<SelfishTheory>,
+) -> Result<(), ReportError> {
     font::ensure_registered()?;
     let err = draw_err(MINER_SHARE);
     let (plot, legend) = page(root, MINER_SHARE, "Main-chain share vs hashrate share")?;
+    // With attackers, the honest miners are one pooled line (their summed
+    // shares per sampled height): the story is attacker vs everyone else.
+    let pooled;
+    let rows: &[MinerShareRow] = if attackers.is_empty() {
+        rows
+    } else {
+        pooled = pool_honest(rows, attackers);
+        &pooled
+    };
     let ids = chosen(rows, attackers);
     if ids.is_empty() {
         draw_message(&plot, MINER_SHARE, "no main-chain blocks")?;
@@ -194,13 +251,21 @@ pub fn draw_miner_share<DB: DrawingBackend>(
         .map_err(&err)?;
     let mut entries = Vec::new();
     for (k, id) in ids.iter().enumerate() {
-        let color = PALETTE_20[k % PALETTE_20.len()];
+        let is_attacker = attackers.contains(id);
+        let color = if is_attacker {
+            STALE_COLOR
+        } else if *id == POOLED_HONEST {
+            OTHER_COLOR
+        } else {
+            PALETTE_20[k % PALETTE_20.len()]
+        };
+        let width = if is_attacker { 4 } else { 2 };
         let mut mine: Vec<&MinerShareRow> = rows.iter().filter(|r| r.miner == *id).collect();
         mine.sort_by_key(|r| r.height);
         chart
             .draw_series(LineSeries::new(
                 thinned(&mine, (x1 - x0) / 800.0),
-                color.stroke_width(2),
+                color.stroke_width(width),
             ))
             .map_err(&err)?;
         chart
@@ -208,15 +273,33 @@ pub fn draw_miner_share<DB: DrawingBackend>(
                 steps(&mine),
                 12,
                 8,
-                color.stroke_width(2),
+                color.stroke_width(width),
             ))
             .map_err(&err)?;
         let name = match *id {
+            POOLED_HONEST if !attackers.is_empty() => "honest miners\n(pooled)".to_string(),
             -1 => "other miners".to_string(),
-            m if attackers.contains(&m) => format!("attacker {m}"),
+            m if is_attacker => format!("attacker (node {m})"),
             m => format!("miner {m}"),
         };
         entries.push(LegendEntry::new(name, Marker::Line(color)));
+    }
+    if let Some(t) = theory {
+        let r = crate::theory::selfish_relative_revenue(t.alpha, t.gamma);
+        if r.is_finite() {
+            chart
+                .draw_series(DottedLineSeries::new([(x0, r), (x1, r)], 0, 8, &|c| {
+                    Circle::new(c, 2, STALE_COLOR.filled())
+                }))
+                .map_err(&err)?;
+            entries.push(LegendEntry::new(
+                format!(
+                    "Eyal-Sirer R = {r:.3}\n(α {:.3}, γ {:.3}),\ndotted",
+                    t.alpha, t.gamma
+                ),
+                Marker::Dot(STALE_COLOR),
+            ));
+        }
     }
     draw_legend(
         &legend,
@@ -239,6 +322,21 @@ mod tests {
             share_main: blocks as f64 / height as f64,
             hashrate_share: 0.1,
         }
+    }
+
+    #[test]
+    fn honest_miners_are_pooled_per_height() {
+        let rows = vec![row(0, 10, 5), row(1, 10, 3), row(2, 10, 2), row(1, 20, 6)];
+        let p = pool_honest(&rows, &[0]);
+        assert_eq!(p.len(), 3);
+        assert_eq!(p[0].miner, 0);
+        assert_eq!(
+            (p[1].miner, p[1].height, p[1].blocks_main),
+            (POOLED_HONEST, 10, 5)
+        );
+        assert!((p[1].share_main - 0.5).abs() < 1e-12);
+        assert!((p[1].hashrate_share - 0.2).abs() < 1e-12);
+        assert_eq!((p[2].height, p[2].blocks_main), (20, 6));
     }
 
     #[test]
@@ -281,6 +379,7 @@ mod tests {
             draw_miner_share(&root, &rows, &[0]).unwrap();
             root.present().unwrap();
         }
-        assert!(svg.contains("attacker 0"));
+        assert!(svg.contains("attacker (node 0)"));
+        assert!(svg.contains("honest miners"));
     }
 }

@@ -659,9 +659,10 @@ pub fn draw_stale_rate<DB: DrawingBackend>(
             measured: "measured mean\n± 95% CI",
             reference: "model 1 - e^(-d/T)",
             notes: &[
-                "d: mean time for a",
+                "d: median time for a",
                 "block to reach 50%",
-                "of the nodes",
+                "of the nodes (p50),",
+                "mean over the runs",
                 "T: expected interval",
             ],
         },

@@ -345,6 +345,26 @@ type Pooled = BTreeMap<u32, (u64, u64)>;
 /// A double-spend series: q, the cutoff, the pre-mine and its pooled points.
 type DsSeries = (f64, Option<u32>, u32, Pooled);
 
+/// A log-axis tick label: 1-2-5 steps of each decade (`0.5`, `0.2`,
+/// `0.1`, `0.05`, …, `1e-4`), nothing for the other ticks, so every decade
+/// is labelled and the labels do not crowd.
+fn log_tick_label(v: &f64) -> String {
+    if v.is_nan() || *v <= 0.0 {
+        return String::new();
+    }
+    let exp = v.log10().floor();
+    let mantissa = v / 10f64.powf(exp);
+    let lead = mantissa.round();
+    if (mantissa - lead).abs() > 0.02 || ![1.0, 2.0, 5.0].contains(&lead) {
+        return String::new();
+    }
+    if *v >= 0.001 {
+        number_label(v)
+    } else {
+        format!("{lead:.0}e{exp:.0}")
+    }
+}
+
 /// Draws the `double_spend_success` chart onto `root`.
 pub fn draw_double_spend_success<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -408,15 +428,9 @@ pub fn draw_double_spend_success<DB: DrawingBackend>(
         .x_desc("confirmations z the merchant waited for")
         .y_desc("successful attempts (log scale)")
         .x_labels((z_max - z_min + 1).min(20) as usize)
-        .y_labels(10)
+        .y_labels(40)
         .x_label_formatter(&integer_label)
-        .y_label_formatter(&|v: &f64| {
-            if *v >= 0.001 {
-                number_label(v)
-            } else {
-                format!("{v:.0e}")
-            }
-        })
+        .y_label_formatter(&log_tick_label)
         .disable_x_mesh()
         .house_style()
         .draw()

@@ -274,11 +274,13 @@ impl Scenario {
         };
         let mut out = String::new();
         out.push_str(&format!("scenario: {} (seed {})\n", self.name, self.seed));
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         out.push_str(&format!(
-            "nodes: {} ({} miners, {} relays, {} light), total hashrate {} H/s ({hashrate_kind})\n",
+            "nodes: {} ({}, {}, {} light), total hashrate {} H/s ({hashrate_kind})\n",
             self.node_count(),
-            specs_roles[0],
-            specs_roles[1],
+            plural(specs_roles[0], "miner", "miners"),
+            plural(specs_roles[1], "relay", "relays"),
             specs_roles[2],
             fmt_num(self.total_hashrate()),
         ));

@@ -11,7 +11,10 @@
 //! - `sweep_summary.csv`: one row per grid point: `point`, the parameter
 //!   columns, `n_ok`, `n_failed`, `expected_interval_s`, `model_stale_rate`,
 //!   then for each of [`SUMMARY_METRICS`] the columns `<m>_mean`, `<m>_sd`,
-//!   `<m>_ci95_low`, `<m>_ci95_high` (see [`super::stats`]);
+//!   `<m>_ci95_low`, `<m>_ci95_high` (see [`super::stats`]), then
+//!   [`DOUBLE_SPEND_COLUMNS`]: double-spend attempts and successes pooled
+//!   over the point's runs, the success rate and its 95% Wilson interval
+//!   (empty without a double spender);
 //! - `sweep_manifest.json`: scenario file and name, base seed, overrides,
 //!   parameters, seeds, grid labels, the seed rule, run counts and the
 //!   forklab version (nothing about the machine or `--jobs`);
@@ -52,6 +55,16 @@ pub const RUN_METRICS: [&str; 20] = [
     "double_spend_confirmations",
     "double_spend_give_up_behind",
     "double_spend_premine",
+];
+
+/// The double-spend columns at the end of `sweep_summary.csv`: pooled
+/// attempts and successes, their ratio and its 95% Wilson score interval.
+pub const DOUBLE_SPEND_COLUMNS: [&str; 5] = [
+    "double_spend_attempts",
+    "double_spend_successes",
+    "double_spend_success_rate",
+    "double_spend_success_wilson95_low",
+    "double_spend_success_wilson95_high",
 ];
 
 /// The metrics summarised per grid point in `sweep_summary.csv`, in order.
@@ -260,6 +273,7 @@ fn write_summary_csv(
             header.push(format!("{m}_{stat}"));
         }
     }
+    header.extend(DOUBLE_SPEND_COLUMNS.iter().map(|s| s.to_string()));
     let mut rows = vec![header];
     for s in summaries {
         let mut row = vec![s.point.to_string()];
@@ -278,6 +292,15 @@ fn write_summary_csv(
             &s.attacker_relative_revenue,
         ] {
             row.extend(estimate_cells(e));
+        }
+        match s.double_spend {
+            Some(t) => {
+                let (lo, hi) = t.wilson95();
+                row.push(t.attempts.to_string());
+                row.push(t.successes.to_string());
+                row.extend([num(t.rate()), num(lo), num(hi)]);
+            }
+            None => row.extend((0..5).map(|_| String::new())),
         }
         rows.push(row);
     }

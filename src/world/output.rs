@@ -11,6 +11,7 @@
 //! [`crate::report::plot_run`]'s). `manifest.json` is written last and
 //! lists the SHA-256 of every other file.
 
+pub use crate::report::rows::RejectionRow;
 use std::collections::HashSet;
 use std::fs;
 use std::io;
@@ -436,17 +437,6 @@ impl Summary {
     }
 }
 
-/// One rejection reason and its count (`rejections.csv`).
-#[derive(Serialize, serde::Deserialize, Debug, Clone)]
-pub struct RejectionRow {
-    /// `block` (blocks and headers) or `tx` (mempool).
-    pub kind: String,
-    /// The typed reason.
-    pub reason: String,
-    /// How many times.
-    pub count: u64,
-}
-
 /// Writes the whole output directory atomically to `out_dir`.
 pub fn write_run(
     out_dir: &Path,
@@ -469,7 +459,6 @@ fn write_files(
     summary: &Summary,
     options: OutputOptions,
 ) -> Result<(), OutputError> {
-    use crate::report::attack_charts;
     use crate::report::rows::*;
     let m = &out.metrics;
     // Written first (the charts read the attackers from it), then again at
@@ -485,8 +474,8 @@ fn write_files(
         write_csv(dir, TIPS_CSV, m.tip_rows())?;
     }
     write_csv(dir, NODES_CSV, m.node_rows())?;
-    write_csv(dir, "spv.csv", m.spv_rows())?;
-    write_csv(dir, "payments.csv", m.payment_rows())?;
+    write_csv(dir, SPV_CSV, m.spv_rows())?;
+    write_csv(dir, PAYMENTS_CSV, m.payment_rows())?;
     let mut rejections: Vec<RejectionRow> = m
         .rejections()
         .iter()
@@ -501,9 +490,9 @@ fn write_files(
         reason: k.clone(),
         count: *v,
     }));
-    write_csv(dir, "rejections.csv", &rejections)?;
-    write_csv(dir, attack_charts::ATTACKS_CSV, m.attack_rows())?;
-    write_csv(dir, attack_charts::MINER_SHARE_CSV, m.miner_share_rows())?;
+    write_csv(dir, REJECTIONS_CSV, &rejections)?;
+    write_csv(dir, ATTACKS_CSV, m.attack_rows())?;
+    write_csv(dir, MINER_SHARE_CSV, m.miner_share_rows())?;
     write_csv(dir, SUMMARY_CSV, &summary.rows())?;
     if options.db {
         let info = crate::store::RunInfo {

@@ -1,6 +1,7 @@
 //! `balances`: each wallet's confirmed balance (BTC) over simulated time.
 //!
-//! One line per wallet through its samples in time order. With more than
+//! One step line per wallet through its samples in time order (a balance
+//! holds until the next sample). With more than
 //! [`MAX_WALLETS`] wallets only the ones with the largest final balance are
 //! drawn (ties to the lower id) and the legend says so; lines and legend
 //! entries are in ascending wallet id.
@@ -113,9 +114,9 @@ pub fn draw_balances<DB: DrawingBackend>(
     let mut entries = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         let color = PALETTE_20[i % PALETTE_20.len()];
-        let points = all[id]
-            .iter()
-            .map(|&(t, sats)| (t, sats as f64 / SATS_PER_BTC));
+        // A balance is what the wallet holds until the next sample: draw
+        // steps, not slopes between samples.
+        let points = steps(&all[id]);
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(3)))
             .map_err(&err)?;
@@ -132,9 +133,39 @@ pub fn draw_balances<DB: DrawingBackend>(
     draw_legend(&legend, STEM, Some(&heading), &entries)
 }
 
+/// `(time, sats)` samples as a step line in BTC: each value is held until
+/// the next sample's time, then jumps.
+fn steps(samples: &[(f64, u64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(samples.len() * 2);
+    for (i, &(t, sats)) in samples.iter().enumerate() {
+        let btc = sats as f64 / SATS_PER_BTC;
+        if i > 0 {
+            let prev = out.last().map_or(btc, |p: &(f64, f64)| p.1);
+            out.push((t, prev));
+        }
+        out.push((t, btc));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn balances_are_steps() {
+        let s = steps(&[(0.0, 100_000_000), (60.0, 50_000_000), (120.0, 50_000_000)]);
+        assert_eq!(
+            s,
+            vec![
+                (0.0, 1.0),
+                (60.0, 1.0),
+                (60.0, 0.5),
+                (120.0, 0.5),
+                (120.0, 0.5)
+            ]
+        );
+    }
 
     fn row(wallet: u32, time_s: f64, sats: u64) -> BalanceRow {
         BalanceRow {

@@ -4,9 +4,12 @@
 //! [`MAX_NAMED_MINERS`] nodes mined main-chain blocks each gets its own colour
 //! and legend entry "node N"; otherwise the `MAX_NAMED_MINERS - 1` with the
 //! most main-chain blocks do (ties to the lower id) and the rest share a grey
-//! "other miners". Stale blocks are red crosses, genesis a black dot. The
-//! work is linear in the number of blocks (hundreds), whatever the number of
-//! nodes.
+//! "other miners". Stale blocks are drawn [`STALE_LIFT`] of a block above
+//! their height, so a one-block fork shows both rivals side by side: a dot
+//! in the stale block's miner colour inside a red cross, on a red link.
+//! Genesis is a black dot; grey links are the main chain (a legend swatch
+//! says so). The work is linear in the number of blocks (hundreds), whatever
+//! the number of nodes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,6 +21,11 @@ use super::{write_chart, Chart};
 use crate::report::rows::BlockRow;
 use crate::report::style::*;
 use crate::report::{font, ReportError};
+
+/// How far above its height a stale block is drawn, in blocks: enough to
+/// show a one-block fork's two rivals apart, little enough to read the
+/// height.
+pub const STALE_LIFT: f64 = 1.0 / 3.0;
 
 /// At most this many miners get their own colour and legend entry.
 pub const MAX_NAMED_MINERS: usize = 10;
@@ -107,15 +115,14 @@ pub fn draw_fork_tree<DB: DrawingBackend>(
         .draw()
         .map_err(&err)?;
 
-    // Parent links first so the markers sit on top.
-    let at: BTreeMap<&str, (f64, f64)> = blocks
-        .iter()
-        .map(|b| (b.hash.as_str(), (b.time_s, f64::from(b.height))))
-        .collect();
-    let link = |b: &BlockRow| {
-        at.get(b.parent.as_str())
-            .map(|&p| [p, (b.time_s, f64::from(b.height))])
+    // Parent links first so the markers sit on top. Stale blocks sit a
+    // little above their height so they never hide under their rival.
+    let pos = |b: &BlockRow| {
+        let lift = if b.is_main() { 0.0 } else { STALE_LIFT };
+        (b.time_s, f64::from(b.height) + lift)
     };
+    let at: BTreeMap<&str, (f64, f64)> = blocks.iter().map(|b| (b.hash.as_str(), pos(b))).collect();
+    let link = |b: &BlockRow| at.get(b.parent.as_str()).map(|&p| [p, pos(b)]);
     chart
         .draw_series(
             blocks
@@ -157,19 +164,28 @@ pub fn draw_fork_tree<DB: DrawingBackend>(
     }
     chart.draw_series(dots).map_err(&err)?;
     chart
+        .draw_series(
+            blocks
+                .iter()
+                .filter(|b| !b.is_main())
+                .map(|b| Cross::new(pos(b), 8, STALE_COLOR.stroke_width(3))),
+        )
+        .map_err(&err)?;
+    // The stale block's miner, in its colour, on top of the cross.
+    chart
         .draw_series(blocks.iter().filter(|b| !b.is_main()).map(|b| {
-            Cross::new(
-                (b.time_s, f64::from(b.height)),
-                7,
-                STALE_COLOR.stroke_width(3),
-            )
+            let color = named.get(&b.miner).copied().unwrap_or(OTHER_COLOR);
+            Circle::new(pos(b), 4, color.filled())
         }))
         .map_err(&err)?;
 
-    let mut entries: Vec<LegendEntry> = named
-        .iter()
-        .map(|(id, c)| LegendEntry::new(format!("node {id}"), Marker::Dot(*c)))
-        .collect();
+    let mut entries: Vec<LegendEntry> =
+        vec![LegendEntry::new("main chain", Marker::Line(OTHER_COLOR))];
+    entries.extend(
+        named
+            .iter()
+            .map(|(id, c)| LegendEntry::new(format!("node {id}"), Marker::Dot(*c))),
+    );
     if has_other {
         entries.push(LegendEntry::new("other miners", Marker::Dot(OTHER_COLOR)));
     }
@@ -177,7 +193,7 @@ pub fn draw_fork_tree<DB: DrawingBackend>(
         entries.push(LegendEntry::new("genesis", Marker::Dot(BLACK)));
     }
     entries.push(LegendEntry::new(
-        format!("stale ({stale_count})"),
+        format!("stale ({stale_count}),\ndrawn 1/3 block\nabove its height"),
         Marker::Cross(STALE_COLOR),
     ));
     draw_legend(&legend, STEM, Some("main chain\nblocks by miner"), &entries)

@@ -9,6 +9,12 @@
 //! than half the blocks never reached everyone the median curve stops short
 //! of 100%. Quantiles are nearest-rank, so every plotted time is one that
 //! occurred. Blocks with `nodes = 0` are ignored.
+//!
+//! In a small network (at most 10 nodes, the same for every block) the
+//! level `L`% is reached when `⌈L·n/100⌉` nodes have the block, so the
+//! curve is drawn at those exact shares (1/3, 2/3, 1 for three nodes), not
+//! at the deciles. When the slowest time shown is 10 s or more the time axis
+//! is in seconds.
 
 use std::path::{Path, PathBuf};
 
@@ -74,13 +80,33 @@ pub fn summarize_propagation(rows: &[PropagationRow]) -> PropagationSummary {
     out
 }
 
-/// Step curve points through `(t_k, level_k)`, starting at the origin;
+/// The share of nodes each decile's time stands for: `(k+1)/10`, or in a
+/// network of `n ≤ 10` nodes (the same for every block) the exact share
+/// `⌈(k+1)·n/10⌉ / n` of nodes that had the block at that time.
+pub fn levels(rows: &[PropagationRow]) -> [f64; 10] {
+    let mut sizes = rows.iter().map(|r| r.nodes).filter(|&n| n > 0);
+    let first = sizes.next();
+    match first {
+        Some(n) if n <= 10 && sizes.all(|m| m == n) => std::array::from_fn(|k| {
+            let count = ((k as u32 + 1) * n).div_ceil(10);
+            f64::from(count) / f64::from(n)
+        }),
+        _ => std::array::from_fn(|k| (k + 1) as f64 / 10.0),
+    }
+}
+
+/// Step curve points through `(t_k, levels[k])`, starting at the origin;
 /// unreached levels are drawn at `x_max` when `clamp`, else the curve ends.
-fn steps(times: &[Option<f64>; 10], x_max: f64, clamp: bool) -> Vec<(f64, f64)> {
+fn steps(
+    times: &[Option<f64>; 10],
+    levels: &[f64; 10],
+    x_max: f64,
+    clamp: bool,
+) -> Vec<(f64, f64)> {
     let mut pts = vec![(0.0, 0.0)];
     let mut prev = 0.0;
     for (k, t) in times.iter().enumerate() {
-        let level = (k + 1) as f64 / 10.0;
+        let level = levels[k];
         match t {
             Some(t) => {
                 pts.push((*t, prev));
@@ -130,7 +156,8 @@ pub fn draw_propagation_cdf<DB: DrawingBackend>(
 ) -> Result<(), ReportError> {
     font::ensure_registered()?;
     let err = draw_err(STEM);
-    let s = summarize_propagation(rows);
+    let mut s = summarize_propagation(rows);
+    let levels = levels(rows);
     let (plot, legend) = page(root, STEM, "Block propagation: share of nodes reached")?;
     let finite_max = s
         .fast_ms
@@ -148,6 +175,22 @@ pub fn draw_propagation_cdf<DB: DrawingBackend>(
         draw_message(&plot, STEM, "no block reached 10% of its nodes")?;
         return Ok(());
     }
+    // Long times read better in seconds ("2582.3", not "2582288.7").
+    let (unit, per) = if finite_max >= 10_000.0 {
+        ("s", 1000.0)
+    } else {
+        ("ms", 1.0)
+    };
+    for t in s
+        .fast_ms
+        .iter_mut()
+        .chain(s.median_ms.iter_mut())
+        .chain(s.slow_ms.iter_mut())
+        .flatten()
+    {
+        *t /= per;
+    }
+    let finite_max = finite_max / per;
     let x_max = if finite_max > 0.0 {
         finite_max * 1.08
     } else {
@@ -160,9 +203,9 @@ pub fn draw_propagation_cdf<DB: DrawingBackend>(
         .map_err(&err)?;
     chart
         .configure_mesh()
-        .x_desc("time since the block was found (ms)")
+        .x_desc(format!("time since the block was found ({unit})"))
         .y_desc("share of nodes reached")
-        .x_labels(10)
+        .x_labels(6)
         .x_label_formatter(&number_label)
         .y_labels(12)
         .y_label_formatter(&|v| format!("{v:.1}"))
@@ -170,8 +213,8 @@ pub fn draw_propagation_cdf<DB: DrawingBackend>(
         .draw()
         .map_err(&err)?;
 
-    let mut band = steps(&s.fast_ms, x_max, true);
-    let mut slow = steps(&s.slow_ms, x_max, true);
+    let mut band = steps(&s.fast_ms, &levels, x_max, true);
+    let mut slow = steps(&s.slow_ms, &levels, x_max, true);
     slow.reverse();
     band.extend(slow);
     chart
@@ -182,14 +225,16 @@ pub fn draw_propagation_cdf<DB: DrawingBackend>(
         .map_err(&err)?;
     chart
         .draw_series(LineSeries::new(
-            steps(&s.median_ms, x_max, false),
+            steps(&s.median_ms, &levels, x_max, false),
             MAIN_COLOR.stroke_width(4),
         ))
         .map_err(&err)?;
     chart
-        .draw_series(s.median_ms.iter().enumerate().filter_map(|(k, t)| {
-            t.map(|t| Circle::new((t, (k + 1) as f64 / 10.0), 5, MAIN_COLOR.filled()))
-        }))
+        .draw_series(
+            s.median_ms.iter().enumerate().filter_map(|(k, t)| {
+                t.map(|t| Circle::new((t, levels[k]), 5, MAIN_COLOR.filled()))
+            }),
+        )
         .map_err(&err)?;
 
     let blocks = s.blocks;
@@ -255,7 +300,23 @@ mod tests {
         assert_eq!(s.median_ms[9], None);
         assert_eq!(s.fast_ms[9], Some(10.0));
         // The median curve stops at 90%.
-        let pts = steps(&s.median_ms, 50.0, false);
+        let deciles: [f64; 10] = std::array::from_fn(|k| (k + 1) as f64 / 10.0);
+        let pts = steps(&s.median_ms, &deciles, 50.0, false);
         assert_eq!(pts.last(), Some(&(50.0, 0.9)));
+    }
+
+    #[test]
+    fn small_networks_get_exact_shares() {
+        let mut r = row(scaled(1.0));
+        r.nodes = 3;
+        let l = levels(&[r.clone()]);
+        // 10%..30% of 3 nodes is 1 node, 40%..60% 2, 70%..100% 3.
+        assert_eq!(l[0], 1.0 / 3.0);
+        assert_eq!(l[2], 1.0 / 3.0);
+        assert_eq!(l[3], 2.0 / 3.0);
+        assert_eq!(l[6], 1.0);
+        assert_eq!(l[9], 1.0);
+        r.nodes = 1000;
+        assert_eq!(levels(&[r])[4], 0.5);
     }
 }

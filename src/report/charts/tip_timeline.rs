@@ -4,7 +4,12 @@
 //! last one to the end of the run), blue while the tip is a block of the final
 //! main chain (even if behind) and red while it is on a branch that went
 //! stale, so a partition healing or a race resolving shows as red turning
-//! blue. Rows before a node's first tip change stay empty.
+//! blue. Rows before a node's first tip change stay empty. A stale stint
+//! is drawn at least [`MIN_STALE_FRACTION`] of the time axis wide, so a
+//! one-block race of a few hundred milliseconds still shows. Timeline events
+//! (partition, heal, offline, online, hashrate changes) and attack starts,
+//! read from the run's manifest, are grey dashed verticals labelled at the
+//! top.
 //!
 //! With more than [`MAX_TIMELINE_NODES`] nodes an even sample of node ids is
 //! shown (first and last id always included, see
@@ -25,6 +30,9 @@ use crate::report::{font, ReportError};
 /// At most this many nodes get a row.
 pub const MAX_TIMELINE_NODES: usize = 50;
 
+/// The narrowest a stale stint is drawn, as a share of the time axis.
+pub const MIN_STALE_FRACTION: f64 = 1.0 / 250.0;
+
 const STEM: &str = "tip_timeline";
 
 /// Inputs of the chart; `total_nodes` overrides the node count shown when the
@@ -33,6 +41,8 @@ pub(crate) struct TipTimeline<'a> {
     pub(crate) tips: &'a [TipRow],
     pub(crate) blocks: &'a [BlockRow],
     pub(crate) total_nodes: Option<usize>,
+    /// Marked moments: simulated seconds and a short label.
+    pub(crate) events: &'a [(f64, String)],
 }
 
 impl Chart for TipTimeline<'_> {
@@ -55,6 +65,7 @@ pub fn tip_timeline(
             tips,
             blocks,
             total_nodes: None,
+            events: &[],
         },
         out_dir,
     )
@@ -72,6 +83,7 @@ pub fn draw_tip_timeline<DB: DrawingBackend>(
             tips,
             blocks,
             total_nodes: None,
+            events: &[],
         },
     )
 }
@@ -171,8 +183,32 @@ fn draw<DB: DrawingBackend>(
         .draw()
         .map_err(&err)?;
 
+    // Timeline events and attack starts first, under the bars.
+    let y_top = rows as f64 - 0.45;
+    for (t, label) in input.events {
+        if *t < x0 || *t > x1 {
+            continue;
+        }
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(*t, -0.6), (*t, y_top)],
+                6,
+                4,
+                OTHER_COLOR.stroke_width(2),
+            ))
+            .map_err(&err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                label.clone(),
+                (*t, y_top),
+                text(LEGEND_PX - 4),
+            )))
+            .map_err(&err)?;
+    }
+
     let (_, plot_h) = chart.plotting_area().dim_in_pixel();
     let stroke = ((plot_h as f64 / rows as f64) * 0.6).clamp(2.0, 16.0) as u32;
+    let min_stale = (x1 - x0) * MIN_STALE_FRACTION;
     for on_main in [true, false] {
         let color = if on_main { MAIN_COLOR } else { STALE_COLOR };
         chart
@@ -180,6 +216,7 @@ fn draw<DB: DrawingBackend>(
                 segs.iter()
                     .filter(|s| s.3 == on_main)
                     .map(|&(row, a, b, _)| {
+                        let b = if on_main { b } else { b.max(a + min_stale) };
                         PathElement::new(
                             vec![(a, row as f64), (b, row as f64)],
                             color.stroke_width(stroke),
