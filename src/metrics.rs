@@ -108,6 +108,21 @@ struct BlockRecord {
     seen: Vec<u64>,
 }
 
+/// How compact blocks ended at their receivers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompactCounts {
+    /// Reconstructed with no round trip.
+    pub reconstructed: u64,
+    /// Needed a `getblocktxn` round trip.
+    pub fetched: u64,
+    /// Real transactions those round trips fetched.
+    pub fetched_txs: u64,
+    /// Round trips that fetched missed padding (the modelled part).
+    pub padding_missed: u64,
+    /// Fell back to a full block.
+    pub fell_back: u64,
+}
+
 /// Collects everything a run writes.
 pub struct Recorder {
     record_tips: bool,
@@ -126,6 +141,9 @@ pub struct Recorder {
     messages: u64,
     bytes: u64,
     dropped: u64,
+    /// `(messages, bytes)` per message kind ([`crate::node::msg::Msg::kind`]).
+    by_kind: [(u64, u64); crate::node::msg::KIND_NAMES.len()],
+    compact: CompactCounts,
     tx_accepts: u64,
     payments_skipped: u64,
     nodes: Vec<NodeRow>,
@@ -170,6 +188,8 @@ impl Recorder {
             messages: 0,
             bytes: 0,
             dropped: 0,
+            by_kind: Default::default(),
+            compact: CompactCounts::default(),
             tx_accepts: 0,
             payments_skipped: 0,
             nodes: Vec::new(),
@@ -334,9 +354,47 @@ impl Recorder {
     }
 
     /// A message was put on the wire.
-    pub fn message_sent(&mut self, bytes: u64) {
+    pub fn message_sent(&mut self, kind: usize, bytes: u64) {
         self.messages += 1;
         self.bytes += bytes;
+        let k = &mut self.by_kind[kind];
+        k.0 += 1;
+        k.1 += bytes;
+    }
+
+    /// A compact block ended at its receiver.
+    pub fn compact(&mut self, outcome: crate::node::io::CompactOutcome) {
+        use crate::node::io::CompactOutcome;
+        let c = &mut self.compact;
+        match outcome {
+            CompactOutcome::Reconstructed => c.reconstructed += 1,
+            CompactOutcome::FetchedTxs { txs, padding } => {
+                c.fetched += 1;
+                c.fetched_txs += u64::from(txs);
+                c.padding_missed += u64::from(padding);
+            }
+            CompactOutcome::FellBack => c.fell_back += 1,
+        }
+    }
+
+    /// Compact-block outcomes so far.
+    pub fn compact_counts(&self) -> CompactCounts {
+        self.compact
+    }
+
+    /// Rows of `bandwidth.csv`: every message kind that was sent, in
+    /// [`crate::node::msg::KIND_NAMES`] order.
+    pub fn bandwidth_rows(&self) -> Vec<crate::report::rows::BandwidthRow> {
+        crate::node::msg::KIND_NAMES
+            .iter()
+            .zip(&self.by_kind)
+            .filter(|(_, (m, _))| *m > 0)
+            .map(|(k, (m, b))| crate::report::rows::BandwidthRow {
+                kind: k.to_string(),
+                messages: *m,
+                bytes: *b,
+            })
+            .collect()
     }
 
     /// A message was lost to a partition or an offline receiver.

@@ -18,7 +18,8 @@
 //! | behaviour | file |
 //! |---|---|
 //! | wire messages (`inv`, `getdata`, `block`, `tx`, `headers`, `merkleblock`) and their sizes | [`msg`] |
-//! | BIP152 compact-block structures and reconstruction (not yet wired into relay) | [`compact`] |
+//! | BIP152 compact-block structures and reconstruction | [`compact`] |
+//! | BIP152 relay: `sendcmpct`, high-bandwidth peers, `cmpctblock`, `getblocktxn`/`blocktxn`, fallbacks, the padding model | [`compact_relay`] |
 //! | inputs, outputs, observations, the outbox, `Ctx` and the oracles | [`io`] |
 //! | a full node's state | [`full`]; its dispatch of inputs is [`full::FullNode::handle`], below |
 //! | what a node requests from an `inv` (full and light) | [`inv`] |
@@ -37,6 +38,7 @@
 //! Wallets and payments are in [`crate::workload`].
 
 pub mod compact;
+pub mod compact_relay;
 pub mod full;
 pub mod inv;
 pub mod io;
@@ -66,6 +68,10 @@ impl full::FullNode {
             }
             Input::TxAnnounceTimer => relay::flush_tx(self, out),
             Input::SubmitTx { txid, tx } => relay::accept_tx(self, None, txid, tx, ctx, out),
+            Input::Start => compact_relay::on_start(self, ctx, out),
+            Input::Reconstructed { from, block, hash } => {
+                relay::receive_block(self, Some(from), block, hash, ctx, out)
+            }
             Input::PeersChanged { ask_tips } => {
                 if ask_tips {
                     out.push(Output::SendToPeers { msg: Msg::SendTip });

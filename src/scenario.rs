@@ -44,9 +44,10 @@ use serde_yaml::Value;
 pub use error::{Origin, ScenarioError};
 pub use resolve::NodeSpec;
 pub use schema::{
-    Bandwidth, Consensus, Hashrate, HashrateChange, Heal, Jitter, Latency, Mempool, Metrics,
-    Network, NodeEntry, Nodes, OutboundDistribution, Pow, Region, Role, Scenario, Stop, Switch,
-    TimelineAction, TimelineEvent, Topology, TxRelay, ValidationCost, Watch, Workload,
+    Bandwidth, BlockRelay, Consensus, Hashrate, HashrateChange, Heal, Jitter, Latency, Mempool,
+    Metrics, Network, NodeEntry, Nodes, OutboundDistribution, PaddingModel, Pow, Region, Role,
+    Scenario, Stop, Switch, TimelineAction, TimelineEvent, Topology, TxRelay, UplinkMode,
+    ValidationCost, Watch, Workload,
 };
 
 use error::one_line;

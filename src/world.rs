@@ -57,6 +57,7 @@ use crate::metrics::Recorder;
 use crate::net::link::Uplink;
 use crate::net::partition::Partitions;
 use crate::net::topology::NodeId;
+use crate::node::compact_relay::{CompactConfig, CompactState, PaddingParams};
 use crate::node::full::FullNode;
 use crate::node::io::{
     Ctx, Input, NodeConfig, Observation, Oracles, Outbox, Output, SpvVerdict, Timer,
@@ -161,6 +162,8 @@ pub struct RunOutput {
     pub cache_stats: crate::ledger::chainstate::CacheStats,
     /// Non-coinbase transactions on the final main chain.
     pub txs_confirmed: u64,
+    /// Blocks were relayed compactly (`network.relay.compact`).
+    pub compact_relay: bool,
 }
 
 /// A callback that sees every processed event (see [`World::set_trace`]).
@@ -355,6 +358,17 @@ impl World {
                 mempool_max_bytes: cfg.mempool_max_bytes,
                 relay_txs: cfg.tx_relay == TxRelay::Messages,
                 tx_announce_interval: cfg.tx_announce_interval,
+                compact: cfg.block_relay.compact.then(|| CompactConfig {
+                    high_bandwidth_peers: cfg.block_relay.high_bandwidth_peers as usize,
+                    padding: PaddingParams {
+                        compact_bytes: cfg.block_relay.padding.compact_bytes,
+                        fill_bytes: cfg.block_fill_bytes as u64,
+                        failure: [
+                            cfg.block_relay.padding.failure_control,
+                            cfg.block_relay.padding.failure_churn,
+                        ],
+                    },
+                }),
             },
             genesis_hash,
             outboxes: Vec::new(),
@@ -364,6 +378,7 @@ impl World {
             cfg,
         };
         world.install_adversaries(attack_plans, first_attack_vout);
+        world.assign_compact(&streams, &full_nodes);
         world.schedule_initial();
         world
     }
@@ -396,9 +411,46 @@ impl World {
         &self.genesis
     }
 
+    /// Which full nodes speak BIP152 and which are SimBlock's churn nodes:
+    /// as SimBlock draws them (`Main.makeRandomList`), the first
+    /// `share × n` of a list shuffled by the run's `cbr-usage` and
+    /// `cbr-class` streams. Attackers never speak it (their strategies
+    /// send whole blocks). Each speaking node gets its own `cbr` stream.
+    fn assign_compact(&mut self, streams: &RngStreams, full_nodes: &[NodeIdx]) {
+        use rand::seq::SliceRandom;
+        if !self.cfg.block_relay.compact {
+            return;
+        }
+        let n = full_nodes.len();
+        let pick = |label: &str, share: f64| -> Vec<bool> {
+            let mut v: Vec<bool> = (0..n).map(|i| (i as f64) < n as f64 * share).collect();
+            v.shuffle(&mut streams.stream(label, 0));
+            v
+        };
+        let speaks = pick("cbr-usage", self.cfg.block_relay.usage_share);
+        let churn = pick("cbr-class", self.cfg.block_relay.padding.churn_share);
+        let attackers: Vec<NodeIdx> = self.cfg.adversaries.iter().map(|a| a.node()).collect();
+        for (k, &i) in full_nodes.iter().enumerate() {
+            if let Kind::Full(full) = &mut self.nodes[i as usize].kind {
+                full.cmpct = CompactState::new(
+                    speaks[k] && !attackers.contains(&i),
+                    churn[k],
+                    streams.stream("cbr", i as u64),
+                );
+            }
+        }
+    }
+
     fn schedule_initial(&mut self) {
         for i in 0..self.nodes.len() as u32 {
             self.reschedule_mining(i);
+        }
+        if self.cfg.block_relay.compact {
+            for i in 0..self.nodes.len() as u32 {
+                if matches!(self.nodes[i as usize].kind, Kind::Full(_)) {
+                    self.call(i, Input::Start);
+                }
+            }
         }
         if self.cfg.wallets >= 2 && self.cfg.payments_per_s > 0.0 {
             let d = self.exp_delay_workload(1.0 / self.cfg.payments_per_s);
@@ -545,6 +597,16 @@ impl World {
                 }
             }
             Event::TxFlush { node } => self.call(node, Input::TxAnnounceTimer),
+            Event::Validated {
+                node,
+                from,
+                block,
+                hash,
+            } => {
+                if self.partitions.is_online(NodeId(node)) {
+                    self.call(node, Input::Reconstructed { from, block, hash });
+                }
+            }
             Event::Payment => {
                 self.payment();
                 if self.mining {
@@ -653,6 +715,26 @@ impl World {
                 }
             }
             Output::TipSettled => self.merchant_tip_changed(i),
+            Output::Validate { from, block, hash } => {
+                let cost = self.cfg.validation_per_block
+                    + self
+                        .cfg
+                        .validation_per_tx
+                        .saturating_mul(block.txdata.len() as u64);
+                let at = self.queue.now() + cost;
+                self.queue
+                    .schedule_hinted(
+                        at,
+                        Event::Validated {
+                            node: i,
+                            from,
+                            block,
+                            hash,
+                        },
+                        i,
+                    )
+                    .expect("validation ends after now");
+            }
             Output::Observe(obs) => self.record(i, obs),
         }
     }
@@ -675,6 +757,7 @@ impl World {
                 self.metrics.tx_rejected(error.reject_reason())
             }
             Observation::HeaderRejected { reason } => self.metrics.rejected(&reason),
+            Observation::Compact { outcome, .. } => self.metrics.compact(outcome),
             Observation::SpvCheck(v) => {
                 let SpvVerdict {
                     txid,
@@ -880,9 +963,21 @@ impl World {
     /// Sends `msg` from `from` to `to`: the sender's uplink serialises
     /// messages; the delivery time adds latency, the receiver's processing
     /// delay and, for blocks, its validation cost.
+    ///
+    /// A `cmpctblock` on its way counts as the receiver's request for the
+    /// block (Core marks the block known to the peer), so the
+    /// announcement elision leaves the receiver out.
     fn send(&mut self, from: NodeIdx, to: NodeIdx, msg: Msg) {
         let at = self.delivery_time(from, to, &msg);
-        self.metrics.message_sent(msg.wire_size());
+        if let Msg::CmpctBlock(_, hash, _) = &msg {
+            let now = self.queue.now();
+            if let Some(t) = self.known.block_mut(hash) {
+                if !t.has(to) {
+                    t.set_requested(to, now);
+                }
+            }
+        }
+        self.metrics.message_sent(msg.kind(), msg.wire_size());
         self.queue
             .schedule_hinted(at, Event::Deliver { from, to, msg }, to)
             .expect("delivery is never in the past");
@@ -907,6 +1002,10 @@ impl World {
             .cfg
             .link
             .latency(fr, tr, &mut self.nodes[from as usize].net_rng);
+        if self.cfg.uplink == crate::scenario::UplinkMode::StopAndWait && msg.uses_uplink() {
+            // SimBlock's sender: busy until the payload has arrived.
+            self.uplinks[from as usize].busy_until = done + latency;
+        }
         let mut at = done + latency + self.cfg.processing;
         if let Msg::Block(b, _, _) = msg {
             at += self.cfg.validation_per_block
@@ -1040,7 +1139,7 @@ impl World {
                         .collect(),
                 )
             };
-            self.metrics.message_sent(msg.wire_size());
+            self.metrics.message_sent(msg.kind(), msg.wire_size());
             self.queue
                 .schedule_hinted(
                     at,
@@ -1302,6 +1401,7 @@ impl World {
         self.finish_attacks(&confirmed);
         self.metrics.finish(node_summaries, &main_chain);
         RunOutput {
+            compact_relay: self.cfg.block_relay.compact,
             txs_confirmed: confirmed.len() as u64,
             metrics: self.metrics,
             digest: self.digest,

@@ -219,6 +219,36 @@ impl CompactBlock {
         }
     }
 
+    /// The compact form, with the coinbase prefilled, of the block with
+    /// `header` whose transactions have `txids` (coinbase first), sharing
+    /// the caller's `coinbase` allocation instead of copying it: what a
+    /// node that holds the block's txids sends.
+    ///
+    /// # Panics
+    /// If `txids` is empty or longer than 65,536 (see
+    /// [`CompactBlock::with_prefilled`]).
+    pub fn from_parts(
+        header: Header,
+        nonce: u64,
+        coinbase: Arc<Transaction>,
+        txids: &[Txid],
+    ) -> Self {
+        assert!(
+            !txids.is_empty() && txids.len() <= usize::from(u16::MAX) + 1,
+            "a compact block holds 1 to 65,536 transactions"
+        );
+        let keys = ShortIdKeys::new(&header, nonce);
+        CompactBlock {
+            header,
+            nonce,
+            short_ids: txids[1..].iter().map(|t| keys.short_id(t)).collect(),
+            prefilled: vec![PrefilledTx {
+                index: 0,
+                tx: coinbase,
+            }],
+        }
+    }
+
     /// Transactions in the block (short IDs plus prefilled).
     pub fn tx_count(&self) -> usize {
         self.short_ids.len() + self.prefilled.len()
@@ -434,7 +464,31 @@ impl Encodable for BlockTxn {
 pub struct PartialBlock {
     header: Header,
     slots: Vec<Option<Arc<Transaction>>>,
+    /// Txids of the slots filled from the pool (known from its keys).
+    txids: Vec<Option<Txid>>,
     missing: Vec<u16>,
+}
+
+/// A reconstructed block whose transactions hash to its header's Merkle
+/// root (the tree not mutated), still as shared transactions.
+#[derive(Clone, Debug)]
+pub struct CheckedBlock {
+    /// The header.
+    pub header: Header,
+    /// The transactions, in block order.
+    pub txs: Vec<Arc<Transaction>>,
+    /// Their txids.
+    pub txids: Vec<Txid>,
+}
+
+impl CheckedBlock {
+    /// The block, copying the transactions out of their shared allocations.
+    pub fn into_block(self) -> Block {
+        Block {
+            header: self.header,
+            txdata: self.txs.into_iter().map(Arc::unwrap_or_clone).collect(),
+        }
+    }
 }
 
 impl PartialBlock {
@@ -454,6 +508,7 @@ impl PartialBlock {
             return Err(CompactError::Empty);
         }
         let mut slots: Vec<Option<Arc<Transaction>>> = vec![None; count];
+        let mut txids: Vec<Option<Txid>> = vec![None; count];
         let mut is_prefilled = vec![false; count];
         for p in &compact.prefilled {
             let i = usize::from(p.index);
@@ -488,6 +543,7 @@ impl PartialBlock {
                 let slot = usize::from(by_id[k].1);
                 matches[slot] = matches[slot].saturating_add(1);
                 slots[slot] = (matches[slot] == 1).then(|| Arc::clone(tx));
+                txids[slot] = (matches[slot] == 1).then_some(*txid);
             }
         }
         let missing = (0..count)
@@ -497,6 +553,7 @@ impl PartialBlock {
         Ok(PartialBlock {
             header: compact.header,
             slots,
+            txids,
             missing,
         })
     }
@@ -518,7 +575,20 @@ impl PartialBlock {
     /// was missing) and returns the block if its transactions hash to the
     /// header's Merkle root and the tree is not mutated. Any error means
     /// the receiver fetches the full block.
-    pub fn finish(mut self, txn: Option<&BlockTxn>) -> Result<Block, CompactError> {
+    pub fn finish(self, txn: Option<&BlockTxn>) -> Result<Block, CompactError> {
+        self.finish_checked(txn, |_| None)
+            .map(CheckedBlock::into_block)
+    }
+
+    /// As [`PartialBlock::finish`], without copying the transactions out:
+    /// `known_txid` may supply the txid of a prefilled or fetched
+    /// transaction the caller already knows (looked up by allocation, so a
+    /// large shared coinbase is not rehashed); the others are computed.
+    pub fn finish_checked(
+        mut self,
+        txn: Option<&BlockTxn>,
+        known_txid: impl Fn(&Arc<Transaction>) -> Option<Txid>,
+    ) -> Result<CheckedBlock, CompactError> {
         let wanted = self.missing.len();
         match txn {
             None if wanted == 0 => {}
@@ -542,19 +612,27 @@ impl PartialBlock {
                 }
             }
         }
-        let txdata: Vec<Transaction> = self
+        let txs: Vec<Arc<Transaction>> = self
             .slots
             .into_iter()
-            .map(|s| Arc::unwrap_or_clone(s.expect("every slot is filled")))
+            .map(|s| s.expect("every slot is filled"))
             .collect();
-        let txids: Vec<Txid> = txdata.iter().map(Transaction::compute_txid).collect();
+        let txids: Vec<Txid> = txs
+            .iter()
+            .zip(&self.txids)
+            .map(|(tx, id)| {
+                id.or_else(|| known_txid(tx))
+                    .unwrap_or_else(|| tx.compute_txid())
+            })
+            .collect();
         let (root, mutated) = merkle_root_checked(&txids);
         if mutated || root != Some(self.header.merkle_root) {
             return Err(CompactError::MerkleMismatch);
         }
-        Ok(Block {
+        Ok(CheckedBlock {
             header: self.header,
-            txdata,
+            txs,
+            txids,
         })
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::ledger::chainstate::{BlockCache, Chainstate};
 use crate::ledger::{Block, ScriptBuf, Txid};
+use crate::node::compact_relay::CompactState;
 use crate::node::mempool::Mempool;
 use crate::node::msg::NodeIdx;
 
@@ -33,6 +34,8 @@ pub struct FullNode {
     /// An active attacker: its strategy, not the honest relay, decides what
     /// to announce and where to mine ([`crate::node::io::Output::AttackerRelay`]).
     pub strategy_relays: bool,
+    /// BIP152 state (peers, high-bandwidth lists, reconstructions).
+    pub cmpct: CompactState,
 }
 
 impl FullNode {
@@ -52,6 +55,7 @@ impl FullNode {
             extra_nonce: 0,
             light_clients: Vec::new(),
             strategy_relays: false,
+            cmpct: CompactState::default(),
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct NodeConfig {
     pub relay_txs: bool,
     /// Interval between a node's batched transaction announcements.
     pub tx_announce_interval: SimDuration,
+    /// BIP152 compact block relay (`None`: whole blocks on every hop).
+    pub compact: Option<crate::node::compact_relay::CompactConfig>,
 }
 
 impl NodeConfig {
@@ -87,6 +89,19 @@ pub enum Input {
     PeersChanged {
         /// Ask every peer for its tip.
         ask_tips: bool,
+    },
+    /// The run starts and the node's connections are up: the version
+    /// handshake's follow-ups (BIP152's `sendcmpct`).
+    Start,
+    /// A block reconstructed from a `cmpctblock` has been validated for
+    /// the time validation takes (see [`Output::Validate`]): accept it.
+    Reconstructed {
+        /// The peer the compact block came from.
+        from: NodeIdx,
+        /// The block.
+        block: Arc<Block>,
+        /// Its hash.
+        hash: BlockHash,
     },
 }
 
@@ -177,6 +192,32 @@ pub enum Observation {
     },
     /// A light client checked a payment proof.
     SpvCheck(Box<SpvVerdict>),
+    /// How a compact block ended at this node.
+    Compact {
+        /// The block.
+        hash: BlockHash,
+        /// The outcome.
+        outcome: CompactOutcome,
+    },
+}
+
+/// How a `cmpctblock` ended at its receiver (`summary.csv`'s `compact_*` rows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompactOutcome {
+    /// Reconstructed from the mempool (and the prefilled coinbase) with no
+    /// round trip.
+    Reconstructed,
+    /// Needed a `getblocktxn` / `blocktxn` round trip for `txs` missing
+    /// transactions (`padding`: the padding model also missed padding).
+    FetchedTxs {
+        /// Real transactions fetched.
+        txs: u32,
+        /// Whether missed padding was fetched too.
+        padding: bool,
+    },
+    /// Fell back to a full `getdata(block)`: short-ID collision, failed
+    /// Merkle check, or an unknown parent.
+    FellBack,
 }
 
 /// What a light client concluded from one Merkle proof.
@@ -253,6 +294,17 @@ pub enum Output {
         /// Blocks connected, oldest first.
         connected: Arc<[BlockHash]>,
     },
+    /// A block was reconstructed from a compact block: the world hands it
+    /// back as [`Input::Reconstructed`] once the receiver's validation time
+    /// has passed (a whole block's delivery includes that time already).
+    Validate {
+        /// The peer the compact block came from.
+        from: NodeIdx,
+        /// The block.
+        block: Arc<Block>,
+        /// Its hash.
+        hash: BlockHash,
+    },
     /// The node finished handling a tip change (adversaries watching the
     /// node, a double spender's merchant, look at it now).
     TipSettled,
@@ -289,6 +341,9 @@ impl Output {
             Output::Disconnect { peer } => format!("node {me} disconnects node {peer}"),
             Output::SetTimer { .. } | Output::MiningRate { .. } | Output::TipSettled => {
                 return None
+            }
+            Output::Validate { from, hash, .. } => {
+                format!("node {me} reconstructed block {hash} from node {from}'s cmpctblock and validates it")
             }
             Output::Mined {
                 block,
@@ -360,6 +415,19 @@ impl Output {
                     Err(e) => format!(
                         "node {me} (light) refused proof of {} in block {}: {e}",
                         v.txid, v.block
+                    ),
+                },
+                Observation::Compact { hash, outcome } => match outcome {
+                    CompactOutcome::Reconstructed => format!(
+                        "node {me} reconstructed block {hash} from its mempool (no round trip)"
+                    ),
+                    CompactOutcome::FetchedTxs { txs, padding } => format!(
+                        "node {me} fetched {txs} missing transaction{}{} of block {hash} with getblocktxn",
+                        if *txs == 1 { "" } else { "s" },
+                        if *padding { " and missed padding" } else { "" }
+                    ),
+                    CompactOutcome::FellBack => format!(
+                        "node {me} fell back to a full getdata for block {hash}"
                     ),
                 },
             },
@@ -537,6 +605,22 @@ impl<'a> Ctx<'a> {
         let track = self.known.tx_mut(k);
         track.set_requested(me, false);
         track.set_seen(me, full);
+    }
+
+    /// The coinbase of block `hash` as the run's one shared allocation
+    /// (see [`Known::shared_coinbase`]).
+    pub fn shared_coinbase(
+        &mut self,
+        hash: &BlockHash,
+        block: &Block,
+        txid: Txid,
+    ) -> Arc<Transaction> {
+        self.known.shared_coinbase(hash, block, txid)
+    }
+
+    /// The txid of `tx` if it is a shared coinbase (no rehashing).
+    pub fn shared_txid(&self, tx: &Arc<Transaction>) -> Option<Txid> {
+        self.known.shared_txid(tx)
     }
 
     /// Oracle: whether `hash` was ever mined in this run (or is genesis).

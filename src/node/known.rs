@@ -9,7 +9,10 @@
 //! world's execution of outputs may read a peer's bits (the announcement
 //! elision, documented in `world`).
 
+use std::sync::Arc;
+
 use crate::ledger::hash::HashKeyMap;
+use crate::ledger::{Block, Transaction};
 use crate::ledger::{BlockHash, Txid};
 use crate::node::msg::NodeIdx;
 use crate::sim::{SimDuration, SimTime};
@@ -155,7 +158,13 @@ pub struct Known {
     tx_ids: HashKeyMap<Txid, u32>,
     /// Per transaction, who has seen or requested it.
     tx_tracks: Vec<TxTrack>,
+    /// The coinbases of the latest blocks sent in compact form, one shared
+    /// allocation each with its txid (see [`Known::shared_coinbase`]).
+    coinbases: std::collections::VecDeque<(BlockHash, Arc<Transaction>, Txid)>,
 }
+
+/// Coinbases [`Known`] keeps shared (the latest blocks relayed compactly).
+const SHARED_COINBASES: usize = 32;
 
 impl Known {
     /// Empty columns for `nodes` nodes, `full_nodes` of them full nodes.
@@ -167,7 +176,39 @@ impl Known {
             tracks: Vec::new(),
             tx_ids: Default::default(),
             tx_tracks: Vec::new(),
+            coinbases: Default::default(),
         }
+    }
+
+    /// The coinbase of block `hash` (whose transactions are `block`'s) as
+    /// one allocation shared by every `cmpctblock` of the block, with its
+    /// txid. A coinbase is a pure function of its block, so sharing it
+    /// changes no outcome; it saves copying (and a receiver rehashing) a
+    /// padded coinbase once per sender.
+    pub fn shared_coinbase(
+        &mut self,
+        hash: &BlockHash,
+        block: &Block,
+        txid: Txid,
+    ) -> Arc<Transaction> {
+        if let Some((_, tx, _)) = self.coinbases.iter().find(|(h, _, _)| h == hash) {
+            return tx.clone();
+        }
+        let tx = Arc::new(block.txdata[0].clone());
+        if self.coinbases.len() == SHARED_COINBASES {
+            self.coinbases.pop_front();
+        }
+        self.coinbases.push_back((*hash, tx.clone(), txid));
+        tx
+    }
+
+    /// The txid of `tx` if it is one of the shared coinbases (by
+    /// allocation, not content).
+    pub fn shared_txid(&self, tx: &Arc<Transaction>) -> Option<Txid> {
+        self.coinbases
+            .iter()
+            .find(|(_, t, _)| Arc::ptr_eq(t, tx))
+            .map(|(_, _, id)| *id)
     }
 
     /// Books a freshly mined block (nobody holds it yet).

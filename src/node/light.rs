@@ -83,7 +83,15 @@ impl LightNode {
                         ctx.saw_tx(&txid);
                     }
                 }
-                Msg::GetBlocks(_) | Msg::Block(..) | Msg::SendTip | Msg::GetTx(_) => {}
+                Msg::GetBlocks(_)
+                | Msg::Block(..)
+                | Msg::SendTip
+                | Msg::GetTx(_)
+                | Msg::SendCmpct { .. }
+                | Msg::GetCmpct(_)
+                | Msg::CmpctBlock(..)
+                | Msg::GetBlockTxn(..)
+                | Msg::BlockTxn(..) => {}
             },
             Input::SubmitTx { txid, .. } => ctx.saw_tx(&txid),
             Input::PeersChanged { ask_tips } => {
@@ -91,7 +99,11 @@ impl LightNode {
                     out.push(Output::SendToPeers { msg: Msg::SendTip });
                 }
             }
-            Input::MiningTimer { .. } | Input::OwnBlock { .. } | Input::TxAnnounceTimer => {}
+            Input::MiningTimer { .. }
+            | Input::OwnBlock { .. }
+            | Input::TxAnnounceTimer
+            | Input::Start
+            | Input::Reconstructed { .. } => {}
         }
     }
 }

@@ -222,6 +222,15 @@ impl Mempool {
         out
     }
 
+    /// The pool's transactions with their txids, best fee rate first
+    /// (what a compact block is reconstructed from).
+    pub fn iter(&self) -> impl Iterator<Item = (&Txid, &Arc<Transaction>)> {
+        self.by_rate
+            .iter()
+            .rev()
+            .map(|(_, _, txid)| (txid, &self.entries[txid].tx))
+    }
+
     /// All txids, in txid order.
     pub fn txids(&self) -> Vec<Txid> {
         let mut ids: Vec<Txid> = self.entries.keys().copied().collect();

@@ -3,14 +3,19 @@
 //! Names follow Bitcoin's P2P protocol where the message exists there
 //! (`inv`, `getdata`, `block`, `tx`, `notfound`, `headers`, `merkleblock`);
 //! [`Msg::SendTip`] stands for the tip exchange two reconnecting peers do
-//! with `getheaders`. Payloads are `Arc`s shared with the sender: a message
+//! with `getheaders`. BIP152's messages (`sendcmpct`, `getdata` of a
+//! compact block, `cmpctblock`, `getblocktxn`, `blocktxn`) carry the real
+//! structures of [`crate::node::compact`]; their sizes are the encoded
+//! sizes, plus the modelled bytes of block padding where a message stands
+//! for padding (see [`crate::node::compact_relay`]). Payloads are `Arc`s shared with the sender: a message
 //! never copies a block. [`Msg::wire_size`] is the encoded size used for
 //! transmission delays (24-byte framing plus the payload).
 
 use std::sync::Arc;
 
 use crate::ledger::merkle::MerkleProof;
-use crate::ledger::{Block, BlockHash, Header, Transaction, Txid};
+use crate::ledger::{Block, BlockHash, Encodable, Header, Transaction, Txid};
+use crate::node::compact::{BlockTxn, BlockTxnRequest, CompactBlock, SENDCMPCT_BYTES};
 
 /// Index of a node in the world (`0..n`).
 pub type NodeIdx = u32;
@@ -43,7 +48,46 @@ pub enum Msg {
         /// One proof per matching transaction.
         proofs: Vec<MerkleProof>,
     },
+    /// BIP152 `sendcmpct` (version 1): the sender speaks compact blocks;
+    /// `high_bandwidth` asks the receiver to push new blocks to it as
+    /// `cmpctblock` without announcing them first.
+    SendCmpct {
+        /// The high-bandwidth flag.
+        high_bandwidth: bool,
+    },
+    /// `getdata(MSG_CMPCT_BLOCK)`: asks for a block in compact form.
+    GetCmpct(BlockHash),
+    /// `cmpctblock`: a compact block, its block's hash and the message's
+    /// payload size.
+    CmpctBlock(Arc<CompactBlock>, BlockHash, u32),
+    /// `getblocktxn`: the missing transactions of a compact block, and the
+    /// bytes of padding the receiver missed (modelled; 0 without padding).
+    GetBlockTxn(Arc<BlockTxnRequest>, u32),
+    /// `blocktxn`: the requested transactions, and the bytes of padding
+    /// that stand for the missed transactions (modelled; 0 without padding).
+    BlockTxn(Arc<BlockTxn>, u32),
 }
+
+/// Names of the message kinds, as `bandwidth.csv` lists them, indexed by
+/// [`Msg::kind`]. Bitcoin's command names, with `inv` and `getdata` split
+/// by what they carry.
+pub const KIND_NAMES: [&str; 15] = [
+    "inv_block",
+    "getdata_block",
+    "block",
+    "getheaders",
+    "inv_tx",
+    "getdata_tx",
+    "tx",
+    "notfound",
+    "headers",
+    "merkleblock",
+    "sendcmpct",
+    "getdata_cmpctblock",
+    "cmpctblock",
+    "getblocktxn",
+    "blocktxn",
+];
 
 /// Size of a message header on the wire (Bitcoin's P2P framing: magic,
 /// command, length, checksum).
@@ -71,14 +115,43 @@ impl Msg {
                         .map(|p| 40 + 32 * p.siblings.len() as u64)
                         .sum::<u64>()
                 }
+                Msg::SendCmpct { .. } => SENDCMPCT_BYTES as u64,
+                Msg::GetCmpct(_) => 1 + INV_ENTRY_BYTES,
+                Msg::CmpctBlock(_, _, size) => *size as u64,
+                Msg::GetBlockTxn(req, _) => req.encoded_len() as u64,
+                Msg::BlockTxn(txn, padding) => txn.encoded_len() as u64 + *padding as u64,
             }
+    }
+
+    /// The message's kind, an index into [`KIND_NAMES`].
+    pub fn kind(&self) -> usize {
+        match self {
+            Msg::InvBlocks(_) => 0,
+            Msg::GetBlocks(_) => 1,
+            Msg::Block(..) => 2,
+            Msg::SendTip => 3,
+            Msg::InvTx(_) => 4,
+            Msg::GetTx(_) => 5,
+            Msg::Txs(_) => 6,
+            Msg::NotFound(_) => 7,
+            Msg::Headers(_) => 8,
+            Msg::MerkleBlock { .. } => 9,
+            Msg::SendCmpct { .. } => 10,
+            Msg::GetCmpct(_) => 11,
+            Msg::CmpctBlock(..) => 12,
+            Msg::GetBlockTxn(..) => 13,
+            Msg::BlockTxn(..) => 14,
+        }
     }
 
     /// Whether the message occupies the sender's uplink. Only payloads
     /// (blocks, transactions) do; announcements, requests and headers are a
     /// few dozen bytes and travel with latency alone (as in SimBlock).
     pub fn uses_uplink(&self) -> bool {
-        matches!(self, Msg::Block(..) | Msg::Txs(_))
+        matches!(
+            self,
+            Msg::Block(..) | Msg::Txs(_) | Msg::CmpctBlock(..) | Msg::BlockTxn(..)
+        )
     }
 
     pub(crate) fn tag(&self) -> u64 {
@@ -93,6 +166,11 @@ impl Msg {
             Msg::NotFound(_) => 10,
             Msg::Headers(_) => 8,
             Msg::MerkleBlock { .. } => 9,
+            Msg::SendCmpct { .. } => 11,
+            Msg::GetCmpct(_) => 12,
+            Msg::CmpctBlock(..) => 13,
+            Msg::GetBlockTxn(..) => 14,
+            Msg::BlockTxn(..) => 15,
         }
     }
 
@@ -126,6 +204,36 @@ impl Msg {
             Msg::MerkleBlock { block, proofs } => {
                 format!("merkleblock {} proofs={}", short(block), proofs.len())
             }
+            Msg::SendCmpct { high_bandwidth } => {
+                format!("sendcmpct high_bandwidth={}", *high_bandwidth as u8)
+            }
+            Msg::GetCmpct(h) => format!("getdata cmpctblock {}", short(h)),
+            Msg::CmpctBlock(cb, h, _) => format!(
+                "cmpctblock {} short_ids={} prefilled={}",
+                short(h),
+                cb.short_ids.len(),
+                cb.prefilled.len()
+            ),
+            Msg::GetBlockTxn(req, padding) => format!(
+                "getblocktxn {} indexes={}{}",
+                short(&req.block_hash),
+                req.indexes.len(),
+                if *padding > 0 {
+                    format!(" padding={padding}")
+                } else {
+                    String::new()
+                }
+            ),
+            Msg::BlockTxn(txn, padding) => format!(
+                "blocktxn {} txs={}{}",
+                short(&txn.block_hash),
+                txn.txs.len(),
+                if *padding > 0 {
+                    format!(" padding={padding}")
+                } else {
+                    String::new()
+                }
+            ),
         }
     }
 
@@ -145,6 +253,15 @@ impl Msg {
             Msg::NotFound(t) => t.first().map_or(0, |h| k(h.as_bytes())) ^ t.len() as u64,
             Msg::Headers(h) => h.len() as u64,
             Msg::MerkleBlock { block, proofs } => k(block.as_bytes()) ^ proofs.len() as u64,
+            Msg::SendCmpct { high_bandwidth } => *high_bandwidth as u64,
+            Msg::GetCmpct(h) => k(h.as_bytes()),
+            Msg::CmpctBlock(_, h, _) => k(h.as_bytes()),
+            Msg::GetBlockTxn(req, padding) => {
+                k(req.block_hash.as_bytes()) ^ req.indexes.len() as u64 ^ ((*padding as u64) << 32)
+            }
+            Msg::BlockTxn(txn, padding) => {
+                k(txn.block_hash.as_bytes()) ^ txn.txs.len() as u64 ^ ((*padding as u64) << 32)
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::ledger::{Block, BlockHash, Transaction, Txid};
 use crate::node::full::FullNode;
 use crate::node::io::{Arrival, Ctx, Observation, Outbox, Output, Timer};
 use crate::node::msg::{Msg, NodeIdx};
-use crate::node::{inv, light, score};
+use crate::node::{compact_relay, inv, light, score};
 
 /// A message from peer `from` arrives at a full node.
 pub fn on_message(
@@ -27,8 +27,29 @@ pub fn on_message(
 ) {
     match msg {
         Msg::InvBlocks(hashes) => {
+            if let [h] = &hashes[..] {
+                if compact_relay::with_peer(full, from, ctx) && wants_block(full, h, ctx) {
+                    // BIP152 low-bandwidth mode: ask for the compact form.
+                    ctx.mark_requested(h);
+                    out.send(from, Msg::GetCmpct(*h));
+                    return;
+                }
+            }
             let chain = &full.chain;
             inv::on_inv_blocks(from, hashes, ctx, out, |h| !chain.contains(h));
+        }
+        Msg::SendCmpct { high_bandwidth } => {
+            compact_relay::on_sendcmpct(full, from, high_bandwidth)
+        }
+        Msg::GetCmpct(hash) => compact_relay::on_getcmpct(full, from, hash, ctx, out),
+        Msg::CmpctBlock(cb, hash, _) => {
+            compact_relay::on_cmpctblock(full, from, cb, hash, ctx, out)
+        }
+        Msg::GetBlockTxn(req, padding) => {
+            compact_relay::on_getblocktxn(full, from, &req, padding, ctx, out)
+        }
+        Msg::BlockTxn(txn, padding) => {
+            compact_relay::on_blocktxn(full, from, &txn, padding, ctx, out)
         }
         Msg::GetBlocks(hashes) => serve_blocks(full, from, &hashes, ctx, out),
         Msg::Block(block, hash, _) => receive_block(full, Some(from), block, hash, ctx, out),
@@ -155,7 +176,7 @@ pub fn flush_tx(full: &mut FullNode, out: &mut Outbox) {
 }
 
 /// Adds `points` to `peer`'s misbehaviour score; disconnects at the threshold.
-fn penalise(peer: NodeIdx, points: u32, ctx: &mut Ctx<'_>, out: &mut Outbox) {
+pub(crate) fn penalise(peer: NodeIdx, points: u32, ctx: &mut Ctx<'_>, out: &mut Outbox) {
     if ctx.penalise(peer, points) {
         out.push(Output::Disconnect { peer });
     }
@@ -184,6 +205,7 @@ pub fn receive_block(
     out: &mut Outbox,
 ) {
     let now_secs = ctx.block_time_secs();
+    compact_relay::forget(full, &hash);
     let outcome = full.chain.accept_block(block, now_secs, ctx.cache);
     // Accepted, orphaned or already known: the block is in the node's
     // tree. A rejected one may still have been recorded as invalid.
@@ -255,7 +277,13 @@ pub fn receive_block(
         }
     }
     if let Some(change) = outcome.tip_change {
+        let new_tip = change.new_tip == hash;
         on_tip_change(full, from, change, ctx, out);
+        if let (Some(p), true) = (from, new_tip) {
+            // Core: the peer that gave us a new block first becomes a
+            // high-bandwidth compact-block peer.
+            compact_relay::peer_gave_new_block(full, p, ctx, out);
+        }
     }
     if accepted && ctx.oracles.gamma && ctx.by_attacker(&hash) {
         // γ: this node mines on the attacker's block in a tie.
@@ -348,6 +376,11 @@ pub fn on_tip_change(
         out.push(Output::AttackerRelay { from, connected });
         light::serve_light_clients(full, &change, out);
     } else {
+        if let [h] = &connected[..] {
+            // High-bandwidth peers get the new tip pushed (if it was not
+            // already, before validation) instead of an announcement.
+            compact_relay::push_held(full, h, from, ctx, out);
+        }
         out.push(Output::Announce {
             hashes: connected,
             skip: from,

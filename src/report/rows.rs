@@ -48,6 +48,9 @@ pub const ATTACKS_CSV: &str = "attacks.csv";
 /// File name of the per-miner main-chain shares ([`MinerShareRow`]).
 pub const MINER_SHARE_CSV: &str = "miner_share.csv";
 
+/// File name of the traffic by message kind ([`BandwidthRow`]).
+pub const BANDWIDTH_CSV: &str = "bandwidth.csv";
+
 /// The `miner` value of a block no node mined (genesis).
 pub const NO_MINER: i64 = -1;
 
@@ -360,6 +363,18 @@ pub struct RejectionRow {
     pub reason: String,
     /// How many times.
     pub count: u64,
+}
+
+/// Messages and bytes sent of one message kind (`bandwidth.csv`).
+#[derive(Serialize, serde::Deserialize, Debug, Clone)]
+pub struct BandwidthRow {
+    /// The kind (`inv_block`, `cmpctblock`, `blocktxn`, …; see
+    /// [`crate::node::msg::KIND_NAMES`]).
+    pub kind: String,
+    /// Messages put on the wire.
+    pub messages: u64,
+    /// Their bytes on the wire (24-byte framing included).
+    pub bytes: u64,
 }
 
 #[cfg(test)]

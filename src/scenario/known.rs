@@ -235,6 +235,24 @@ const NETWORK: Shape = Struct(&[
         ])),
     ),
     ("processing", Leaf),
+    ("uplink", Word(&["streaming", "stop_and_wait"])),
+    (
+        "relay",
+        Struct(&[
+            ("compact", Leaf),
+            ("high_bandwidth_peers", Leaf),
+            ("usage_share", Leaf),
+            (
+                "padding",
+                Struct(&[
+                    ("compact_bytes", Leaf),
+                    ("churn_share", Leaf),
+                    ("failure_control", Leaf),
+                    ("failure_churn", Leaf),
+                ]),
+            ),
+        ]),
+    ),
     (
         "validation",
         Struct(&[("per_block", Leaf), ("per_tx", Leaf)]),

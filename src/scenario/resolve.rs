@@ -294,6 +294,7 @@ impl Scenario {
             topology_text(&self.network.topology),
             latency_text(&self.network.latency),
         ));
+        out.push_str(&format!("block relay: {}\n", relay_text(self)));
         let mut stops = Vec::new();
         if let Some(h) = self.stop.height {
             stops.push(format!("height {h}"));
@@ -534,6 +535,40 @@ fn topology_text(t: &Topology) -> String {
         ),
         Topology::Edges { list } => format!("edges ({} links)", list.len()),
     }
+}
+
+/// One line on how blocks travel (`network.relay`), for `sim validate`.
+fn relay_text(s: &Scenario) -> String {
+    let r = &s.network.relay;
+    let uplink = match s.network.uplink {
+        crate::scenario::UplinkMode::Streaming => "",
+        crate::scenario::UplinkMode::StopAndWait => {
+            "; uplinks stop-and-wait (SimBlock's sender: the next payload when the previous has arrived)"
+        }
+    };
+    if !r.compact {
+        return format!("whole blocks (inv, getdata, block) on every hop{uplink}");
+    }
+    let hb = match r.high_bandwidth_peers {
+        0 => "low-bandwidth mode only".to_string(),
+        k => format!("up to {k} high-bandwidth peers per node"),
+    };
+    let mut line = format!(
+        "compact blocks (BIP152) between the {:.1}% of nodes that speak it, {hb}",
+        r.usage_share * 100.0
+    );
+    if s.consensus.block_fill_bytes > 0 {
+        let p = &r.padding;
+        line.push_str(&format!(
+            "; padding modelled as SimBlock: {} B cmpctblock, missed by {:.1}% churn nodes with p={} and the other nodes with p={}",
+            p.compact_bytes,
+            p.churn_share * 100.0,
+            p.failure_churn,
+            p.failure_control
+        ));
+    }
+    line.push_str(uplink);
+    line
 }
 
 fn latency_text(l: &Latency) -> String {

@@ -211,6 +211,103 @@ pub struct Network {
     /// default `2s`); `0s` announces each at once.
     #[serde(default = "default_tx_announce_interval")]
     pub tx_announce_interval: SimDuration,
+    /// How blocks travel between full nodes: BIP152 compact blocks (the
+    /// default, Bitcoin's behaviour since Core 0.13) or whole blocks.
+    /// (`workload.relay` is how *transactions* travel.)
+    #[serde(default)]
+    pub relay: BlockRelay,
+    /// How a node's uplink sends payloads (default `streaming`).
+    #[serde(default)]
+    pub uplink: UplinkMode,
+}
+
+/// How a node's uplink sends messages that carry payloads (blocks,
+/// compact blocks, `blocktxn`, transactions).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UplinkMode {
+    /// One after the other, each as soon as the previous is transmitted.
+    #[default]
+    Streaming,
+    /// SimBlock's sender (`Node.sendNextBlockMessage`): the next payload
+    /// starts only when the previous one has arrived (transmission plus
+    /// latency), as if each waited for its receipt.
+    StopAndWait,
+}
+
+/// Block relay (`network.relay`): BIP152 compact blocks or whole blocks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockRelay {
+    /// Relay compact blocks (`sendcmpct`, `cmpctblock`, `getblocktxn`,
+    /// `blocktxn`) between nodes that both speak BIP152 (default `true`);
+    /// `false`: every hop is `inv` → `getdata` → `block`.
+    #[serde(default = "default_true")]
+    pub compact: bool,
+    /// High-bandwidth peers a node asks to push `cmpctblock` unannounced,
+    /// chosen as Bitcoin Core does: the last peers that delivered a new
+    /// block first (default 3, Core's limit; `0`: low-bandwidth mode only,
+    /// as SimBlock models it).
+    #[serde(default = "default_hb_peers")]
+    pub high_bandwidth_peers: u32,
+    /// Share of full nodes that speak BIP152, in [0, 1] (default 0.964,
+    /// SimBlock's `CBR_USAGE_RATE` for Bitcoin in 2019).
+    #[serde(default = "default_cbr_usage")]
+    pub usage_share: f64,
+    /// SimBlock's model for the padding of `consensus.block_fill_bytes`
+    /// (modelled, see the README): padding stands for transactions the
+    /// network already holds.
+    #[serde(default)]
+    pub padding: PaddingModel,
+}
+
+impl Default for BlockRelay {
+    fn default() -> Self {
+        BlockRelay {
+            compact: true,
+            high_bandwidth_peers: default_hb_peers(),
+            usage_share: default_cbr_usage(),
+            padding: PaddingModel::default(),
+        }
+    }
+}
+
+/// How compact relay treats block padding, after SimBlock
+/// (`SimulationConfiguration.java`, `Node.java`): the padding's short IDs
+/// take `compact_bytes` in a `cmpctblock` (scaled by the padding's share of
+/// `block_fill_bytes`); a receiver misses part of it with its class's
+/// failure probability and then fetches a share of it with `getblocktxn` /
+/// `blocktxn`, drawn from SimBlock's measured distribution for the class.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaddingModel {
+    /// `cmpctblock` bytes that a block padded to `block_fill_bytes` takes
+    /// (default 18,000, SimBlock's `COMPACT_BLOCK_SIZE`).
+    #[serde(default = "default_compact_bytes")]
+    pub compact_bytes: u64,
+    /// Share of BIP152 nodes in the "churn" class, in [0, 1] (default
+    /// 0.976, SimBlock's `CHURN_NODE_RATE`); the rest are "control" nodes.
+    #[serde(default = "default_churn_share")]
+    pub churn_share: f64,
+    /// Probability that a control node misses padding (default 0.13,
+    /// SimBlock's `CBR_FAILURE_RATE_FOR_CONTROL_NODE`).
+    #[serde(default = "default_failure_control")]
+    pub failure_control: f64,
+    /// Probability that a churn node misses padding (default 0.27,
+    /// SimBlock's `CBR_FAILURE_RATE_FOR_CHURN_NODE`).
+    #[serde(default = "default_failure_churn")]
+    pub failure_churn: f64,
+}
+
+impl Default for PaddingModel {
+    fn default() -> Self {
+        PaddingModel {
+            compact_bytes: default_compact_bytes(),
+            churn_share: default_churn_share(),
+            failure_control: default_failure_control(),
+            failure_churn: default_failure_churn(),
+        }
+    }
 }
 
 /// How nodes are connected (`kind: …`).
@@ -956,6 +1053,8 @@ impl Default for Network {
             processing: default_processing(),
             validation: ValidationCost::default(),
             tx_announce_interval: default_tx_announce_interval(),
+            relay: BlockRelay::default(),
+            uplink: UplinkMode::default(),
         }
     }
 }
@@ -984,6 +1083,24 @@ fn default_max_block_bytes() -> u64 {
 }
 fn default_coinbase_maturity() -> u32 {
     100
+}
+fn default_hb_peers() -> u32 {
+    3
+}
+fn default_cbr_usage() -> f64 {
+    0.964
+}
+fn default_compact_bytes() -> u64 {
+    18_000
+}
+fn default_churn_share() -> f64 {
+    0.976
+}
+fn default_failure_control() -> f64 {
+    0.13
+}
+fn default_failure_churn() -> f64 {
+    0.27
 }
 fn default_processing() -> SimDuration {
     SimDuration::from_millis(1)

@@ -434,7 +434,29 @@ impl Checker<'_, '_> {
         }
         // After the regions' own checks, so a bad region is named first.
         self.latency(&net.latency, !net.regions.is_empty())?;
-        Ok(())
+        self.block_relay(&net.relay)
+    }
+
+    fn block_relay(&self, r: &super::BlockRelay) -> Result<(), ScenarioError> {
+        if r.high_bandwidth_peers > 8 {
+            return Err(self.bad(
+                "network.relay.high_bandwidth_peers",
+                &format!("{} is out of range", r.high_bandwidth_peers),
+                "0..=8 (Bitcoin Core uses 3)",
+            ));
+        }
+        self.probability("network.relay.usage_share", r.usage_share)?;
+        let p = &r.padding;
+        if p.compact_bytes > 4_000_000 {
+            return Err(self.bad(
+                "network.relay.padding.compact_bytes",
+                &format!("{} is out of range", p.compact_bytes),
+                "0..=4000000",
+            ));
+        }
+        self.probability("network.relay.padding.churn_share", p.churn_share)?;
+        self.probability("network.relay.padding.failure_control", p.failure_control)?;
+        self.probability("network.relay.padding.failure_churn", p.failure_churn)
     }
 
     fn topology(&self, t: &Topology, n: usize) -> Result<(), ScenarioError> {

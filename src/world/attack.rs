@@ -530,7 +530,7 @@ impl World {
                 Relay::Delay(d) => {
                     let msg = Msg::InvBlocks(inv.clone());
                     let at = self.delivery_time(i, p, &msg) + d;
-                    self.metrics.message_sent(msg.wire_size());
+                    self.metrics.message_sent(msg.kind(), msg.wire_size());
                     self.queue
                         .schedule(
                             at,

@@ -107,6 +107,10 @@ pub struct Config {
     pub tx_relay: crate::scenario::TxRelay,
     /// Pad every block to this many bytes (0 = off), modelling fixed-size blocks.
     pub block_fill_bytes: usize,
+    /// How blocks travel (`network.relay`).
+    pub block_relay: sc::BlockRelay,
+    /// How uplinks send payloads (`network.uplink`).
+    pub uplink: sc::UplinkMode,
     /// Timeline, sorted by time.
     pub timeline: Vec<(SimTime, TimelineAction)>,
     /// Interval between balance samples.
@@ -174,6 +178,8 @@ impl Config {
             mempool_max_bytes: usize::try_from(s.mempool.max_bytes).unwrap_or(usize::MAX),
             tx_relay: s.workload.relay,
             block_fill_bytes: usize::try_from(s.consensus.block_fill_bytes).unwrap_or(usize::MAX),
+            block_relay: s.network.relay.clone(),
+            uplink: s.network.uplink,
             timeline,
             balance_interval: s.metrics.balance_interval,
             record_tips: s.tips_enabled(),

@@ -13,6 +13,18 @@ pub enum Event {
         /// The miner.
         node: NodeIdx,
     },
+    /// A block node `node` reconstructed from `from`'s compact block has
+    /// been validated for the node's validation time.
+    Validated {
+        /// The node.
+        node: NodeIdx,
+        /// The peer the compact block came from.
+        from: NodeIdx,
+        /// The block.
+        block: std::sync::Arc<crate::ledger::Block>,
+        /// Its hash.
+        hash: crate::ledger::BlockHash,
+    },
     /// A message arrives at `to` (latency, transmission, processing and
     /// validation delays already elapsed).
     Deliver {
@@ -67,13 +79,22 @@ impl Event {
             Event::StopMining => [7, 0, 0],
             Event::End => [8, 0, 0],
             Event::Adversary { index } => [9, *index as u64, 0],
+            Event::Validated {
+                node, from, hash, ..
+            } => [
+                10,
+                ((*from as u64) << 32) | *node as u64,
+                u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes")),
+            ],
         }
     }
 
     /// The node the event happens at, if any (for trace filters).
     pub fn node(&self) -> Option<NodeIdx> {
         match self {
-            Event::Mine { node } | Event::TxFlush { node } => Some(*node),
+            Event::Mine { node } | Event::TxFlush { node } | Event::Validated { node, .. } => {
+                Some(*node)
+            }
             Event::Deliver { to, .. } => Some(*to),
             _ => None,
         }
@@ -93,6 +114,12 @@ impl Event {
             Event::StopMining => "stop mining (time limit)".to_string(),
             Event::End => "end of run".to_string(),
             Event::Adversary { index } => format!("adversary #{index} acts"),
+            Event::Validated {
+                node, from, hash, ..
+            } => format!(
+                "node {node}: validated block {} reconstructed from node {from}'s cmpctblock",
+                hash.to_string().chars().take(12).collect::<String>()
+            ),
         }
     }
 }

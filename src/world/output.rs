@@ -284,6 +284,8 @@ pub struct Summary {
     /// Peer links honest nodes dropped for misbehaviour (`None` without
     /// adversaries).
     pub disconnections: Option<u64>,
+    /// Compact-block outcomes (`None` with `network.relay.compact: false`).
+    pub compact: Option<crate::metrics::CompactCounts>,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -359,6 +361,7 @@ impl Summary {
                 .any(|a| a.kind == "invalid_data")
                 .then(|| out.metrics.invalid_items_sent()),
             disconnections: (!attackers.is_empty()).then(|| out.metrics.disconnections()),
+            compact: out.compact_relay.then(|| out.metrics.compact_counts()),
             blocks_mined: mined,
             main_chain_height: out.main_chain.len().saturating_sub(1) as u32,
             stale_blocks: stale,
@@ -428,6 +431,13 @@ impl Summary {
         if let Some(n) = self.disconnections {
             rows.push(("disconnections", n.to_string()));
         }
+        if let Some(c) = self.compact {
+            rows.push(("compact_reconstructed", c.reconstructed.to_string()));
+            rows.push(("compact_getblocktxn", c.fetched.to_string()));
+            rows.push(("compact_getblocktxn_txs", c.fetched_txs.to_string()));
+            rows.push(("compact_padding_missed", c.padding_missed.to_string()));
+            rows.push(("compact_fell_back", c.fell_back.to_string()));
+        }
         rows.into_iter()
             .map(|(k, v)| SummaryRow {
                 metric: k.to_string(),
@@ -494,6 +504,7 @@ fn write_files(
     write_csv(dir, ATTACKS_CSV, m.attack_rows())?;
     write_csv(dir, MINER_SHARE_CSV, m.miner_share_rows())?;
     write_csv(dir, SUMMARY_CSV, &summary.rows())?;
+    write_csv(dir, BANDWIDTH_CSV, &m.bandwidth_rows())?;
     if options.db {
         let info = crate::store::RunInfo {
             forklab_version: manifest.forklab_version.clone(),
