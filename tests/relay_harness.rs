@@ -17,7 +17,12 @@ use forklab::ledger::spv::HeaderChain;
 use forklab::ledger::{
     Amount, Block, BlockHash, OutPoint, Params, ScriptBuf, Transaction, TxOut, Txid,
 };
+use forklab::node::compact::CompactBlock;
+use forklab::node::compact_relay::{CompactConfig, CompactState, PaddingParams};
 use forklab::node::full::FullNode;
+use forklab::node::io::CompactOutcome;
+use rand::SeedableRng;
+use rand_chacha::ChaCha12Rng;
 use forklab::node::io::{Arrival, Ctx, Input, NodeConfig, Observation, Oracles, Outbox, Output};
 use forklab::node::known::Known;
 use forklab::node::light::LightNode;
@@ -77,6 +82,11 @@ fn name(msg: &Msg) -> &'static str {
         Msg::SendTip => "getheaders",
         Msg::Headers(_) => "headers",
         Msg::MerkleBlock { .. } => "merkleblock",
+        Msg::SendCmpct { .. } => "sendcmpct",
+        Msg::GetCmpct(_) => "getdata",
+        Msg::CmpctBlock(..) => "cmpctblock",
+        Msg::GetBlockTxn(..) => "getblocktxn",
+        Msg::BlockTxn(..) => "blocktxn",
     }
 }
 
@@ -148,6 +158,7 @@ impl Net {
                 mempool_max_bytes: 1_000_000,
                 relay_txs: true,
                 tx_announce_interval: SimDuration::from_secs(1),
+                compact: None,
             },
             cache,
             known: Known::new(n, full),
@@ -164,6 +175,42 @@ impl Net {
             delivered: Vec::new(),
             wallets,
         }
+    }
+
+    /// Every full node speaks BIP152 with up to `hb` high-bandwidth peers
+    /// (no padding model); the `sendcmpct` handshake is run.
+    fn compact(&mut self, hb: usize) {
+        self.cfg.compact = Some(CompactConfig {
+            high_bandwidth_peers: hb,
+            padding: PaddingParams {
+                compact_bytes: 18_000,
+                fill_bytes: 0,
+                failure: [0.0, 0.0],
+            },
+        });
+        for (i, n) in self.nodes.iter_mut().enumerate() {
+            if let Node::Full(f) = n {
+                f.cmpct = CompactState::new(true, false, ChaCha12Rng::seed_from_u64(i as u64));
+            }
+        }
+        for i in 0..self.nodes.len() as NodeIdx {
+            if matches!(self.nodes[i as usize], Node::Full(_)) {
+                self.call(i, Input::Start);
+            }
+        }
+        self.run();
+        self.delivered.clear();
+    }
+
+    /// Compact-block outcomes node `i` observed since log index `from`.
+    fn outcomes(&self, i: NodeIdx, from: usize) -> Vec<CompactOutcome> {
+        self.observed(i, from)
+            .into_iter()
+            .filter_map(|o| match o {
+                Observation::Compact { outcome, .. } => Some(*outcome),
+                _ => None,
+            })
+            .collect()
     }
 
     fn full(&self, i: NodeIdx) -> &FullNode {
@@ -246,6 +293,13 @@ impl Net {
                 let peer = *peer;
                 self.peers[i as usize].retain(|p| *p != peer);
                 self.peers[peer as usize].retain(|p| *p != i);
+            }
+            Output::Validate { from, block, hash } => {
+                // Validation takes no time in the harness.
+                let (from, block, hash) = (*from, block.clone(), *hash);
+                self.log.push((i, o));
+                self.call(i, Input::Reconstructed { from, block, hash });
+                return;
             }
             Output::Mined { block, hash, .. } => {
                 self.known.register_mined(*hash, false);
@@ -545,4 +599,121 @@ fn a_light_client_accepts_a_real_merkle_proof_and_rejects_a_forged_one() {
         })
         .collect();
     assert_eq!(verdicts, vec![false], "the forged proof is rejected");
+}
+
+#[test]
+fn low_bandwidth_compact_block_is_rebuilt_from_the_mempool() {
+    let mut net = Net::new(2, 0);
+    net.compact(0);
+    assert_eq!(net.full(0).cmpct.peers, vec![1]);
+    assert_eq!(net.full(1).cmpct.peers, vec![0]);
+    // Both mempools hold the payment the block will carry.
+    let (t, tx) = net.payment(0, 0, 1, 0.3);
+    net.call(0, Input::SubmitTx { txid: t, tx: tx.clone() });
+    net.call(1, Input::SubmitTx { txid: t, tx });
+    let before = net.log.len();
+    let hash = net.mine(0, None);
+    net.run();
+    assert_eq!(
+        net.delivered,
+        vec![(0, 1, "inv"), (1, 0, "getdata"), (0, 1, "cmpctblock")],
+        "inv, getdata(CMPCT_BLOCK), cmpctblock (low-bandwidth mode only: no sendcmpct(1))"
+    );
+    assert_eq!(net.full(1).chain.tip(), hash);
+    assert_eq!(net.outcomes(1, before), vec![CompactOutcome::Reconstructed]);
+}
+
+#[test]
+fn missing_transactions_come_by_getblocktxn() {
+    let mut net = Net::new(2, 0);
+    net.compact(0);
+    // Node 1 never saw the second payment.
+    let (t1, tx1) = net.payment(0, 0, 1, 0.3);
+    let (t2, tx2) = net.payment(2, 0, 1, 0.2);
+    net.call(0, Input::SubmitTx { txid: t1, tx: tx1.clone() });
+    net.call(1, Input::SubmitTx { txid: t1, tx: tx1 });
+    net.call(0, Input::SubmitTx { txid: t2, tx: tx2 });
+    let before = net.log.len();
+    let hash = net.mine(0, None);
+    net.run();
+    let names: Vec<&str> = net.delivered.iter().map(|d| d.2).collect();
+    assert_eq!(
+        names[..5],
+        ["inv", "getdata", "cmpctblock", "getblocktxn", "blocktxn"]
+    );
+    assert!(!names.contains(&"block"), "no full block: {names:?}");
+    assert_eq!(net.full(1).chain.tip(), hash);
+    assert_eq!(
+        net.outcomes(1, before),
+        vec![CompactOutcome::FetchedTxs {
+            txs: 1,
+            padding: false
+        }]
+    );
+}
+
+#[test]
+fn a_short_id_collision_falls_back_to_the_whole_block() {
+    let mut net = Net::new(2, 0);
+    net.compact(0);
+    net.peers = vec![vec![], vec![]];
+    let (t1, tx1) = net.payment(0, 0, 1, 0.3);
+    let (t2, tx2) = net.payment(2, 0, 1, 0.2);
+    net.call(0, Input::SubmitTx { txid: t1, tx: tx1 });
+    net.call(0, Input::SubmitTx { txid: t2, tx: tx2 });
+    let hash = net.mine(0, None);
+    net.peers = vec![vec![1], vec![0]];
+    let block = net.full(0).chain.get_block(&hash).unwrap();
+    // Two equal short IDs in the message (Core: READ_STATUS_FAILED).
+    let mut cb = CompactBlock::from_block(&block, 7);
+    cb.short_ids[1] = cb.short_ids[0];
+    let size = 1_000;
+    let before = net.log.len();
+    net.send(0, 1, Msg::CmpctBlock(Arc::new(cb), hash, size));
+    net.run();
+    assert_eq!(net.outcomes(1, before), vec![CompactOutcome::FellBack]);
+    assert_eq!(
+        net.delivered[..3],
+        [(0, 1, "cmpctblock"), (1, 0, "getdata"), (0, 1, "block")]
+    );
+    assert_eq!(net.full(1).chain.tip(), hash);
+}
+
+#[test]
+fn high_bandwidth_peers_are_the_last_three_that_gave_a_new_block_first() {
+    // Nodes 0-3 mine in turn; node 4 hears each block first from its
+    // miner, so (as Core's MaybeSetPeerAsAnnouncingHeaderAndIDs) it asks
+    // 0, 1, 2 for high-bandwidth relay, then drops 0 for 3.
+    let mut net = Net::new(5, 0);
+    net.compact(3);
+    let mut order = Vec::new();
+    for miner in 0..4 {
+        let before = net.delivered.len();
+        net.mine(miner, None);
+        net.run();
+        order.push(net.full(4).cmpct.hb_from.clone());
+        if miner == 3 {
+            let told: Vec<_> = net.delivered[before..]
+                .iter()
+                .filter(|d| d.0 == 4 && d.2 == "sendcmpct")
+                .map(|d| d.1)
+                .collect();
+            assert_eq!(told, vec![0, 3], "sendcmpct(0) to node 0, sendcmpct(1) to node 3");
+        }
+    }
+    assert_eq!(order, vec![vec![0], vec![0, 1], vec![0, 1, 2], vec![1, 2, 3]]);
+    assert!(net.full(3).cmpct.hb_to.contains(&4));
+    assert!(!net.full(0).cmpct.hb_to.contains(&4));
+    // Node 1 now pushes its next block to node 4 unannounced.
+    let before = net.delivered.len();
+    let hash = net.mine(1, None);
+    net.run();
+    let to4: Vec<_> = net.delivered[before..]
+        .iter()
+        .filter(|d| d.1 == 4)
+        .map(|d| (d.0, d.2))
+        .collect();
+    assert_eq!(to4.first(), Some(&(1, "cmpctblock")), "{to4:?}");
+    assert!(!net.delivered[before..].contains(&(4, 1, "getdata")));
+    assert_eq!(net.full(4).chain.tip(), hash);
 }
