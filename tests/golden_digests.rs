@@ -24,6 +24,22 @@ const GOLDEN: &str = "tests/golden/digests.txt";
 
 /// Extra cases: scenario file and overrides.
 const VARIANTS: &[(&str, &[&str])] = &[
+    // Whole-block relay: the event stream of the versions before BIP152.
+    ("scenarios/three_nodes.yaml", &["network.relay.compact=false"]),
+    (
+        "scenarios/partition_heal.yaml",
+        &["network.relay.compact=false"],
+    ),
+    // Compact relay with high-bandwidth peers and streaming uplinks on
+    // padded blocks.
+    (
+        "scenarios/simblock_compare.yaml",
+        &[
+            "nodes.count=200",
+            "network.relay.high_bandwidth_peers=3",
+            "network.uplink=streaming",
+        ],
+    ),
     (
         "scenarios/three_nodes.yaml",
         &["workload.relay=flood", "workload.payments_per_s=2"],
