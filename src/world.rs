@@ -358,7 +358,7 @@ impl World {
                 mempool_max_bytes: cfg.mempool_max_bytes,
                 relay_txs: cfg.tx_relay == TxRelay::Messages,
                 tx_announce_interval: cfg.tx_announce_interval,
-                compact: cfg.block_relay.compact.then(|| CompactConfig {
+                compact: cfg.block_relay.compact.then_some(CompactConfig {
                     high_bandwidth_peers: cfg.block_relay.high_bandwidth_peers as usize,
                     padding: PaddingParams {
                         compact_bytes: cfg.block_relay.padding.compact_bytes,

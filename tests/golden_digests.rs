@@ -25,7 +25,10 @@ const GOLDEN: &str = "tests/golden/digests.txt";
 /// Extra cases: scenario file and overrides.
 const VARIANTS: &[(&str, &[&str])] = &[
     // Whole-block relay: the event stream of the versions before BIP152.
-    ("scenarios/three_nodes.yaml", &["network.relay.compact=false"]),
+    (
+        "scenarios/three_nodes.yaml",
+        &["network.relay.compact=false"],
+    ),
     (
         "scenarios/partition_heal.yaml",
         &["network.relay.compact=false"],

@@ -21,8 +21,6 @@ use forklab::node::compact::CompactBlock;
 use forklab::node::compact_relay::{CompactConfig, CompactState, PaddingParams};
 use forklab::node::full::FullNode;
 use forklab::node::io::CompactOutcome;
-use rand::SeedableRng;
-use rand_chacha::ChaCha12Rng;
 use forklab::node::io::{Arrival, Ctx, Input, NodeConfig, Observation, Oracles, Outbox, Output};
 use forklab::node::known::Known;
 use forklab::node::light::LightNode;
@@ -30,6 +28,8 @@ use forklab::node::msg::{Msg, NodeIdx};
 use forklab::node::score::PeerScores;
 use forklab::sim::{SimDuration, SimTime};
 use forklab::workload::{self, Wallet};
+use rand::SeedableRng;
+use rand_chacha::ChaCha12Rng;
 
 /// Genesis time of the harness chain.
 const T0: u32 = 1_700_000_000;
@@ -609,7 +609,13 @@ fn low_bandwidth_compact_block_is_rebuilt_from_the_mempool() {
     assert_eq!(net.full(1).cmpct.peers, vec![0]);
     // Both mempools hold the payment the block will carry.
     let (t, tx) = net.payment(0, 0, 1, 0.3);
-    net.call(0, Input::SubmitTx { txid: t, tx: tx.clone() });
+    net.call(
+        0,
+        Input::SubmitTx {
+            txid: t,
+            tx: tx.clone(),
+        },
+    );
     net.call(1, Input::SubmitTx { txid: t, tx });
     let before = net.log.len();
     let hash = net.mine(0, None);
@@ -630,7 +636,13 @@ fn missing_transactions_come_by_getblocktxn() {
     // Node 1 never saw the second payment.
     let (t1, tx1) = net.payment(0, 0, 1, 0.3);
     let (t2, tx2) = net.payment(2, 0, 1, 0.2);
-    net.call(0, Input::SubmitTx { txid: t1, tx: tx1.clone() });
+    net.call(
+        0,
+        Input::SubmitTx {
+            txid: t1,
+            tx: tx1.clone(),
+        },
+    );
     net.call(1, Input::SubmitTx { txid: t1, tx: tx1 });
     net.call(0, Input::SubmitTx { txid: t2, tx: tx2 });
     let before = net.log.len();
@@ -698,10 +710,17 @@ fn high_bandwidth_peers_are_the_last_three_that_gave_a_new_block_first() {
                 .filter(|d| d.0 == 4 && d.2 == "sendcmpct")
                 .map(|d| d.1)
                 .collect();
-            assert_eq!(told, vec![0, 3], "sendcmpct(0) to node 0, sendcmpct(1) to node 3");
+            assert_eq!(
+                told,
+                vec![0, 3],
+                "sendcmpct(0) to node 0, sendcmpct(1) to node 3"
+            );
         }
     }
-    assert_eq!(order, vec![vec![0], vec![0, 1], vec![0, 1, 2], vec![1, 2, 3]]);
+    assert_eq!(
+        order,
+        vec![vec![0], vec![0, 1], vec![0, 1, 2], vec![1, 2, 3]]
+    );
     assert!(net.full(3).cmpct.hb_to.contains(&4));
     assert!(!net.full(0).cmpct.hb_to.contains(&4));
     // Node 1 now pushes its next block to node 4 unannounced.
