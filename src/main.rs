@@ -115,11 +115,15 @@ output/<name>-set-<8 hex digits of the overrides>), so it never replaces the pla
         arg_required_else_help = true,
         after_help = "Examples:
   sim plot output/three_nodes
-  sim plot output/difficulty_classroom-sweep"
+  sim plot output/difficulty_classroom-sweep
+  sim plot output/compact_blocks output/whole_blocks   (overlay two runs' propagation CDFs)"
     )]
     Plot {
         /// The run or sweep output directory.
         dir: PathBuf,
+        /// A second run: overlay the two runs' propagation CDFs in
+        /// DIR/charts/propagation_compare.{png,svg} (only that chart).
+        other: Option<PathBuf>,
     },
     /// Key pairs and P2PKH addresses.
     #[command(after_help = "Examples:
@@ -295,7 +299,10 @@ fn main() -> ExitCode {
             to,
         }),
         Command::Sweep(args) => cli::sweep::sweep(args),
-        Command::Plot { dir } => cli::plot::plot(&dir),
+        Command::Plot { dir, other } => match other {
+            None => cli::plot::plot(&dir),
+            Some(other) => cli::plot::compare(&dir, &other),
+        },
         Command::Wallet { command } => match command {
             WalletCommand::New { seed, uncompressed } => cli::teach::wallet_new(seed, uncompressed),
             WalletCommand::Show { wif } => cli::teach::wallet_show(&wif),

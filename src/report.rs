@@ -14,6 +14,7 @@
 //! | `fork_tree` | `blocks.csv` | blocks at (time, height) linked to parents; main chain by miner, stale in red |
 //! | `tip_timeline` | `tips.csv`, `blocks.csv` | each node's tip over time: main chain or stale branch (at most 50 nodes, sampled evenly) |
 //! | `propagation_cdf` | `propagation.csv` | share of nodes reached vs time since found: median over blocks, 10th–90th percentile band |
+//! | `propagation_compare` (only `sim plot RUN OTHER`) | two runs' `propagation.csv` | both runs' propagation CDFs overlaid |
 //! | `balances` | `balances.csv` | confirmed balance (BTC) per wallet over time (at most 20 wallets) |
 //! | `reorg_depths` | `reorgs.csv` | reorg events per depth, or "no reorgs" |
 //!

@@ -426,3 +426,38 @@ fn plot_dir_from_env() {
         println!("{}", f.display());
     }
 }
+
+#[test]
+fn two_runs_propagation_cdfs_overlay_on_one_chart() {
+    let tmp = TempDir::new("compare");
+    let fast = propagation();
+    let slow: Vec<PropagationRow> = propagation()
+        .into_iter()
+        .map(|mut r| {
+            for p in [
+                &mut r.p10_ms,
+                &mut r.p20_ms,
+                &mut r.p30_ms,
+                &mut r.p40_ms,
+                &mut r.p50_ms,
+                &mut r.p60_ms,
+                &mut r.p70_ms,
+                &mut r.p80_ms,
+                &mut r.p90_ms,
+                &mut r.p100_ms,
+            ] {
+                *p = p.map(|t| t * 3.0);
+            }
+            r
+        })
+        .collect();
+    let files = report::propagation_compare([("compact", &fast), ("whole_blocks", &slow)], &tmp.0)
+        .expect("plot");
+    assert_eq!(files.len(), 2);
+    check_png(&tmp.0.join("propagation_compare.png"));
+    let doc = check_svg(
+        &tmp.0.join("propagation_compare.svg"),
+        "Block propagation: two runs",
+    );
+    assert!(doc.contains("compact:") && doc.contains("whole_blocks:"));
+}

@@ -51,3 +51,33 @@ pub fn plot(dir: &Path) -> CliResult {
     }
     Ok(())
 }
+
+/// `sim plot RUN OTHER`: both runs' propagation CDFs on one chart, written
+/// to `RUN/charts/propagation_compare.{png,svg}`.
+pub fn compare(dir: &Path, other: &Path) -> CliResult {
+    let mut loaded = Vec::new();
+    for d in [dir, other] {
+        if !d.join(BLOCKS_CSV).is_file() {
+            return Err(CliError::input(format!(
+                "{}: holds no {BLOCKS_CSV}; comparing needs two run directories",
+                d.display()
+            )));
+        }
+        let rows = forklab::report::load_propagation(d).map_err(report_err)?;
+        let label = d.file_name().map_or_else(
+            || d.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        loaded.push((label, rows));
+    }
+    let runs = [
+        (loaded[0].0.as_str(), loaded[0].1.as_slice()),
+        (loaded[1].0.as_str(), loaded[1].1.as_slice()),
+    ];
+    let files = forklab::report::propagation_compare(runs, &dir.join(forklab::report::CHARTS_DIR))
+        .map_err(report_err)?;
+    for f in files {
+        outln!("{}", f.display());
+    }
+    Ok(())
+}

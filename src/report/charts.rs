@@ -18,6 +18,7 @@ use super::ReportError;
 mod balances;
 mod fork_tree;
 mod propagation;
+mod propagation_compare;
 mod reorgs;
 pub(crate) mod tip_timeline;
 
@@ -26,6 +27,7 @@ pub use fork_tree::{draw_fork_tree, fork_tree, MAX_NAMED_MINERS};
 pub use propagation::{
     draw_propagation_cdf, propagation_cdf, summarize_propagation, PropagationSummary,
 };
+pub use propagation_compare::{draw_propagation_compare, propagation_compare, LabelledRows};
 pub use reorgs::{draw_reorg_depths, reorg_depths};
 pub use tip_timeline::{draw_tip_timeline, tip_timeline, MAX_TIMELINE_NODES};
 

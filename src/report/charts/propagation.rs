@@ -97,7 +97,7 @@ pub fn levels(rows: &[PropagationRow]) -> [f64; 10] {
 
 /// Step curve points through `(t_k, levels[k])`, starting at the origin;
 /// unreached levels are drawn at `x_max` when `clamp`, else the curve ends.
-fn steps(
+pub(super) fn steps(
     times: &[Option<f64>; 10],
     levels: &[f64; 10],
     x_max: f64,
