@@ -297,6 +297,21 @@ fn print_summary(
         human_ms(s.propagation_p50_ms),
         human_ms(s.propagation_p90_ms)
     );
+    if let Some(c) = s.compact {
+        let total = c.reconstructed + c.fetched + c.fell_back;
+        outln!(
+            "compact blocks        {total} received: {} rebuilt from the mempool, {} after getblocktxn ({} transactions fetched{}), {} fell back to the whole block",
+            c.reconstructed,
+            c.fetched,
+            c.fetched_txs,
+            if c.padding_missed > 0 {
+                format!("; {} missed padding, modelled", c.padding_missed)
+            } else {
+                String::new()
+            },
+            c.fell_back
+        );
+    }
     let payments = m.payment_rows();
     let paid = payments.iter().filter(|p| p.confirmed == 1).count() as u64;
     let others = s.txs_confirmed.saturating_sub(paid);

@@ -450,6 +450,22 @@ fn semantic_errors_name_field_and_range() {
             "network.bandwidth.up_mbps: 0 Mbit/s is out of range, allowed: > 0 Mbit/s",
         ),
         (
+            "network: {relay: {usage_share: 1.5}}",
+            "network.relay.usage_share: 1.5 is not a probability, allowed: 0..=1",
+        ),
+        (
+            "network: {relay: {high_bandwidth_peers: 9}}",
+            "network.relay.high_bandwidth_peers: 9 is out of range, allowed: 0..=8 (Bitcoin Core uses 3)",
+        ),
+        (
+            "network: {relay: {padding: {failure_churn: -0.1}}}",
+            "network.relay.padding.failure_churn: -0.1 is not a probability",
+        ),
+        (
+            "network: {uplink: stop_and_wait, relay: {compact: false}}",
+            "",
+        ),
+        (
             "workload: {wallets: 1, payments_per_s: 1}",
             "workload.wallets: 1 wallets cannot pay each other",
         ),
@@ -648,6 +664,7 @@ fn summary_names_the_essentials() {
         "scenario: tiny (seed 1)",
         "nodes: 3 (3 miners, 0 relays, 0 light), total hashrate 1000 H/s (equal)",
         "network: full_mesh, latency constant 100 ms",
+        "block relay: compact blocks (BIP152) between the 96.4% of nodes that speak it, up to 3 high-bandwidth peers per node",
         "stop: height 20 (whichever first), then settle 30s",
         "consensus: target_interval 10m",
         "grinding on",
