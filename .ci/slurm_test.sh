@@ -34,29 +34,36 @@ fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/forklab-slurm.XXXXXX")"
 chmod 755 "$work"
 pids=()
-munge_pid_file="$work/munge/munged.pid"
+munge_pid_file="$work/munge-run/munged.pid"
 cleanup() {
     status=$?
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    if [ -f "$munge_pid_file" ]; then kill "$(cat "$munge_pid_file")" 2>/dev/null || true; fi
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    if [ -f "$munge_pid_file" ]; then
+        munge_pid="$(cat "$munge_pid_file")"
+        kill "$munge_pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$munge_pid" 2>/dev/null || break; sleep 0.1; done
+    fi
     if [ "$status" -ne 0 ]; then
         echo "--- Slurm test failed; daemon and job logs follow"
-        for f in "$work"/log/*.log "$work"/sweep-slurm/logs/*; do
+        for f in "$work"/log/* "$work"/munge/munged.log "$work"/sweep-slurm/logs/*; do
             [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
         done
     fi
-    rm -rf "$work"
+    rm -rf "$work" || true
     exit "$status"
 }
 trap cleanup EXIT
 
 # munge: its own key, socket and files, run as the munge user.
-mkdir -p "$work/munge" "$work/log"
+# The key's directory is private; the socket's must be open to every user.
+mkdir -p "$work/munge" "$work/munge-run" "$work/log"
 mungekey --create --keyfile="$work/munge/munge.key" --force
-chown -R munge:munge "$work/munge"
+chown -R munge:munge "$work/munge" "$work/munge-run"
 chmod 700 "$work/munge"
+chmod 755 "$work/munge-run"
 chmod 400 "$work/munge/munge.key"
-socket="$work/munge/munge.socket"
+socket="$work/munge-run/munge.socket"
 runuser -u munge -- munged --key-file="$work/munge/munge.key" --socket="$socket" \
     --pid-file="$munge_pid_file" --log-file="$work/munge/munged.log" \
     --seed-file="$work/munge/munged.seed"
@@ -135,6 +142,12 @@ for _ in $(seq 180); do
 done
 echo "merge job $merge: ${merge_state:-unknown}"
 [ "$merge_state" = COMPLETED ]
+# afterok held the merge back: it started no earlier than the last shard ended.
+merge_start="$(scontrol show job "$merge" -o | sed -n 's/.* StartTime=\([^ ]*\).*/\1/p')"
+last_end="$(scontrol show job "$array" -o | sed -n 's/.* EndTime=\([^ ]*\).*/\1/p' | sort | tail -1)"
+echo "array tasks: $(scontrol show job "$array" -o | grep -c JobState=COMPLETED) completed, the last at $last_end; merge started $merge_start"
+[ "$(scontrol show job "$array" -o | grep -c JobState=COMPLETED)" = 3 ]
+[[ ! "$merge_start" < "$last_end" ]]
 for k in 1 2 3; do
     test -f "$work/sweep-slurm/shard-$k-of-3/shard_manifest.json"
     grep -q "shard $k/3: 2 of 2 runs succeeded" "$work/sweep-slurm/logs/shard-$k.out"
