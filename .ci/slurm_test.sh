@@ -121,6 +121,19 @@ if [ "$state" != idle ]; then
 fi
 echo "slurm: one-node cluster up ($host, $cpus CPUs, $(slurmctld -V))"
 
+# Prints job $1's state once it has ended (or whatever it is after 180 s).
+wait_job() {
+    local state=""
+    for _ in $(seq 180); do
+        state="$(scontrol show job "$1" -o 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')"
+        case "$state" in
+            COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;;
+        esac
+        sleep 1
+    done
+    echo "$state"
+}
+
 # The sweep: 2 grid points x 3 seeds = 6 runs in 3 shards.
 sweep_args=(scenarios/difficulty_classroom.yaml --param consensus.difficulty_bits=10,12
     --seeds 3 --set stop.height=8)
@@ -132,14 +145,7 @@ merge="$(sed -n 's/.* merge job \([0-9]*\) .*/\1/p' <<<"$submitted")"
 [ -n "$array" ] && [ -n "$merge" ]
 
 # Wait (at most 3 minutes) for the merge job to end.
-merge_state=""
-for _ in $(seq 180); do
-    merge_state="$(scontrol show job "$merge" -o 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')"
-    case "$merge_state" in
-        COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;;
-    esac
-    sleep 1
-done
+merge_state="$(wait_job "$merge")"
 echo "merge job $merge: ${merge_state:-unknown}"
 [ "$merge_state" = COMPLETED ]
 # afterok held the merge back: it started no earlier than the last shard ended.
@@ -158,3 +164,28 @@ done
 diff -r "$work/single" "$work/sweep"
 files="$(find "$work/single" -type f | wc -l)"
 echo "merged sweep from Slurm equals the single-machine sweep byte for byte ($files files)"
+
+# A failed shard: the merge never starts (afterok), and the README's
+# recovery (rerun that task, then merge) gives the same files.
+"$sim" sweep "${sweep_args[@]}" --out "$work/again" --slurm --shards 3 --jobs 1 --quiet
+touch "$work/again-slurm/shard-2-of-3" # a file where shard 2 must write: it fails
+submitted="$(bash "$work/again-slurm/sweep.sbatch")"
+array="$(sed -n 's/^submitted job array \([0-9]*\) .*/\1/p' <<<"$submitted")"
+merge="$(sed -n 's/.* merge job \([0-9]*\) .*/\1/p' <<<"$submitted")"
+for k in 1 2 3; do wait_job "${array}_$k" >/dev/null; done
+reason=""
+for _ in $(seq 30); do
+    reason="$(scontrol show job "$merge" -o | sed -n 's/.* Reason=\([^ ]*\).*/\1/p')"
+    [ "$reason" = DependencyNeverSatisfied ] && break
+    sleep 1
+done
+echo "with shard 2/3 failed ($(scontrol show job "${array}_2" -o | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')), the merge job waits: ${reason:-no reason}"
+[ "$reason" = DependencyNeverSatisfied ]
+[ ! -e "$work/again" ]
+scancel "$merge"
+rm "$work/again-slurm/shard-2-of-3"
+rerun="$(sbatch --parsable --array=2 "$work/again-slurm/sweep.sbatch")"
+[ "$(wait_job "${rerun%%;*}")" = COMPLETED ] || [ "$(wait_job "${rerun%%;*}_2")" = COMPLETED ]
+bash "$work/again-slurm/sweep.sbatch" merge >/dev/null
+diff -r "$work/single" "$work/again"
+echo "after rerunning shard 2/3 alone and merging, the sweep again equals the single-machine sweep"

@@ -233,7 +233,11 @@ fn read_shard_dir(dir: &Path) -> Result<ShardDir, MergeError> {
     if !dir.is_dir() {
         return Err(MergeError::NotAShard {
             dir: dir.to_path_buf(),
-            message: "no such directory".into(),
+            message: if dir.exists() {
+                "not a directory".into()
+            } else {
+                "no such directory".into()
+            },
         });
     }
     let bytes = fs::read(&manifest_path).map_err(|e| MergeError::NotAShard {
