@@ -441,6 +441,8 @@ fn merged_shards_are_the_single_machine_sweep_byte_for_byte() {
     assert_eq!(held(1), serde_json::json!([1, 5]));
     assert_eq!(held(2), serde_json::json!([2]));
     assert_eq!(held(3), serde_json::json!([3]));
+    // A shard run again replaces its earlier directory.
+    shard(&dirs[0], "1/4", &[]);
     // Given in any order.
     let merged = base.join("merged");
     let o = merge(&[&dirs[2], &dirs[0], &dirs[3], &dirs[1]], &merged);
@@ -476,8 +478,8 @@ fn missing_duplicated_and_mismatched_shards_are_refused() {
     shard(&s2, "2/3", &[]);
     shard(&s3, "3/3", &[]);
     let out = base.join("merged");
-    merge_refused(&[&s1, &s2], &out, &["a shard is missing: 3/3"]);
-    merge_refused(&[&s1], &out, &["shards are missing: 2/3, 3/3"]);
+    merge_refused(&[&s1, &s2], &out, &["missing shard 3/3;"]);
+    merge_refused(&[&s1], &out, &["missing shards 2/3, 3/3;"]);
     merge_refused(
         &[&s1, &s2, &s3, &s2],
         &out,
@@ -500,7 +502,7 @@ fn missing_duplicated_and_mismatched_shards_are_refused() {
         &[seeds.to_str().unwrap(), "shard 3/3", "--seeds is 4, not 3"],
     );
     let sets = base.join("sets");
-    shard(&sets, "3/3", &["--set", "nodes.count=4"]);
+    shard(&sets, "3/3", &["--set", "nodes.count=9"]);
     merge_refused(&[&s1, &s2, &sets], &out, &["--set overrides"]);
     let four = base.join("four");
     shard(&four, "3/4", &[]);
@@ -545,8 +547,11 @@ fn missing_duplicated_and_mismatched_shards_are_refused() {
         &["not a sweep shard"],
     );
     // The merge may not replace one of its own shards.
-    merge_refused(&[&s1, &s2, &s3], &s3, &["is the shard directory"]);
+    let o = merge(&[&s1, &s2, &s3], &s3);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("is the shard directory"));
     assert!(s3.join("shard_manifest.json").exists());
+    assert!(!s3.join("sweep.csv").exists());
     let _ = fs::remove_dir_all(&base);
 }
 
@@ -588,6 +593,18 @@ fn bad_shard_arguments_exit_2_with_one_line() {
             "sweep", SCENARIO, "--slurm", "--shards", "2", "--shard", "1/2",
         ],
         vec!["sweep", "merge"],
+        vec![
+            "sweep",
+            SCENARIO,
+            "--param",
+            "consensus.difficulty_bits=10,12",
+            "--seeds",
+            "3",
+            "--slurm",
+            "--shards",
+            "7",
+        ],
+        vec!["sweep", SCENARIO, "--slurm", "--shards", "0"],
     ] {
         let o = sim(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o.stderr));

@@ -90,7 +90,7 @@ pub enum MergeError {
         second: PathBuf,
     },
     /// Shards are missing.
-    #[error("{} of the sweep's {count} missing: {}; give every shard's directory (each `sim sweep … --shard K/{count}` writes one)", if missing.len() == 1 { "a shard is" } else { "shards are" }, missing.iter().map(|k| format!("{k}/{count}")).collect::<Vec<_>>().join(", "))]
+    #[error("missing {} {}; give the directory of every shard 1/{count} … {count}/{count} (each `sim sweep … --shard K/{count}` writes one)", if missing.len() == 1 { "shard" } else { "shards" }, missing.iter().map(|k| format!("{k}/{count}")).collect::<Vec<_>>().join(", "))]
     Missing {
         /// The missing `K`s.
         missing: Vec<u32>,

@@ -42,8 +42,7 @@ use sha2::{Digest, Sha256};
 use super::{RunMetrics, RunResult, SweepError, SweepPlan, SEED_RULE};
 use crate::world::output::Summary;
 
-/// The partial directory's manifest.
-pub const SHARD_MANIFEST: &str = "shard_manifest.json";
+pub use crate::report::sweep_charts::SHARD_MANIFEST;
 /// The partial directory's per-run results.
 pub const SHARD_RUNS_CSV: &str = "shard_runs.csv";
 /// The scenario text the shard ran.
