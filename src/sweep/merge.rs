@@ -62,23 +62,8 @@ pub enum MergeError {
         found: String,
     },
     /// Two directories are shards of different sweeps.
-    #[error("{} (shard {shard}) is not a shard of the same sweep as {} (shard {first_shard}): its {field} is {found}, not {expected}", dir.display(), first.display())]
-    Mismatch {
-        /// The directory that differs.
-        dir: PathBuf,
-        /// Its shard.
-        shard: Shard,
-        /// The first directory given, which the others are compared with.
-        first: PathBuf,
-        /// Its shard.
-        first_shard: Shard,
-        /// The field that differs.
-        field: &'static str,
-        /// The value in `dir`.
-        found: String,
-        /// The value in `first`.
-        expected: String,
-    },
+    #[error("{0}")]
+    Mismatch(Box<Mismatch>),
     /// The same shard is given twice.
     #[error("shard {shard} is given twice: {} and {}", first.display(), second.display())]
     Duplicate {
@@ -97,6 +82,26 @@ pub enum MergeError {
         /// `N`.
         count: u32,
     },
+}
+
+/// A shard that belongs to another sweep than the first one given.
+#[derive(Debug, thiserror::Error)]
+#[error("{} (shard {shard}) is not a shard of the same sweep as {} (shard {first_shard}): its {field} is {found}, not {expected}", dir.display(), first.display())]
+pub struct Mismatch {
+    /// The directory that differs.
+    pub dir: PathBuf,
+    /// Its shard.
+    pub shard: Shard,
+    /// The first directory given, which the others are compared with.
+    pub first: PathBuf,
+    /// Its shard.
+    pub first_shard: Shard,
+    /// The field that differs.
+    pub field: &'static str,
+    /// The value in `dir`.
+    pub found: String,
+    /// The value in `first`.
+    pub expected: String,
 }
 
 /// The whole sweep, put back together.
@@ -211,7 +216,7 @@ fn same_sweep(first: &ShardDir, other: &ShardDir) -> Result<(), MergeError> {
         .zip(identity(&other.manifest))
     {
         if expected != found {
-            return Err(MergeError::Mismatch {
+            return Err(MergeError::Mismatch(Box::new(Mismatch {
                 dir: other.dir.clone(),
                 shard: other.manifest.shard(),
                 first: first.dir.clone(),
@@ -219,7 +224,7 @@ fn same_sweep(first: &ShardDir, other: &ShardDir) -> Result<(), MergeError> {
                 field,
                 found,
                 expected,
-            });
+            })));
         }
     }
     Ok(())
