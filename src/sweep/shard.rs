@@ -296,6 +296,16 @@ pub struct ShardRow {
     pub invalid_items_sent: Option<u64>,
     /// [`Summary::disconnections`].
     pub disconnections: Option<u64>,
+    /// [`Summary::compact`]: compact blocks rebuilt with no round trip.
+    pub compact_reconstructed: Option<u64>,
+    /// [`Summary::compact`]: rebuilt after `getblocktxn`.
+    pub compact_getblocktxn: Option<u64>,
+    /// [`Summary::compact`]: transactions those fetched.
+    pub compact_getblocktxn_txs: Option<u64>,
+    /// [`Summary::compact`]: round trips that fetched missed padding.
+    pub compact_padding_missed: Option<u64>,
+    /// [`Summary::compact`]: fallbacks to the whole block.
+    pub compact_fell_back: Option<u64>,
 }
 
 impl ShardRow {
@@ -335,6 +345,11 @@ impl ShardRow {
             gamma_effective: None,
             invalid_items_sent: None,
             disconnections: None,
+            compact_reconstructed: None,
+            compact_getblocktxn: None,
+            compact_getblocktxn_txs: None,
+            compact_padding_missed: None,
+            compact_fell_back: None,
         };
         match &r.outcome {
             Err(e) => row.error = e.clone(),
@@ -364,6 +379,7 @@ impl ShardRow {
                     gamma_effective,
                     invalid_items_sent,
                     disconnections,
+                    compact,
                 } = m.summary.clone();
                 row.status = "ok".into();
                 row.expected_interval_s = Some(m.expected_interval_s);
@@ -393,6 +409,11 @@ impl ShardRow {
                 row.gamma_effective = gamma_effective;
                 row.invalid_items_sent = invalid_items_sent;
                 row.disconnections = disconnections;
+                row.compact_reconstructed = compact.map(|c| c.reconstructed);
+                row.compact_getblocktxn = compact.map(|c| c.fetched);
+                row.compact_getblocktxn_txs = compact.map(|c| c.fetched_txs);
+                row.compact_padding_missed = compact.map(|c| c.padding_missed);
+                row.compact_fell_back = compact.map(|c| c.fell_back);
             }
         }
         row
@@ -446,6 +467,29 @@ impl ShardRow {
                         gamma_effective: self.gamma_effective,
                         invalid_items_sent: self.invalid_items_sent,
                         disconnections: self.disconnections,
+                        compact: match (
+                            self.compact_reconstructed,
+                            self.compact_getblocktxn,
+                            self.compact_getblocktxn_txs,
+                            self.compact_padding_missed,
+                            self.compact_fell_back,
+                        ) {
+                            (Some(a), Some(b), Some(c), Some(d), Some(e)) => {
+                                Some(crate::metrics::CompactCounts {
+                                    reconstructed: a,
+                                    fetched: b,
+                                    fetched_txs: c,
+                                    padding_missed: d,
+                                    fell_back: e,
+                                })
+                            }
+                            (None, None, None, None, None) => None,
+                            _ => {
+                                return Err(
+                                    "the compact_* columns must be all filled or all empty".into()
+                                )
+                            }
+                        },
                     },
                     expected_interval_s: need(self.expected_interval_s, "expected_interval_s")?,
                     attacker_share: self.attacker_share,
@@ -589,6 +633,13 @@ mod tests {
                 gamma_effective: Some(2.0 / 3.0),
                 double_spend_attempts: Some(4),
                 disconnections: None,
+                compact: Some(crate::metrics::CompactCounts {
+                    reconstructed: 5,
+                    fetched: 2,
+                    fetched_txs: 7,
+                    padding_missed: 1,
+                    fell_back: 1,
+                }),
                 ..Summary::default()
             };
             let r = RunResult {
