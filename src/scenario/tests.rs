@@ -461,10 +461,7 @@ fn semantic_errors_name_field_and_range() {
             "network: {relay: {padding: {failure_churn: -0.1}}}",
             "network.relay.padding.failure_churn: -0.1 is not a probability",
         ),
-        (
-            "network: {uplink: stop_and_wait, relay: {compact: false}}",
-            "",
-        ),
+        ("network: {uplink: sideways}", "network.uplink"),
         (
             "workload: {wallets: 1, payments_per_s: 1}",
             "workload.wallets: 1 wallets cannot pay each other",
