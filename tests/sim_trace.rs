@@ -46,11 +46,13 @@ fn replay_trace_narrates_consensus() {
         );
         assert!(has(&format!("node {n} tip ")), "node {n} tip changes");
     }
-    // Messages as Bitcoin names them.
+    // Messages as Bitcoin names them (blocks travel as BIP152 compact
+    // blocks by default).
     for m in [
         "inv block",
-        "getdata block",
-        ": block ",
+        "sendcmpct",
+        "getdata cmpctblock",
+        ": cmpctblock ",
         "headers x",
         "inv tx",
         "getdata tx",
