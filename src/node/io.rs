@@ -88,6 +88,24 @@ pub enum Input {
         /// Ask every peer for its tip.
         ask_tips: bool,
     },
+    /// An attacker's own timer fired (its `start`, then its strategy's
+    /// interval): switch the behaviour on, or act periodically. Honest
+    /// nodes ignore it.
+    AdversaryTick {
+        /// The run still mines (periodic actions stop with mining).
+        mining: bool,
+    },
+    /// The node an attacker's merchant watches the chain through changed
+    /// tip. Honest nodes ignore it.
+    MerchantTip,
+    /// A block an attacker mined on its private branch, booked by the world
+    /// (after [`Output::MinedPrivately`]). Honest nodes ignore it.
+    OwnPrivateBlock {
+        /// The block.
+        block: Arc<Block>,
+        /// Its hash.
+        hash: BlockHash,
+    },
 }
 
 /// Timers a node can set.
@@ -95,6 +113,9 @@ pub enum Input {
 pub enum Timer {
     /// The next batched transaction announcement.
     TxAnnounce,
+    /// An attacker's next [`Input::AdversaryTick`] (set only while the run
+    /// mines).
+    Adversary,
 }
 
 /// How a block entered a node's block tree.
@@ -177,6 +198,11 @@ pub enum Observation {
     },
     /// A light client checked a payment proof.
     SpvCheck(Box<SpvVerdict>),
+    /// An `invalid_data` attacker sent one crafted item of this kind.
+    InvalidSent {
+        /// The kind's scenario name (`bad_pow`, …).
+        kind: &'static str,
+    },
 }
 
 /// What a light client concluded from one Merkle proof.
@@ -212,6 +238,26 @@ pub enum Output {
         /// The transactions.
         txids: Vec<Txid>,
     },
+    /// Send `msg` to peer `to`, held back `extra` beyond the link's delay
+    /// (an eclipse attacker passing honest blocks to its victim late).
+    SendLate {
+        /// Receiver.
+        to: NodeIdx,
+        /// The message.
+        msg: Msg,
+        /// Extra delay before the message leaves.
+        extra: SimDuration,
+    },
+    /// Submit `tx` to node `node` as a wallet would (an attacker paying a
+    /// merchant whose wallet watches that node).
+    SubmitTo {
+        /// The node the payment is handed to.
+        node: NodeIdx,
+        /// Its id.
+        txid: Txid,
+        /// The transaction.
+        tx: Arc<Transaction>,
+    },
     /// Send `msg` to every peer.
     SendToPeers {
         /// The message.
@@ -245,6 +291,23 @@ pub enum Output {
         /// Its height.
         height: u32,
     },
+    /// An active attacker assembled a block on its private branch. The
+    /// world books it as an attacker's block and hands it back as
+    /// [`Input::OwnPrivateBlock`]; it is not announced.
+    MinedPrivately {
+        /// The block.
+        block: Arc<Block>,
+        /// Its hash.
+        hash: BlockHash,
+        /// Its height.
+        height: u32,
+    },
+    /// An attacker made private blocks public, up to `height` (the run's
+    /// `stop.height` is about the public chain, so it is checked here).
+    Published {
+        /// Height of the highest block published.
+        height: u32,
+    },
     /// An active attacker's public tip moved because of a peer's blocks:
     /// its strategy (not the honest relay) decides what to tell whom.
     AttackerRelay {
@@ -272,6 +335,14 @@ impl Output {
         };
         Some(match self {
             Output::Send { to, msg } => format!("node {me} -> node {to}: {}", msg.describe()),
+            Output::SendLate { to, msg, extra } => format!(
+                "node {me} -> node {to}: {} (held back {} ms)",
+                msg.describe(),
+                extra.as_millis_f64()
+            ),
+            Output::SubmitTo { node, txid, .. } => {
+                format!("node {me} (attacker) hands tx {txid} to node {node}")
+            }
             Output::Announce { hashes, skip } => format!(
                 "node {me} -> peers{}: inv block {}{}",
                 skip.map_or(String::new(), |s| format!(" but node {s}")),
@@ -287,9 +358,19 @@ impl Output {
             }
             Output::SendToPeers { msg } => format!("node {me} -> peers: {}", msg.describe()),
             Output::Disconnect { peer } => format!("node {me} disconnects node {peer}"),
-            Output::SetTimer { .. } | Output::MiningRate { .. } | Output::TipSettled => {
-                return None
-            }
+            Output::SetTimer { .. }
+            | Output::MiningRate { .. }
+            | Output::TipSettled
+            | Output::Published { .. } => return None,
+            Output::MinedPrivately {
+                block,
+                hash,
+                height,
+            } => format!(
+                "node {me} (attacker) mined private block {hash} height {height} parent {} ({} txs), withheld",
+                block.header.prev_blockhash,
+                block.txdata.len()
+            ),
             Output::Mined {
                 block,
                 hash,
@@ -349,6 +430,9 @@ impl Output {
                 Observation::TxRejected { txid, error } => {
                     format!("node {me} rejected tx {txid}: {error}")
                 }
+                Observation::InvalidSent { kind } => {
+                    format!("node {me} (attacker) sends an invalid item: {kind}")
+                }
                 Observation::HeaderRejected { reason } => {
                     format!("node {me} (light) rejected a header: {reason}")
                 }
@@ -400,6 +484,17 @@ impl Outbox {
     /// Takes the outputs out in order (the buffer stays for reuse).
     pub fn drain(&mut self) -> std::vec::Drain<'_, Output> {
         self.items.drain(..)
+    }
+
+    /// Takes the outputs from index `at` on out, in order (those before
+    /// stay).
+    pub fn split_off(&mut self, at: usize) -> Vec<Output> {
+        self.items.split_off(at)
+    }
+
+    /// How many outputs there are.
+    pub fn len(&self) -> usize {
+        self.items.len()
     }
 
     /// The outputs so far.
@@ -542,6 +637,14 @@ impl<'a> Ctx<'a> {
     /// Oracle: whether `hash` was ever mined in this run (or is genesis).
     pub fn ever_mined(&self, hash: &BlockHash) -> bool {
         self.known.ever_mined(hash) || *hash == self.oracles.genesis
+    }
+
+    /// Oracle: whether node `node`'s known-block column says it holds
+    /// `hash` (`true` for a hash that was never mined, such as genesis).
+    /// Stands in for what an eclipse attacker learns from its victim's
+    /// requests.
+    pub fn oracle_holds(&self, node: NodeIdx, hash: &BlockHash) -> bool {
+        self.known.block(hash).is_none_or(|t| t.has(node))
     }
 
     /// Oracle: whether `hash` was mined by an active attacker.

@@ -91,7 +91,12 @@ impl LightNode {
                     out.push(Output::SendToPeers { msg: Msg::SendTip });
                 }
             }
-            Input::MiningTimer { .. } | Input::OwnBlock { .. } | Input::TxAnnounceTimer => {}
+            Input::MiningTimer { .. }
+            | Input::OwnBlock { .. }
+            | Input::TxAnnounceTimer
+            | Input::AdversaryTick { .. }
+            | Input::MerchantTip
+            | Input::OwnPrivateBlock { .. } => {}
         }
     }
 }
