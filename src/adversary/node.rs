@@ -275,12 +275,14 @@ impl AttackerNode<'_> {
             .accept_block(block, now_secs, ctx.cache)
             .expect("an attacker's own block is valid on its branch");
         let bits = private.next_bits();
+        let height = private.info(&hash).map(|b| b.height);
         self.attacker.pending.clear();
         ctx.mark_have(&hash);
         out.observe(Observation::BlockArrived {
             hash,
             how: Arrival::Accepted,
             from: None,
+            height,
         });
         out.push(Output::MiningRate { bits });
         let view = self.race_view();

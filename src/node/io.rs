@@ -141,6 +141,8 @@ pub enum Observation {
         how: Arrival,
         /// The peer it came from (`None`: the node's own).
         from: Option<NodeIdx>,
+        /// Its height (`None` for an orphan, whose parent is unknown).
+        height: Option<u32>,
     },
     /// A block failed validation (Core's reject reason is `error.reject_reason()`).
     BlockRejected {
@@ -385,14 +387,24 @@ impl Output {
                 connected.last().map_or(String::new(), |h| h.to_string())
             ),
             Output::Observe(o) => match o {
-                Observation::BlockArrived { hash, how, from: f } => match how {
-                    Arrival::Accepted => format!("node {me} accepted block {hash}{}", from(f)),
+                Observation::BlockArrived {
+                    hash,
+                    how,
+                    from: f,
+                    height,
+                } => match how {
+                    Arrival::Accepted => format!(
+                        "node {me} accepted block {hash}{}{}",
+                        height.map_or(String::new(), |h| format!(" height {h}")),
+                        from(f)
+                    ),
                     Arrival::Orphan => {
                         format!("node {me} holds orphan block {hash}{} (parent unknown)", from(f))
                     }
-                    Arrival::Connected => {
-                        format!("node {me} connected block {hash} to its active chain")
-                    }
+                    Arrival::Connected => format!(
+                        "node {me} connected block {hash}{} to its active chain",
+                        height.map_or(String::new(), |h| format!(" height {h}"))
+                    ),
                 },
                 Observation::BlockRejected {
                     hash,
