@@ -58,7 +58,7 @@ use crate::net::partition::Partitions;
 use crate::net::topology::NodeId;
 use crate::node::full::FullNode;
 use crate::node::io::{
-    Ctx, Input, NodeConfig, Observation, Oracles, Outbox, Output, SpvVerdict, Timer,
+    Ctx, Input, Late, NodeConfig, Observation, Oracles, Outbox, Output, SpvVerdict, Timer,
 };
 use crate::node::known::Known;
 use crate::node::light::LightNode;
@@ -625,7 +625,8 @@ impl World {
         }
         match o {
             Output::Send { to, msg } => self.send(i, to, msg),
-            Output::SendLate { to, msg, extra } => {
+            Output::SendLate { to, late } => {
+                let Late { msg, extra } = *late;
                 let at = self.delivery_time(i, to, &msg) + extra;
                 self.metrics.message_sent(msg.wire_size());
                 self.queue

@@ -42,7 +42,7 @@ use super::{Action, InvalidKind, Outcome, RaceView, Relay};
 use crate::ledger::chainstate::Chainstate;
 use crate::ledger::{Amount, Block, BlockHash};
 use crate::node::full::FullNode;
-use crate::node::io::{Arrival, Ctx, Input, Observation, Outbox, Output, Timer};
+use crate::node::io::{Arrival, Ctx, Input, Late, Observation, Outbox, Output, Timer};
 use crate::node::msg::{Msg, NodeIdx};
 
 /// An attacker for one call: its public node, its state, and what the world
@@ -171,8 +171,10 @@ impl AttackerNode<'_> {
                 Relay::Now => out.send(p, Msg::InvBlocks(connected.clone())),
                 Relay::Delay(extra) => out.push(Output::SendLate {
                     to: p,
-                    msg: Msg::InvBlocks(connected.clone()),
-                    extra,
+                    late: Box::new(Late {
+                        msg: Msg::InvBlocks(connected.clone()),
+                        extra,
+                    }),
                 }),
             }
         }

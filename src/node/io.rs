@@ -218,6 +218,15 @@ pub struct SpvVerdict {
     pub verdict: Result<u32, String>,
 }
 
+/// A message held back ([`Output::SendLate`]).
+#[derive(Debug)]
+pub struct Late {
+    /// The message.
+    pub msg: Msg,
+    /// Extra delay before it leaves.
+    pub extra: SimDuration,
+}
+
 /// What a node asks the world to do, or tells it.
 #[derive(Debug)]
 pub enum Output {
@@ -245,10 +254,9 @@ pub enum Output {
     SendLate {
         /// Receiver.
         to: NodeIdx,
-        /// The message.
-        msg: Msg,
-        /// Extra delay before the message leaves.
-        extra: SimDuration,
+        /// The message and its extra delay (boxed: rare, and keeps outputs
+        /// small).
+        late: Box<Late>,
     },
     /// Submit `tx` to node `node` as a wallet would (an attacker paying a
     /// merchant whose wallet watches that node).
@@ -337,10 +345,10 @@ impl Output {
         };
         Some(match self {
             Output::Send { to, msg } => format!("node {me} -> node {to}: {}", msg.describe()),
-            Output::SendLate { to, msg, extra } => format!(
+            Output::SendLate { to, late } => format!(
                 "node {me} -> node {to}: {} (held back {} ms)",
-                msg.describe(),
-                extra.as_millis_f64()
+                late.msg.describe(),
+                late.extra.as_millis_f64()
             ),
             Output::SubmitTo { node, txid, .. } => {
                 format!("node {me} (attacker) hands tx {txid} to node {node}")
