@@ -20,7 +20,7 @@
 //!   victim mining on it): it joins the private branch;
 //! - a `getdata` for blocks: served from the public chain and the private
 //!   blocks it showed;
-//! - [`Input::MerchantTip`]: [`Adversary::on_merchant_tip`].
+//! - [`Input::MerchantTip`]: the strategy's [`Adversary::on_merchant_tip`].
 //!
 //! Everything else goes to the public full node; when that node's tip moves
 //! because of a peer's blocks it reports [`Output::AttackerRelay`], after

@@ -243,7 +243,8 @@ fn draw_summary<DB: DrawingBackend>(
         .draw()
         .map_err(&err)?;
     // Stacked from the bottom: up to date, behind, stale.
-    let layers: [(RGBColor, fn(&(f64, f64, f64)) -> (f64, f64)); 3] = [
+    type Band = fn(&(f64, f64, f64)) -> (f64, f64);
+    let layers: [(RGBColor, Band); 3] = [
         (MAIN_COLOR, |s| (0.0, s.0)),
         (BEHIND_COLOR, |s| (s.0, s.0 + s.1)),
         (STALE_COLOR, |s| (s.0 + s.1, s.0 + s.1 + s.2)),
