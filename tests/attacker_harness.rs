@@ -104,7 +104,7 @@ impl Lab {
     /// Hands `input` to the attacker; returns what it decided, with the
     /// world's round trip for privately mined blocks done in place.
     fn attack(&mut self, input: Input) -> Vec<Output> {
-        self.now = self.now + SimDuration::from_secs(10);
+        self.now += SimDuration::from_secs(10);
         let oracles = self.oracles();
         let mut out = Outbox::new();
         let (attacker_full, rest) = self.full.split_at_mut(1);

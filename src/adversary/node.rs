@@ -11,21 +11,21 @@
 //!
 //! Inputs it takes itself, once its behaviour is on:
 //! - [`Input::AdversaryTick`]: the first switches the behaviour on (a
-//!   private branch forks from the public chain, [`Adversary::on_start`]);
-//!   later ones run [`Adversary::on_tick`]; each sets the next tick;
+//!   private branch forks from the public chain, [`Adversary::on_start`](super::Adversary::on_start));
+//!   later ones run [`Adversary::on_tick`](super::Adversary::on_tick); each sets the next tick;
 //! - [`Input::MiningTimer`]: a block on the private branch
 //!   ([`Output::MinedPrivately`]; the world books it and hands it back as
-//!   [`Input::OwnPrivateBlock`], then [`Adversary::on_mined`] decides);
+//!   [`Input::OwnPrivateBlock`], then [`Adversary::on_mined`](super::Adversary::on_mined) decides);
 //! - a `block` whose parent only the private branch has (an eclipsed
 //!   victim mining on it): it joins the private branch;
 //! - a `getdata` for blocks: served from the public chain and the private
 //!   blocks it showed;
-//! - [`Input::MerchantTip`]: the strategy's [`Adversary::on_merchant_tip`].
+//! - [`Input::MerchantTip`]: the strategy's [`Adversary::on_merchant_tip`](super::Adversary::on_merchant_tip).
 //!
 //! Everything else goes to the public full node; when that node's tip moves
 //! because of a peer's blocks it reports [`Output::AttackerRelay`], after
-//! which the strategy relays ([`Adversary::relay`]) and decides
-//! ([`Adversary::on_public_tip`]). The strategy's [`Action`]s are carried
+//! which the strategy relays ([`Adversary::relay`](super::Adversary::relay)) and decides
+//! ([`Adversary::on_public_tip`](super::Adversary::on_public_tip)). The strategy's [`Action`]s are carried
 //! out here, in order, as outputs: publishing feeds the private blocks to
 //! the public node and announces them, showing a victim a branch is an
 //! `inv` to it, a double-spend attempt submits its payment to the
