@@ -11,10 +11,13 @@
 //! eclipsed victim gets to see, which invalid item to send next. Strategies
 //! are small state machines over a [`RaceView`] (the lengths of the private
 //! branch and of the public chain since they forked); they return
-//! [`Action`]s, and the world (`crate::world`, which owns the event queue,
-//! the chainstates and the network) carries them out. So every strategy is
-//! unit-tested here without a network, and the world's hot path pays for
-//! adversaries only at attacker nodes.
+//! [`Action`]s, and the attacker node ([`node::AttackerNode`]: a public full
+//! node, a private branch and a strategy behind the same
+//! `handle(input, ctx, outbox)` as an honest node) carries them out as
+//! outputs that the world executes like any node's. So every strategy is
+//! unit-tested here without a network, the attacker node in
+//! `tests/attacker_harness.rs` without a world, and the world's hot path
+//! pays for adversaries only at attacker nodes.
 //!
 //! | kind | strategy | models |
 //! |---|---|---|
@@ -46,6 +49,7 @@ pub mod eclipse;
 pub mod invalid;
 pub mod invalid_data;
 pub mod majority;
+pub mod node;
 pub mod selfish;
 
 use crate::sim::SimDuration;

@@ -34,7 +34,8 @@
 //! from the miner's stream), links and latency (`net`, carried out by the
 //! world), the announcement elision that reads peers' columns (the world's
 //! execution of [`io::Output::Announce`] and [`io::Output::AnnounceTxs`]),
-//! and attackers (`adversary` strategies, carried out by `world/attack.rs`).
+//! and attackers ([`crate::adversary::node::AttackerNode`]: a public full
+//! node, a private branch and a strategy behind the same `handle`).
 //! Wallets and payments are in [`crate::workload`].
 
 pub mod compact;
@@ -81,6 +82,10 @@ impl full::FullNode {
                     msg: Msg::InvBlocks(Arc::from(vec![self.chain.tip()])),
                 });
             }
+            // An attacker's inputs ([`crate::adversary::node`]): an honest
+            // node has no strategy to tick, no merchant to watch and no
+            // private branch.
+            Input::AdversaryTick { .. } | Input::MerchantTip | Input::OwnPrivateBlock { .. } => {}
         }
     }
 }

@@ -100,7 +100,11 @@ pub fn plot_run(run_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let blocks = load_blocks(run_dir)?;
     let mut written = fork_tree(&blocks, &out)?;
     if present(TIPS_CSV) {
-        let (tips, total) = load_tips_sampled(run_dir, MAX_TIMELINE_NODES)?;
+        let (mut tips, total) = load_tips_sampled(run_dir, MAX_TIMELINE_NODES)?;
+        if total > MAX_TIMELINE_NODES {
+            // Large runs get the summary over every node.
+            tips = load_tips(run_dir)?;
+        }
         let events = manifest_events(run_dir);
         let chart = charts::tip_timeline::TipTimeline {
             tips: &tips,

@@ -2,9 +2,9 @@
 //! of a run in one SQLite file (rusqlite with the bundled library, so a
 //! fresh machine needs nothing).
 //!
-//! [`write()`] builds the file from a finished run's
-//! [`RunOutput`](crate::world::RunOutput) inside the run's atomic output
-//! write; [`read::Store`] opens it read-only for `sim show` and the
+//! [`write()`] builds the file from a finished run (a [`RunResult`] of
+//! plain values the world hands it: the store imports nothing above it)
+//! inside the run's atomic output write; [`read::Store`] opens it read-only for `sim show` and the
 //! explorer (`sim serve DIR`). The tables and columns are in
 //! [`schema::TABLES`] and the README.
 //!
@@ -24,7 +24,7 @@ pub mod schema;
 pub mod view;
 mod write;
 
-pub use write::{write, RunInfo, WriteStats};
+pub use write::{write, RunInfo, RunResult, WriteStats};
 
 /// File name of the run's database in its output directory.
 pub const CHAIN_SQLITE: &str = "chain.sqlite";

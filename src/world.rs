@@ -23,12 +23,11 @@
 //! [`Output::AnnounceTxs`] leaves out transactions a peer has seen
 //! (`announce_txs`).
 //!
-//! Adversaries (`attack.rs`) are full nodes whose decisions come from a
-//! [`crate::adversary::Adversary`] strategy: an active attacker mines on a
-//! private chainstate and publishes through the normal relay path when its
-//! strategy says so; its public node hands relaying to the strategy
-//! ([`Output::AttackerRelay`]). A run without adversaries pays one branch
-//! per mined block and tip change for all this.
+//! Adversaries are nodes too ([`crate::adversary::node::AttackerNode`]: a
+//! public full node, a private branch and a strategy behind the same
+//! `handle`); `attack.rs` builds them and calls them, and their outputs are
+//! carried out here like any node's. A run without adversaries pays one
+//! branch per node call for all this.
 //!
 //! Mining is modelled, not ground (unless `pow.grind`): a miner with hashrate
 //! `h` finds its next block after an exponential time with mean
@@ -60,7 +59,7 @@ use crate::net::topology::NodeId;
 use crate::node::compact_relay::{CompactConfig, CompactState, PaddingParams};
 use crate::node::full::FullNode;
 use crate::node::io::{
-    Ctx, Input, NodeConfig, Observation, Oracles, Outbox, Output, SpvVerdict, Timer,
+    Ctx, Input, Late, NodeConfig, Observation, Oracles, Outbox, Output, SpvVerdict, Timer,
 };
 use crate::node::known::Known;
 use crate::node::light::LightNode;
@@ -98,9 +97,9 @@ struct Node {
     mine_event: Option<EventId>,
     /// The `(bits, hashrate)` the pending mining event was drawn for.
     mine_rate: (crate::ledger::CompactTarget, f64),
-    /// Index into `World::adversaries` while the node is an active
-    /// attacker mining a private branch (`None` for every honest node, so
-    /// honest events pay one branch for adversaries).
+    /// Index into `World::adversaries` for an attacker's node: its inputs
+    /// go to its [`crate::adversary::node::AttackerNode`] (`None` for every
+    /// honest node, so honest events pay one branch for adversaries).
     adv: Option<u16>,
     spec: NodeSpec,
     net_rng: ChaCha12Rng,
@@ -626,7 +625,11 @@ impl World {
             Event::End => {
                 self.ended = true;
             }
-            Event::Adversary { index } => self.adversary_timer(index as usize),
+            Event::Adversary { index } => {
+                let node = self.adversaries[index as usize].node();
+                let mining = self.mining;
+                self.call(node, Input::AdversaryTick { mining });
+            }
         }
     }
 
@@ -654,18 +657,22 @@ impl World {
             tips_watched: !self.adversaries.is_empty(),
             gamma: !self.gamma_nodes.is_empty() && self.gamma_nodes[i as usize],
         };
-        let mut ctx = Ctx::new(
-            i,
-            self.queue.now(),
-            &self.node_cfg,
-            &mut self.cache,
-            &mut self.known,
-            &mut self.scores,
-            oracles,
-        );
-        match &mut self.nodes[i as usize].kind {
-            Kind::Full(full) => full.handle(input, &mut ctx, &mut out),
-            Kind::Light(light) => light.handle(input, &mut ctx, &mut out),
+        if let Some(a) = self.nodes[i as usize].adv {
+            self.call_attacker(i, a as usize, input, oracles, &mut out);
+        } else {
+            let mut ctx = Ctx::new(
+                i,
+                self.queue.now(),
+                &self.node_cfg,
+                &mut self.cache,
+                &mut self.known,
+                &mut self.scores,
+                oracles,
+            );
+            match &mut self.nodes[i as usize].kind {
+                Kind::Full(full) => full.handle(input, &mut ctx, &mut out),
+                Kind::Light(light) => light.handle(input, &mut ctx, &mut out),
+            }
         }
         for o in out.drain() {
             self.carry_out(i, o);
@@ -680,6 +687,15 @@ impl World {
         }
         match o {
             Output::Send { to, msg } => self.send(i, to, msg),
+            Output::SendLate { to, late } => {
+                let Late { msg, extra } = *late;
+                let at = self.delivery_time(i, to, &msg) + extra;
+                self.metrics.message_sent(msg.kind(), msg.wire_size());
+                self.queue
+                    .schedule(at, Event::Deliver { from: i, to, msg })
+                    .expect("delivery is never in the past");
+            }
+            Output::SubmitTo { node, txid, tx } => self.submit_tx(node, txid, tx),
             Output::Announce { hashes, skip } => self.announce_blocks(i, skip, hashes),
             Output::AnnounceTxs { txids } => self.announce_txs(i, txids),
             Output::SendToPeers { msg } => {
@@ -695,6 +711,16 @@ impl World {
             } => {
                 self.queue.schedule_after(after, Event::TxFlush { node: i });
             }
+            Output::SetTimer {
+                timer: Timer::Adversary,
+                after,
+            } => {
+                // An attacker's ticks end with mining.
+                if let (true, Some(index)) = (self.mining, self.nodes[i as usize].adv) {
+                    let index = index as u32;
+                    self.queue.schedule_after(after, Event::Adversary { index });
+                }
+            }
             Output::MiningRate { bits } => self.reschedule_mining_at(i, bits),
             Output::Mined {
                 block,
@@ -709,11 +735,18 @@ impl World {
                 self.call(i, Input::OwnBlock { block, hash });
                 self.check_stop_height(height);
             }
-            Output::AttackerRelay { from, connected } => {
-                if let Some(a) = self.nodes[i as usize].adv {
-                    self.attacker_public_tip(a as usize, from, connected);
-                }
+            Output::MinedPrivately {
+                block,
+                hash,
+                height,
+            } => {
+                self.record_mined(i, &block, hash, height, true);
+                self.call(i, Input::OwnPrivateBlock { block, hash });
             }
+            Output::Published { height } => self.check_stop_height(height),
+            // The attacker node reacted right after this report (its
+            // reaction follows in the same outbox); shown by the trace only.
+            Output::AttackerRelay { .. } => {}
             Output::TipSettled => self.merchant_tip_changed(i),
             Output::Validate { from, block, hash } => {
                 let cost = self.cfg.validation_per_block
@@ -758,6 +791,7 @@ impl World {
             }
             Observation::HeaderRejected { reason } => self.metrics.rejected(&reason),
             Observation::Compact { outcome, .. } => self.metrics.compact(outcome),
+            Observation::InvalidSent { .. } => self.metrics.invalid_sent(),
             Observation::SpvCheck(v) => {
                 let SpvVerdict {
                     txid,
@@ -769,32 +803,9 @@ impl World {
         }
     }
 
-    /// A message arrives at `to`. An active attacker's private branch
-    /// takes blocks that extend it and serves `getdata` from it
-    /// (`attack.rs`); everything else is the node's to handle.
+    /// A message arrives at `to`: the node's to handle.
     fn deliver(&mut self, from: NodeIdx, to: NodeIdx, msg: Msg) {
-        if let Some(a) = self.nodes[to as usize].adv {
-            match &msg {
-                Msg::Block(block, hash, _) if self.attacker_private_child(a as usize, block) => {
-                    if let Some(t) = self.known.block_mut(hash) {
-                        t.set_have(to);
-                    }
-                    return;
-                }
-                Msg::GetBlocks(hashes) => {
-                    self.attacker_serve_blocks(a as usize, from, hashes);
-                    return;
-                }
-                _ => {}
-            }
-        }
         self.call(to, Input::Message { from, msg });
-    }
-
-    /// Node `i` accepts and relays a block it produced (an attacker's
-    /// publication of its private blocks).
-    fn receive_own_block(&mut self, i: NodeIdx, block: Arc<Block>, hash: BlockHash) {
-        self.call(i, Input::OwnBlock { block, hash });
     }
 
     /// Submits transaction `txid` to node `i` (a wallet's payment, or an
@@ -873,18 +884,11 @@ impl World {
         node.mine_event = Some(event.expect("now + delay is never before now"));
     }
 
-    fn block_time_secs(&self) -> u32 {
-        self.node_cfg.block_time_secs(self.queue.now())
-    }
-
-    /// Miner `i`'s timer fired. An active attacker mines on its private
-    /// branch (`attack.rs`); an honest node assembles on its tip (under the
-    /// modelled flood, with the transactions the flood gives it).
+    /// Miner `i`'s timer fired: the node assembles on its tip (under the
+    /// modelled flood, with the transactions the flood gives it; scenario
+    /// validation keeps the flood and adversaries apart, so an attacker,
+    /// which mines on its private branch once active, never gets them).
     fn mine(&mut self, i: NodeIdx) {
-        if let Some(a) = self.nodes[i as usize].adv {
-            self.mine_private(a as usize);
-            return;
-        }
         let Kind::Full(full) = &self.nodes[i as usize].kind else {
             return;
         };
@@ -942,20 +946,6 @@ impl World {
                 .prune_snapshots_below(height.saturating_sub(SNAPSHOT_KEEP));
         }
         self.best_mined_height = self.best_mined_height.max(height);
-    }
-
-    /// Assembles node `i`'s block on `tip` ([`crate::node::miner::assemble_block`]).
-    fn assemble_block(
-        &mut self,
-        i: NodeIdx,
-        tip: &crate::ledger::chainstate::BlockInfo,
-        picked: Vec<(Txid, Arc<Transaction>, Amount)>,
-    ) -> Arc<Block> {
-        let now = self.queue.now();
-        let Kind::Full(full) = &mut self.nodes[i as usize].kind else {
-            unreachable!("only full nodes mine")
-        };
-        crate::node::miner::assemble_block(full, i, tip, picked, &self.node_cfg, now)
     }
 
     // ----- messages -----------------------------------------------------

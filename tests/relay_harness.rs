@@ -399,7 +399,7 @@ fn inv_then_getdata_then_block() {
     assert_eq!(net.full(1).chain.tip(), hash);
     assert!(net.observed(1, 0).iter().any(|o| matches!(
         o,
-        Observation::BlockArrived { hash: h, how: Arrival::Accepted, from: Some(0) } if *h == hash
+        Observation::BlockArrived { hash: h, how: Arrival::Accepted, from: Some(0), height: Some(_) } if *h == hash
     )));
 }
 

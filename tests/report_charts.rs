@@ -400,15 +400,22 @@ fn no_reorgs_still_gets_a_chart() {
 }
 
 #[test]
-fn many_nodes_are_sampled_in_the_tip_timeline() {
+fn many_nodes_get_a_summary_in_the_tip_timeline() {
     let tmp = TempDir::new("many-nodes");
     write_csv(&tmp.0, BLOCKS_CSV, &blocks());
     write_csv(&tmp.0, TIPS_CSV, &tips(200));
     plot_run(&tmp.0).expect("plot");
     let svg = fs::read_to_string(tmp.0.join("charts/tip_timeline.svg")).unwrap();
-    assert!(svg.contains("50 of 200 nodes"), "sampling note missing");
-    // The last node is always shown; its label is on the axis only if a tick
-    // lands there, so check the loader instead.
+    // Not 200 rows: the share of all nodes up to date, behind or stale.
+    for label in [
+        "Tips of all 200 nodes",
+        "share of nodes (%)",
+        "up to date:",
+        "on a stale",
+    ] {
+        assert!(svg.contains(label), "summary lacks {label:?}");
+    }
+    // The sampled loader (small runs' rows) keeps the first and last node.
     let (rows, total) = report::load_tips_sampled(&tmp.0, 50).unwrap();
     assert_eq!(total, 200);
     assert!(rows.iter().any(|r| r.node == 199));

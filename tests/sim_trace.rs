@@ -40,7 +40,7 @@ fn replay_trace_narrates_consensus() {
     // Every other full node accepts it, and its tip moves there.
     for n in 0..4 {
         assert!(
-            has(&format!("node {n} accepted block {hash}"))
+            has(&format!("node {n} accepted block {hash} height 1"))
                 || mined.contains(&format!("node {n} mined")),
             "node {n} never accepted {hash}"
         );

@@ -7,9 +7,10 @@
 //! This file holds the attacker's state and the pure parts of its
 //! behaviour: where its private and public chains part ([`race`]), which
 //! blocks a victim has not seen ([`unseen_path`]), and the two conflicting
-//! payments of a double spend ([`double_spend_pair`]). Carrying out the
-//! strategy's actions (publishing through the relay, showing a victim a
-//! branch, mining privately) is still done by the world (`world/attack.rs`).
+//! payments of a double spend ([`double_spend_pair`]). The attacker as a
+//! node — its inputs, and carrying out the strategy's actions (mining
+//! privately, publishing, showing a victim a branch, double-spend attempts,
+//! invalid items) as outputs — is [`super::node::AttackerNode`].
 
 use std::sync::Arc;
 
@@ -88,6 +89,134 @@ pub struct Attacker {
 }
 
 impl Attacker {
+    /// An attacker at node `node` with `strategy`, signing with `key`,
+    /// owning `coins` (genesis outputs to `key`'s P2PKH address), with no
+    /// victim and no merchant yet; its behaviour switches on at its first
+    /// [`crate::node::io::Input::AdversaryTick`].
+    pub fn new(
+        node: NodeIdx,
+        strategy: Box<dyn Adversary>,
+        key: PrivateKey,
+        coins: Vec<(OutPoint, Amount)>,
+    ) -> Attacker {
+        let script = ScriptBuf::new_p2pkh(&key.public_key().pubkey_hash());
+        Attacker {
+            node,
+            strategy,
+            started: false,
+            private: None,
+            pending: Vec::new(),
+            key,
+            script,
+            coins,
+            next_coin: 0,
+            victim: None,
+            merchant_home: None,
+            merchant_script: None,
+            amount: 0,
+            confirmations: 0,
+            eclipse_ds: false,
+            attempt: None,
+            records: Vec::new(),
+            attempts_started: 0,
+            next_peer: 0,
+            seq: 0,
+        }
+    }
+
+    /// Sets the eclipse victim (the node whose every peer the attacker is).
+    pub fn set_victim(&mut self, victim: NodeIdx) {
+        self.victim = Some(victim);
+    }
+
+    /// Sets the double-spend merchant: the node its wallet watches the
+    /// chain through, its script, the amount paid per attempt, the
+    /// confirmations it waits for, and whether the payment travels on the
+    /// private branch shown to an eclipsed victim (`eclipse_ds`).
+    pub fn set_merchant(
+        &mut self,
+        home: NodeIdx,
+        script: ScriptBuf,
+        amount: u64,
+        confirmations: u32,
+        eclipse_ds: bool,
+    ) {
+        self.merchant_home = Some(home);
+        self.merchant_script = Some(script);
+        self.amount = amount;
+        self.confirmations = confirmations;
+        self.eclipse_ds = eclipse_ds;
+    }
+
+    /// The attacker's node.
+    pub fn node(&self) -> NodeIdx {
+        self.node
+    }
+
+    /// The node the double-spend merchant watches the chain through.
+    pub fn merchant_home(&self) -> Option<NodeIdx> {
+        self.merchant_home
+    }
+
+    /// The P2PKH script of the attacker's key (where its coins are).
+    pub fn script(&self) -> &ScriptBuf {
+        &self.script
+    }
+
+    /// Finished attempts, in order.
+    pub fn records(&self) -> &[AttemptRecord] {
+        &self.records
+    }
+
+    /// The running attempt.
+    pub fn attempt(&self) -> Option<&Attempt> {
+        self.attempt.as_ref()
+    }
+
+    /// Transactions the next private block carries.
+    pub fn pending(&self) -> &[(Arc<Transaction>, Amount)] {
+        &self.pending
+    }
+
+    /// Closes the books at the end of a run (`view`: the race then): the
+    /// running attempt is unfinished; a released one succeeded if its
+    /// payment is not on the final main chain (`confirmed`). One row per
+    /// attempt, for `attacks.csv`.
+    pub fn attack_rows(
+        &mut self,
+        adversary: u32,
+        view: &super::RaceView,
+        confirmed: &std::collections::HashSet<Txid>,
+    ) -> Vec<crate::metrics::AttackRow> {
+        if let Some(attempt) = self.attempt.take() {
+            self.records.push(AttemptRecord {
+                attempt,
+                end: None,
+                outcome: Outcome::Unfinished,
+                private_len: view.private_len,
+                public_len: view.public_len,
+            });
+        }
+        self.records
+            .iter()
+            .map(|r| {
+                let success =
+                    r.outcome == Outcome::Released && !confirmed.contains(&r.attempt.payment);
+                crate::metrics::AttackRow {
+                    adversary,
+                    attempt: r.attempt.index,
+                    start_s: r.attempt.start.as_secs_f64(),
+                    end_s: r.end.map(|t| t.as_secs_f64()),
+                    confirmations: self.confirmations,
+                    success: success as u8,
+                    outcome: r.outcome.as_str().to_string(),
+                    private_len: r.private_len,
+                    public_len: r.public_len,
+                }
+            })
+            .collect()
+    }
+
     /// The bits the next private block carries, once the private branch exists.
     pub fn private_next_bits(&self) -> Option<crate::ledger::CompactTarget> {
         self.private.as_ref().map(|p| p.next_bits())

@@ -103,6 +103,24 @@ pub enum Input {
         /// Its hash.
         hash: BlockHash,
     },
+    /// An attacker's own timer fired (its `start`, then its strategy's
+    /// interval): switch the behaviour on, or act periodically. Honest
+    /// nodes ignore it.
+    AdversaryTick {
+        /// The run still mines (periodic actions stop with mining).
+        mining: bool,
+    },
+    /// The node an attacker's merchant watches the chain through changed
+    /// tip. Honest nodes ignore it.
+    MerchantTip,
+    /// A block an attacker mined on its private branch, booked by the world
+    /// (after [`Output::MinedPrivately`]). Honest nodes ignore it.
+    OwnPrivateBlock {
+        /// The block.
+        block: Arc<Block>,
+        /// Its hash.
+        hash: BlockHash,
+    },
 }
 
 /// Timers a node can set.
@@ -110,6 +128,9 @@ pub enum Input {
 pub enum Timer {
     /// The next batched transaction announcement.
     TxAnnounce,
+    /// An attacker's next [`Input::AdversaryTick`] (set only while the run
+    /// mines).
+    Adversary,
 }
 
 /// How a block entered a node's block tree.
@@ -135,6 +156,8 @@ pub enum Observation {
         how: Arrival,
         /// The peer it came from (`None`: the node's own).
         from: Option<NodeIdx>,
+        /// Its height (`None` for an orphan, whose parent is unknown).
+        height: Option<u32>,
     },
     /// A block failed validation (Core's reject reason is `error.reject_reason()`).
     BlockRejected {
@@ -199,6 +222,11 @@ pub enum Observation {
         /// The outcome.
         outcome: CompactOutcome,
     },
+    /// An `invalid_data` attacker sent one crafted item of this kind.
+    InvalidSent {
+        /// The kind's scenario name (`bad_pow`, …).
+        kind: &'static str,
+    },
 }
 
 /// How a `cmpctblock` ended at its receiver (`summary.csv`'s `compact_*` rows).
@@ -231,6 +259,15 @@ pub struct SpvVerdict {
     pub verdict: Result<u32, String>,
 }
 
+/// A message held back ([`Output::SendLate`]).
+#[derive(Debug)]
+pub struct Late {
+    /// The message.
+    pub msg: Msg,
+    /// Extra delay before it leaves.
+    pub extra: SimDuration,
+}
+
 /// What a node asks the world to do, or tells it.
 #[derive(Debug)]
 pub enum Output {
@@ -252,6 +289,25 @@ pub enum Output {
     AnnounceTxs {
         /// The transactions.
         txids: Vec<Txid>,
+    },
+    /// Send `msg` to peer `to`, held back `extra` beyond the link's delay
+    /// (an eclipse attacker passing honest blocks to its victim late).
+    SendLate {
+        /// Receiver.
+        to: NodeIdx,
+        /// The message and its extra delay (boxed: rare, and keeps outputs
+        /// small).
+        late: Box<Late>,
+    },
+    /// Submit `tx` to node `node` as a wallet would (an attacker paying a
+    /// merchant whose wallet watches that node).
+    SubmitTo {
+        /// The node the payment is handed to.
+        node: NodeIdx,
+        /// Its id.
+        txid: Txid,
+        /// The transaction.
+        tx: Arc<Transaction>,
     },
     /// Send `msg` to every peer.
     SendToPeers {
@@ -284,6 +340,23 @@ pub enum Output {
         /// Its hash.
         hash: BlockHash,
         /// Its height.
+        height: u32,
+    },
+    /// An active attacker assembled a block on its private branch. The
+    /// world books it as an attacker's block and hands it back as
+    /// [`Input::OwnPrivateBlock`]; it is not announced.
+    MinedPrivately {
+        /// The block.
+        block: Arc<Block>,
+        /// Its hash.
+        hash: BlockHash,
+        /// Its height.
+        height: u32,
+    },
+    /// An attacker made private blocks public, up to `height` (the run's
+    /// `stop.height` is about the public chain, so it is checked here).
+    Published {
+        /// Height of the highest block published.
         height: u32,
     },
     /// An active attacker's public tip moved because of a peer's blocks:
@@ -324,6 +397,14 @@ impl Output {
         };
         Some(match self {
             Output::Send { to, msg } => format!("node {me} -> node {to}: {}", msg.describe()),
+            Output::SendLate { to, late } => format!(
+                "node {me} -> node {to}: {} (held back {} ms)",
+                late.msg.describe(),
+                late.extra.as_millis_f64()
+            ),
+            Output::SubmitTo { node, txid, .. } => {
+                format!("node {me} (attacker) hands tx {txid} to node {node}")
+            }
             Output::Announce { hashes, skip } => format!(
                 "node {me} -> peers{}: inv block {}{}",
                 skip.map_or(String::new(), |s| format!(" but node {s}")),
@@ -339,12 +420,22 @@ impl Output {
             }
             Output::SendToPeers { msg } => format!("node {me} -> peers: {}", msg.describe()),
             Output::Disconnect { peer } => format!("node {me} disconnects node {peer}"),
-            Output::SetTimer { .. } | Output::MiningRate { .. } | Output::TipSettled => {
-                return None
-            }
+            Output::SetTimer { .. }
+            | Output::MiningRate { .. }
+            | Output::TipSettled
+            | Output::Published { .. } => return None,
             Output::Validate { from, hash, .. } => {
                 format!("node {me} reconstructed block {hash} from node {from}'s cmpctblock and validates it")
             }
+            Output::MinedPrivately {
+                block,
+                hash,
+                height,
+            } => format!(
+                "node {me} (attacker) mined private block {hash} height {height} parent {} ({} txs), withheld",
+                block.header.prev_blockhash,
+                block.txdata.len()
+            ),
             Output::Mined {
                 block,
                 hash,
@@ -359,14 +450,24 @@ impl Output {
                 connected.last().map_or(String::new(), |h| h.to_string())
             ),
             Output::Observe(o) => match o {
-                Observation::BlockArrived { hash, how, from: f } => match how {
-                    Arrival::Accepted => format!("node {me} accepted block {hash}{}", from(f)),
+                Observation::BlockArrived {
+                    hash,
+                    how,
+                    from: f,
+                    height,
+                } => match how {
+                    Arrival::Accepted => format!(
+                        "node {me} accepted block {hash}{}{}",
+                        height.map_or(String::new(), |h| format!(" height {h}")),
+                        from(f)
+                    ),
                     Arrival::Orphan => {
                         format!("node {me} holds orphan block {hash}{} (parent unknown)", from(f))
                     }
-                    Arrival::Connected => {
-                        format!("node {me} connected block {hash} to its active chain")
-                    }
+                    Arrival::Connected => format!(
+                        "node {me} connected block {hash}{} to its active chain",
+                        height.map_or(String::new(), |h| format!(" height {h}"))
+                    ),
                 },
                 Observation::BlockRejected {
                     hash,
@@ -403,6 +504,9 @@ impl Output {
                 }
                 Observation::TxRejected { txid, error } => {
                     format!("node {me} rejected tx {txid}: {error}")
+                }
+                Observation::InvalidSent { kind } => {
+                    format!("node {me} (attacker) sends an invalid item: {kind}")
                 }
                 Observation::HeaderRejected { reason } => {
                     format!("node {me} (light) rejected a header: {reason}")
@@ -468,6 +572,17 @@ impl Outbox {
     /// Takes the outputs out in order (the buffer stays for reuse).
     pub fn drain(&mut self) -> std::vec::Drain<'_, Output> {
         self.items.drain(..)
+    }
+
+    /// Takes the outputs from index `at` on out, in order (those before
+    /// stay).
+    pub fn split_off(&mut self, at: usize) -> Vec<Output> {
+        self.items.split_off(at)
+    }
+
+    /// How many outputs there are.
+    pub fn len(&self) -> usize {
+        self.items.len()
     }
 
     /// The outputs so far.
@@ -626,6 +741,14 @@ impl<'a> Ctx<'a> {
     /// Oracle: whether `hash` was ever mined in this run (or is genesis).
     pub fn ever_mined(&self, hash: &BlockHash) -> bool {
         self.known.ever_mined(hash) || *hash == self.oracles.genesis
+    }
+
+    /// Oracle: whether node `node`'s known-block column says it holds
+    /// `hash` (`true` for a hash that was never mined, such as genesis).
+    /// Stands in for what an eclipse attacker learns from its victim's
+    /// requests.
+    pub fn oracle_holds(&self, node: NodeIdx, hash: &BlockHash) -> bool {
+        self.known.block(hash).is_none_or(|t| t.has(node))
     }
 
     /// Oracle: whether `hash` was mined by an active attacker.

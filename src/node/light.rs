@@ -103,7 +103,10 @@ impl LightNode {
             | Input::OwnBlock { .. }
             | Input::TxAnnounceTimer
             | Input::Start
-            | Input::Reconstructed { .. } => {}
+            | Input::Reconstructed { .. }
+            | Input::AdversaryTick { .. }
+            | Input::MerchantTip
+            | Input::OwnPrivateBlock { .. } => {}
         }
     }
 }

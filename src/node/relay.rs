@@ -247,6 +247,7 @@ pub fn receive_block(
                 hash,
                 how: Arrival::Orphan,
                 from,
+                height: None,
             });
             if let Some(peer) = from {
                 if !ctx.ever_mined(&missing_parent) {
@@ -270,6 +271,7 @@ pub fn receive_block(
                 hash,
                 how: Arrival::Accepted,
                 from,
+                height: full.chain.info(&hash).map(|b| b.height),
             });
             if let Some(p) = from {
                 ctx.record_connecting(p);
@@ -322,12 +324,15 @@ pub fn on_tip_change(
         connected.reverse();
         connected.into()
     };
-    for (b, h) in change.connected.iter().zip(connected.iter()) {
+    // The connected blocks end at the new tip: heights count up to it.
+    let first_height = full.chain.height() + 1 - connected.len() as u32;
+    for (k, (b, h)) in change.connected.iter().zip(connected.iter()).enumerate() {
         // Blocks connected out of the orphan pool also count as arrivals.
         out.observe(Observation::BlockArrived {
             hash: *h,
             how: Arrival::Connected,
             from,
+            height: Some(first_height + k as u32),
         });
         if !full.mempool.is_empty() {
             let info = full

@@ -222,6 +222,16 @@ pub fn draw_miner_share_with_theory<DB: DrawingBackend>(
         draw_message(&plot, MINER_SHARE, "no main-chain blocks")?;
         return Ok(());
     }
+    // Long runs read in hours or days, not millions of seconds.
+    let (per_unit, unit) = time_unit(rows.iter().map(|r| r.time_s).fold(0.0, f64::max));
+    let scaled: Vec<MinerShareRow> = rows
+        .iter()
+        .map(|r| MinerShareRow {
+            time_s: r.time_s / per_unit,
+            ..r.clone()
+        })
+        .collect();
+    let rows = &scaled[..];
     let (t_lo, t_hi) = rows
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| {
@@ -240,7 +250,7 @@ pub fn draw_miner_share_with_theory<DB: DrawingBackend>(
         .map_err(&err)?;
     chart
         .configure_mesh()
-        .x_desc("simulated time (s)")
+        .x_desc(format!("simulated time ({unit})"))
         .y_desc("share")
         .x_labels(10)
         .x_label_formatter(&number_label)

@@ -264,6 +264,19 @@ pub fn number_label(v: &f64) -> String {
     }
 }
 
+/// The unit a time axis spanning up to `max_s` simulated seconds reads
+/// best in: `(seconds per unit, name)` — seconds up to 10 minutes, minutes
+/// up to 3 hours, hours up to 3 days, then days (so labels stay short:
+/// `18` days, not `1600000` s).
+pub fn time_unit(max_s: f64) -> (f64, &'static str) {
+    match max_s {
+        m if m <= 600.0 => (1.0, "s"),
+        m if m <= 3.0 * 3600.0 => (60.0, "min"),
+        m if m <= 3.0 * 86_400.0 => (3600.0, "h"),
+        _ => (86_400.0, "days"),
+    }
+}
+
 /// The house style's chart frame: margins and label areas.
 pub trait HouseFrame {
     /// Applies the margins and axis label areas every chart uses.
@@ -336,6 +349,14 @@ mod tests {
         assert_eq!(integer_label(&3.0), "3");
         assert_eq!(integer_label(&2.5), "");
         assert_eq!(integer_label(&-0.0000001), "0");
+    }
+
+    #[test]
+    fn long_time_axes_read_in_larger_units() {
+        assert_eq!(time_unit(90.0), (1.0, "s"));
+        assert_eq!(time_unit(7200.0), (60.0, "min"));
+        assert_eq!(time_unit(86_400.0), (3600.0, "h"));
+        assert_eq!(time_unit(1_600_000.0).1, "days");
     }
 
     #[test]

@@ -10,15 +10,30 @@ use super::schema::{INDEXES, TABLES};
 use super::{StoreError, ARRIVALS_MAX_NODES, MAX_ASM_CHARS, SCHEMA_VERSION};
 use crate::ledger::sighash::verify_p2pkh_input;
 use crate::ledger::{Address, BlockHash, Encodable, OutPoint, ScriptBuf, Transaction, Txid};
-use crate::metrics::MinedBlock;
-use crate::world::RunOutput;
+use crate::metrics::{MinedBlock, Recorder};
 
 /// SQLite page size: 16 KiB keeps the padded megabyte-sized transactions of
 /// large runs in fewer overflow pages than the default 4 KiB (measured
 /// faster at 10,000 nodes) while a small run's file stays near a megabyte.
 const PAGE_SIZE: u32 = 16_384;
 
-/// Facts about the run that are not in its [`RunOutput`] (from the manifest).
+/// What a finished run hands the database, as plain values (the store
+/// imports nothing above it: the world builds this from its run output).
+#[derive(Clone, Copy)]
+pub struct RunResult<'a> {
+    /// Everything observed.
+    pub metrics: &'a Recorder,
+    /// Events processed.
+    pub events: u64,
+    /// The event digest, hex.
+    pub event_digest: &'a str,
+    /// The best block among honest full nodes at the end.
+    pub final_tip: BlockHash,
+    /// The final main chain (genesis first).
+    pub main_chain: &'a [BlockHash],
+}
+
+/// Facts about the run that are not in its [`RunResult`] (from the manifest).
 #[derive(Debug, Clone)]
 pub struct RunInfo {
     /// forklab version.
@@ -45,7 +60,7 @@ pub struct WriteStats {
 }
 
 /// Writes the database of `out` to `path` (a new file).
-pub fn write(path: &Path, info: &RunInfo, out: &RunOutput) -> Result<WriteStats, StoreError> {
+pub fn write(path: &Path, info: &RunInfo, out: &RunResult<'_>) -> Result<WriteStats, StoreError> {
     let sql = |source| StoreError::Sql {
         path: path.to_path_buf(),
         source,
@@ -123,12 +138,12 @@ fn insert_all(
 fn fill(
     db: &rusqlite::Transaction<'_>,
     info: &RunInfo,
-    out: &RunOutput,
+    out: &RunResult<'_>,
 ) -> rusqlite::Result<WriteStats> {
     for t in TABLES {
         db.execute_batch(&t.create_sql())?;
     }
-    let m = &out.metrics;
+    let m = out.metrics;
     let blocks: Vec<MinedBlock<'_>> = m.mined_blocks().collect();
     let main: HashMap<BlockHash, u32> = out
         .main_chain
@@ -200,8 +215,8 @@ fn fill(
         ("forklab_version", info.forklab_version.clone()),
         ("name", info.name.clone()),
         ("seed", info.seed.to_string()),
-        ("events", out.digest.count().to_string()),
-        ("event_digest", out.digest.hex()),
+        ("events", out.events.to_string()),
+        ("event_digest", out.event_digest.to_string()),
         ("final_tip", out.final_tip.to_string()),
         (
             "main_chain_height",

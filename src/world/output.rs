@@ -513,7 +513,15 @@ fn write_files(
             scenario_json: manifest.scenario.to_string(),
             pow_ground: manifest.pow.ground,
         };
-        crate::store::write(&dir.join(crate::store::CHAIN_SQLITE), &info, out)?;
+        let digest = out.digest.hex();
+        let result = crate::store::RunResult {
+            metrics: &out.metrics,
+            events: out.digest.count(),
+            event_digest: &digest,
+            final_tip: out.final_tip,
+            main_chain: &out.main_chain,
+        };
+        crate::store::write(&dir.join(crate::store::CHAIN_SQLITE), &info, &result)?;
     }
     if options.charts {
         // Drawn from the files just written, exactly as `sim plot` would.
