@@ -232,8 +232,11 @@ impl Recorder {
             found: now,
             block: block.clone(),
             txids: Vec::new(),
-            arrivals: Vec::new(),
-            arrival_nodes: Vec::new(),
+            // At most one arrival per full node: reserved once, so the
+            // columns never grow by doubling (up to half of them idle) and
+            // only the pages arrivals fill are resident.
+            arrivals: Vec::with_capacity(self.full_nodes as usize),
+            arrival_nodes: Vec::with_capacity(self.full_nodes as usize),
             seen: vec![0; self.node_count.div_ceil(64)],
         });
     }

@@ -61,7 +61,7 @@ use std::sync::Arc;
 
 use super::amount::Amount;
 use super::block::{Block, Header};
-use super::block_index::BlockIndex;
+use super::block_index::{BlockIndex, Keyed};
 use super::hash::{BlockHash, HashKeyMap, Txid};
 use super::nonce;
 use super::params::Params;
@@ -546,6 +546,12 @@ struct IndexEntry {
     seq: u64,
 }
 
+impl Keyed for IndexEntry {
+    fn key(&self) -> &BlockHash {
+        &self.info.hash
+    }
+}
+
 #[derive(Clone, Debug)]
 struct OrphanEntry {
     block: Arc<Block>,
@@ -645,14 +651,11 @@ impl Chainstate {
             }
         };
         let mut index = BlockIndex::default();
-        index.insert(
-            info.hash,
-            IndexEntry {
-                info: info.clone(),
-                status: BlockStatus::Valid,
-                seq: 0,
-            },
-        );
+        index.insert(IndexEntry {
+            info: info.clone(),
+            status: BlockStatus::Valid,
+            seq: 0,
+        });
         let mut candidates = Candidates::default();
         candidates.insert((info.chain_work, Reverse(0), info.hash));
         Chainstate {
@@ -865,7 +868,7 @@ impl Chainstate {
             self.candidates
                 .insert((info.chain_work, Reverse(seq), info.hash));
         }
-        self.index.insert(hash, IndexEntry { info, status, seq });
+        self.index.insert(IndexEntry { info, status, seq });
         verdict
     }
 
