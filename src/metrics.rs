@@ -414,13 +414,21 @@ impl Recorder {
     }
 
     /// Closes the books: marks the final main chain, builds node rows and
-    /// the summary.
-    pub fn finish(&mut self, nodes: Vec<NodeFinal>, main_chain: &[BlockHash]) {
+    /// the summary. `known_txids` gives a block's txids when the caller
+    /// already has them (the run's block cache), so a block is not hashed
+    /// again; others are computed.
+    pub fn finish(
+        &mut self,
+        nodes: Vec<NodeFinal>,
+        main_chain: &[BlockHash],
+        known_txids: impl Fn(&Arc<Block>) -> Option<Vec<Txid>>,
+    ) {
         let main: std::collections::HashSet<String> =
             main_chain.iter().map(|h| h.to_string()).collect();
         for b in &mut self.blocks {
             b.row.main_chain = main.contains(&b.row.hash) as u8;
-            b.txids = b.block.txdata.iter().map(|t| t.compute_txid()).collect();
+            b.txids = known_txids(&b.block)
+                .unwrap_or_else(|| b.block.txdata.iter().map(|t| t.compute_txid()).collect());
         }
         self.locate_payments(main_chain);
         self.peer_lists = nodes.iter().map(|n| n.peer_list.clone()).collect();

@@ -1300,7 +1300,11 @@ impl World {
         let confirmed = output::confirmed_txids(&main_blocks);
         self.metrics.mark_confirmed(&confirmed);
         self.finish_attacks(&confirmed);
-        self.metrics.finish(node_summaries, &main_chain);
+        let cache = &self.cache;
+        self.metrics.finish(node_summaries, &main_chain, |block| {
+            let hash = cache.known_hash(block)?;
+            cache.txids(&hash).map(<[Txid]>::to_vec)
+        });
         RunOutput {
             txs_confirmed: confirmed.len() as u64,
             metrics: self.metrics,
