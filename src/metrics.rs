@@ -111,6 +111,9 @@ struct BlockRecord {
 /// Collects everything a run writes.
 pub struct Recorder {
     record_tips: bool,
+    /// The last tip written to a tip row, and its hex: a block's arrival
+    /// changes the tip of node after node to the same hash, formatted once.
+    last_tip: Option<(BlockHash, String)>,
     region_names: Vec<String>,
     blocks: Vec<BlockRecord>,
     index: crate::ledger::hash::HashKeyMap<BlockHash, usize>,
@@ -155,6 +158,7 @@ impl Recorder {
         let node_count = shape.initial_hashrates.len();
         let mut r = Recorder {
             record_tips: shape.record_tips,
+            last_tip: None,
             region_names: shape.region_names,
             blocks: Vec::new(),
             index: Default::default(),
@@ -260,10 +264,18 @@ impl Recorder {
     /// A node's tip changed.
     pub fn tip_changed(&mut self, now: SimTime, node: u32, tip: &BlockHash, height: u32) {
         if self.record_tips {
+            let tip = match &self.last_tip {
+                Some((last, hex)) if last == tip => hex.clone(),
+                _ => {
+                    let hex = tip.to_string();
+                    self.last_tip = Some((*tip, hex.clone()));
+                    hex
+                }
+            };
             self.tips.push(TipRow {
                 node,
                 time_s: secs(now),
-                tip: tip.to_string(),
+                tip,
                 height,
             });
         }
