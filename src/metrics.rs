@@ -126,6 +126,9 @@ pub struct CompactCounts {
 /// Collects everything a run writes.
 pub struct Recorder {
     record_tips: bool,
+    /// The last tip written to a tip row, and its hex: a block's arrival
+    /// changes the tip of node after node to the same hash, formatted once.
+    last_tip: Option<(BlockHash, String)>,
     region_names: Vec<String>,
     blocks: Vec<BlockRecord>,
     index: crate::ledger::hash::HashKeyMap<BlockHash, usize>,
@@ -173,6 +176,7 @@ impl Recorder {
         let node_count = shape.initial_hashrates.len();
         let mut r = Recorder {
             record_tips: shape.record_tips,
+            last_tip: None,
             region_names: shape.region_names,
             blocks: Vec::new(),
             index: Default::default(),
@@ -252,8 +256,11 @@ impl Recorder {
             found: now,
             block: block.clone(),
             txids: Vec::new(),
-            arrivals: Vec::new(),
-            arrival_nodes: Vec::new(),
+            // At most one arrival per full node: reserved once, so the
+            // columns never grow by doubling (up to half of them idle) and
+            // only the pages arrivals fill are resident.
+            arrivals: Vec::with_capacity(self.full_nodes as usize),
+            arrival_nodes: Vec::with_capacity(self.full_nodes as usize),
             seen: vec![0; self.node_count.div_ceil(64)],
         });
     }
@@ -277,10 +284,18 @@ impl Recorder {
     /// A node's tip changed.
     pub fn tip_changed(&mut self, now: SimTime, node: u32, tip: &BlockHash, height: u32) {
         if self.record_tips {
+            let tip = match &self.last_tip {
+                Some((last, hex)) if last == tip => hex.clone(),
+                _ => {
+                    let hex = tip.to_string();
+                    self.last_tip = Some((*tip, hex.clone()));
+                    hex
+                }
+            };
             self.tips.push(TipRow {
                 node,
                 time_s: secs(now),
-                tip: tip.to_string(),
+                tip,
                 height,
             });
         }
@@ -469,13 +484,21 @@ impl Recorder {
     }
 
     /// Closes the books: marks the final main chain, builds node rows and
-    /// the summary.
-    pub fn finish(&mut self, nodes: Vec<NodeFinal>, main_chain: &[BlockHash]) {
+    /// the summary. `known_txids` gives a block's txids when the caller
+    /// already has them (the run's block cache), so a block is not hashed
+    /// again; others are computed.
+    pub fn finish(
+        &mut self,
+        nodes: Vec<NodeFinal>,
+        main_chain: &[BlockHash],
+        known_txids: impl Fn(&Arc<Block>) -> Option<Vec<Txid>>,
+    ) {
         let main: std::collections::HashSet<String> =
             main_chain.iter().map(|h| h.to_string()).collect();
         for b in &mut self.blocks {
             b.row.main_chain = main.contains(&b.row.hash) as u8;
-            b.txids = b.block.txdata.iter().map(|t| t.compute_txid()).collect();
+            b.txids = known_txids(&b.block)
+                .unwrap_or_else(|| b.block.txdata.iter().map(|t| t.compute_txid()).collect());
         }
         self.locate_payments(main_chain);
         self.peer_lists = nodes.iter().map(|n| n.peer_list.clone()).collect();

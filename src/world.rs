@@ -1389,7 +1389,11 @@ impl World {
         let confirmed = output::confirmed_txids(&main_blocks);
         self.metrics.mark_confirmed(&confirmed);
         self.finish_attacks(&confirmed);
-        self.metrics.finish(node_summaries, &main_chain);
+        let cache = &self.cache;
+        self.metrics.finish(node_summaries, &main_chain, |block| {
+            let hash = cache.known_hash(block)?;
+            cache.txids(&hash).map(<[Txid]>::to_vec)
+        });
         RunOutput {
             compact_relay: self.cfg.block_relay.compact,
             txs_confirmed: confirmed.len() as u64,

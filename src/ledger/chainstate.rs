@@ -61,7 +61,7 @@ use std::sync::Arc;
 
 use super::amount::Amount;
 use super::block::{Block, Header};
-use super::block_index::BlockIndex;
+use super::block_index::{BlockIndex, Keyed};
 use super::hash::{BlockHash, HashKeyMap, Txid};
 use super::nonce;
 use super::params::Params;
@@ -167,6 +167,9 @@ pub struct BlockCache {
     /// by another block: the same `Arc` handed to many nodes is hashed once
     /// ([`BlockCache::known_hash`]).
     hash_by_addr: HashKeyMap<u64, BlockHash>,
+    /// The txids of the block last assembled, computed by its assembler
+    /// ([`BlockCache::remember_txids`]), until that block is first checked.
+    mined_txids: Option<(Arc<Block>, Vec<Txid>)>,
     sigs: SigCache,
     keep_snapshots: bool,
     check_hits: u64,
@@ -195,6 +198,7 @@ impl BlockCache {
         BlockCache {
             entries: HashMap::default(),
             hash_by_addr: HashMap::default(),
+            mined_txids: None,
             sigs: SigCache::new(),
             keep_snapshots: true,
             check_hits: 0,
@@ -252,6 +256,30 @@ impl BlockCache {
                 .insert(Arc::as_ptr(&entry.block).addr() as u64, hash);
         }
         self.entries.insert(hash, entry);
+    }
+
+    /// Notes the txids of `block` as its assembler computed them (the
+    /// coinbase hashed, the rest already known from the mempool): the
+    /// first [`BlockCache::check`] of this very allocation uses them
+    /// instead of hashing every transaction again. A txid is a pure function
+    /// of its transaction, so this changes no result, only how often a
+    /// 1 MB coinbase is hashed. Only the last assembled block is kept.
+    pub fn remember_txids(&mut self, block: &Arc<Block>, txids: Vec<Txid>) {
+        debug_assert!(
+            txids.len() == block.txdata.len()
+                && block
+                    .txdata
+                    .iter()
+                    .zip(&txids)
+                    .all(|(t, id)| t.compute_txid() == *id),
+            "remembered txids are the block's"
+        );
+        self.mined_txids = Some((block.clone(), txids));
+    }
+
+    /// The txids of a stored block, in block order.
+    pub fn txids(&self, hash: &BlockHash) -> Option<&[Txid]> {
+        self.entries.get(hash).map(|e| e.txids.as_slice())
     }
 
     /// The interned info of `hash`, if the cache has built it (its parent
@@ -354,7 +382,13 @@ impl BlockCache {
         }
         self.check_misses += 1;
         validate::check_proof_of_work(&hash, block.header.bits, params)?;
-        let txids: Vec<Txid> = block.txdata.iter().map(|t| t.compute_txid()).collect();
+        let txids: Vec<Txid> = match self.mined_txids.take() {
+            Some((mined, txids)) if Arc::ptr_eq(&mined, block) => txids,
+            other => {
+                self.mined_txids = other;
+                block.txdata.iter().map(|t| t.compute_txid()).collect()
+            }
+        };
         let size = block.size();
         let check = validate::check_block_precomputed(block, &hash, &txids, size, params);
         if matches!(&check, Err(e) if !e.is_permanent()) || self.entries.contains_key(&hash) {
@@ -546,6 +580,12 @@ struct IndexEntry {
     seq: u64,
 }
 
+impl Keyed for IndexEntry {
+    fn key(&self) -> &BlockHash {
+        &self.info.hash
+    }
+}
+
 #[derive(Clone, Debug)]
 struct OrphanEntry {
     block: Arc<Block>,
@@ -645,14 +685,11 @@ impl Chainstate {
             }
         };
         let mut index = BlockIndex::default();
-        index.insert(
-            info.hash,
-            IndexEntry {
-                info: info.clone(),
-                status: BlockStatus::Valid,
-                seq: 0,
-            },
-        );
+        index.insert(IndexEntry {
+            info: info.clone(),
+            status: BlockStatus::Valid,
+            seq: 0,
+        });
         let mut candidates = Candidates::default();
         candidates.insert((info.chain_work, Reverse(0), info.hash));
         Chainstate {
@@ -865,7 +902,7 @@ impl Chainstate {
             self.candidates
                 .insert((info.chain_work, Reverse(seq), info.hash));
         }
-        self.index.insert(hash, IndexEntry { info, status, seq });
+        self.index.insert(IndexEntry { info, status, seq });
         verdict
     }
 

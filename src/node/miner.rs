@@ -40,7 +40,8 @@ pub fn on_mining_timer(
         .max_block_size
         .saturating_sub(COINBASE_ROOM_BYTES);
     let picked = txs.unwrap_or_else(|| full.mempool.select(budget));
-    let block = assemble_block(full, ctx.me(), &tip, picked, ctx.cfg, ctx.now);
+    let (block, txids) = assemble_block_with_txids(full, ctx.me(), &tip, picked, ctx.cfg, ctx.now);
+    ctx.cache.remember_txids(&block, txids);
     let hash = block.block_hash();
     out.push(Output::Mined {
         block,
@@ -60,6 +61,20 @@ pub fn assemble_block(
     cfg: &NodeConfig,
     now: SimTime,
 ) -> Arc<Block> {
+    assemble_block_with_txids(full, me, tip, picked, cfg, now).0
+}
+
+/// [`assemble_block`], also returning the block's txids in block order
+/// (the coinbase's computed, the others taken from `picked`), which the
+/// Merkle root was built from.
+pub fn assemble_block_with_txids(
+    full: &mut FullNode,
+    me: NodeIdx,
+    tip: &BlockInfo,
+    picked: Vec<(Txid, Arc<Transaction>, Amount)>,
+    cfg: &NodeConfig,
+    now: SimTime,
+) -> (Arc<Block>, Vec<Txid>) {
     let now_secs = cfg.block_time_secs(now);
     let fill = cfg.block_fill_bytes;
     let height = tip.height + 1;
@@ -93,7 +108,12 @@ pub fn assemble_block(
         }
     }
     txdata.push(coinbase);
-    txdata.extend(picked.into_iter().map(|(_, t, _)| (*t).clone()));
+    let mut txids = Vec::with_capacity(picked.len() + 1);
+    txids.push(Txid::from_byte_array([0; 32])); // the coinbase's, once final
+    for (txid, t, _) in picked {
+        txids.push(txid);
+        txdata.push((*t).clone());
+    }
     if fill > 0 && txdata[0].output.len() == 2 {
         // Trim the padding so the block is exactly `fill` bytes (the
         // estimate above ignores varint widths).
@@ -120,13 +140,17 @@ pub fn assemble_block(
         },
         txdata,
     };
-    block.header.merkle_root = block.compute_merkle_root().expect("a block has a coinbase");
+    // The picked transactions' txids are known; only the coinbase (with
+    // its padding, up to a megabyte) is hashed.
+    txids[0] = block.txdata[0].compute_txid();
+    block.header.merkle_root =
+        crate::ledger::merkle::merkle_root(&txids).expect("a block has a coinbase");
     if cfg.grind {
         let target = Target::from_compact(bits).expect("next_bits is a valid target");
         crate::ledger::nonce::grind(&mut block.header, target, u64::MAX)
             .expect("grinding at a teaching difficulty ends");
     }
-    Arc::new(block)
+    (Arc::new(block), txids)
 }
 
 /// An unspendable `OP_RETURN` output script of about `bytes` bytes (block padding).
