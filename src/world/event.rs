@@ -47,6 +47,12 @@ pub enum Event {
         /// Index into the scenario's `adversaries`.
         index: u32,
     },
+    /// An input from outside the run, applied now (`sim serve FILE`; index
+    /// into the world's live inputs, see [`crate::world::live`]).
+    Live {
+        /// Index into the run's live inputs, in the order they were applied.
+        index: u32,
+    },
 }
 
 impl Event {
@@ -67,6 +73,7 @@ impl Event {
             Event::StopMining => [7, 0, 0],
             Event::End => [8, 0, 0],
             Event::Adversary { index } => [9, *index as u64, 0],
+            Event::Live { index } => [10, *index as u64, 0],
         }
     }
 
@@ -93,6 +100,7 @@ impl Event {
             Event::StopMining => "stop mining (time limit)".to_string(),
             Event::End => "end of run".to_string(),
             Event::Adversary { index } => format!("adversary #{index} acts"),
+            Event::Live { index } => format!("live input #{index}"),
         }
     }
 }
