@@ -170,7 +170,7 @@ function draw(){
   const t=$('nodes'); t.replaceChildren();
   const head=document.createElement('tr'); head.innerHTML='<th>node</th><th>height</th><th>tip</th><th>mempool</th><th>online</th><th>group</th><th>H/s</th><th>API</th>'; t.append(head);
   for(const a of s.nodes){const tr=document.createElement('tr');tr.dataset.node=a.id;
-    for(const v of [a.id,a.height??'',a.tip?a.tip.slice(0,12)+'…':'',a.mempool??'',a.online?'yes':'no',a.group,a.hashrate_hps]){const td=document.createElement('td');td.textContent=v;tr.append(td);}
+    for(const v of [a.id,a.height??'',a.tip?a.tip.slice(0,12)+'…':'',a.mempool??'',a.online?'yes':'no',a.group,a.hashrate_hps.toFixed(1)]){const td=document.createElement('td');td.textContent=v;tr.append(td);}
     const td=document.createElement('td'); if(a.url){const c=document.createElement('code');c.textContent=a.url;td.append(c);} tr.append(td); t.append(tr);}
   const mb=$('minebuttons'); if(!mb.childElementCount){for(const a of s.nodes) if(a.height!==null){const b=document.createElement('button');b.textContent='Mine on '+a.id;b.id='mine'+a.id;b.onclick=async()=>{const r=await fetch(`/node/${a.id}/mine`,{method:'POST'});const j=await r.json();log(r.ok?`node ${a.id} mined ${j.block.hash.slice(0,12)}… at height ${j.block.height}`:'error: '+j.error);refresh();};mb.append(b);}}
   const tree=$('tree'); tree.replaceChildren();

@@ -56,9 +56,15 @@ impl From<Gone> for ApiError {
 }
 
 impl From<JsonRejection> for ApiError {
+    /// 413 for a body over the cap, 400 for every other malformed body
+    /// (missing content type, bad JSON, wrong field types).
     fn from(e: JsonRejection) -> ApiError {
         ApiError {
-            status: e.status(),
+            status: if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                e.status()
+            } else {
+                StatusCode::BAD_REQUEST
+            },
             message: e.body_text(),
         }
     }
@@ -687,7 +693,8 @@ pub async fn nodes(State(st): State<NodeApi>) -> Result<Json<NodesAnswer>, ApiEr
 /// with Bitcoin Core's reject reason when it refuses it.
 #[utoipa::path(post, path = "/transactions/new", request_body = NewTx, responses(
     (status = 201, body = TxAnswer), (status = 400, body = ErrorBody),
-    (status = 409, body = ErrorBody)))]
+    (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+    (status = 413, body = ErrorBody)))]
 pub async fn new_transaction(
     State(st): State<NodeApi>,
     body: Result<Json<NewTx>, JsonRejection>,
@@ -816,7 +823,8 @@ pub async fn mine(State(st): State<NodeApi>) -> Result<Json<MineAnswer>, ApiErro
 /// then exchange tips.
 #[utoipa::path(post, path = "/nodes/register", request_body = RegisterBody, responses(
     (status = 201, body = RegisterAnswer), (status = 400, body = ErrorBody),
-    (status = 404, body = ErrorBody)))]
+    (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    (status = 413, body = ErrorBody)))]
 pub async fn register(
     State(st): State<NodeApi>,
     body: Result<Json<RegisterBody>, JsonRejection>,
