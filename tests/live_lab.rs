@@ -145,6 +145,7 @@ fn error(method: &str, url: &str, body: Option<Value>, want: u16) -> String {
     e.to_string()
 }
 
+#[allow(clippy::disallowed_methods)] // a test's own timeout
 fn wait_exit(lab: &mut Lab) -> std::process::ExitStatus {
     let t = Instant::now();
     loop {
