@@ -41,7 +41,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 5000)]
     pub node_port: u16,
     /// Live lab: output directory written when the session ends (default
-    /// output/<name>-live, or with --seed / --set their own suffix).
+    /// `output/<name>-live`, or with --seed / --set their own suffix).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Live lab: override the scenario's seed.
