@@ -94,14 +94,23 @@ output/<name>-set-<8 hex digits of the overrides>), so it never replaces the pla
     /// exact block race), drawn when the sweep varies the attack's share or
     /// confirmations.
     ///
-    /// Exit code 0 if at least one run succeeded, 2 if none did or the
-    /// arguments are invalid.
+    /// Many machines: --shard K/N runs only shard K's runs (run i = point ×
+    /// seeds + seed_index belongs to shard i mod N + 1) into a partial
+    /// directory, `sim sweep merge` combines all N into the same files,
+    /// byte for byte; --slurm --shards N writes a Slurm job array doing
+    /// both (README, "Sweeps on a cluster").
+    ///
+    /// Exit code 0 if at least one run succeeded (a shard: once its
+    /// directory is written), 2 if none did or the arguments are invalid.
     #[command(
         arg_required_else_help = true,
         after_help = "Examples:
   sim sweep scenarios/difficulty_classroom.yaml --param consensus.difficulty_bits=10,11,12,13,14 --seeds 10
   sim sweep scenarios/selfish_mining.yaml --param adversaries.0.share=0.1,0.2,0.3,0.4 --seeds 4
-  sim sweep scenarios/double_spend.yaml --param adversaries.0.confirmations=1,2,3,4 --jobs 2"
+  sim sweep scenarios/double_spend.yaml --param adversaries.0.confirmations=1,2,3,4 --jobs 2
+  sim sweep scenarios/difficulty_classroom.yaml --param consensus.difficulty_bits=10,12 --shard 2/4 --out part2
+  sim sweep merge part1 part2 part3 part4 --out output/difficulty_classroom-sweep
+  sim sweep scenarios/difficulty_classroom.yaml --param consensus.difficulty_bits=10,12 --slurm --shards 4"
     )]
     Sweep(cli::sweep::SweepArgs),
     /// Redraw the charts of a run or sweep directory from its CSV files.

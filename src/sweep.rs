@@ -51,8 +51,23 @@
 //! `sweep_manifest.json` and the charts of
 //! [`crate::report::sweep_charts`], all into a temporary directory renamed
 //! into place at the end.
+//!
+//! # Sweeps over many machines
+//!
+//! Runs are numbered `i = point × seeds + seed_index` (grid point major,
+//! the order of `sweep.csv`). A [`shard::Shard`] `K/N` holds every run with
+//! `i mod N = K − 1` ([`shard::PARTITION_RULE`]); `sim sweep … --shard K/N`
+//! runs only those and writes a partial directory
+//! ([`shard::write_shard`]), and [`merge::merge_shards`] checks that a set
+//! of partials is exactly the `N` shards of one sweep and gives back the
+//! plan and results from which [`output::write_sweep`] writes the same
+//! bytes as the single-machine sweep. [`slurm`] writes a Slurm job array
+//! that does both.
 
+pub mod merge;
 pub mod output;
+pub mod shard;
+pub mod slurm;
 pub mod stats;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -140,6 +155,14 @@ pub enum SweepError {
     /// Drawing the charts failed.
     #[error("charts: {0}")]
     Charts(String),
+    /// A `--shard K/N` argument is malformed or does not fit the sweep.
+    #[error("--shard {arg}: {message}")]
+    Shard {
+        /// The argument as typed.
+        arg: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// One swept scenario field and the values it takes.
@@ -415,17 +438,46 @@ impl SweepPlan {
         }
         let source = crate::scenario::read_capped(file).map_err(SweepError::Scenario)?;
         let base = Scenario::from_yaml_str(&source, &file.display().to_string(), overrides)?;
-        Ok(SweepPlan {
+        Ok(SweepPlan::restore(
+            file,
+            source,
+            overrides.to_vec(),
+            params,
+            seeds,
+            base.seed,
+            base.name,
+        ))
+    }
+
+    /// The plan of a sweep already checked and run elsewhere (the shards of
+    /// [`merge::merge_shards`]): the same fields [`SweepPlan::new`] would
+    /// find, taken as recorded instead of parsed again (the scenario file
+    /// need not exist here). `params` must hold distinct keys.
+    pub fn restore(
+        file: &Path,
+        source: String,
+        overrides: Vec<String>,
+        params: Vec<Param>,
+        seeds: u32,
+        base_seed: u64,
+        name: String,
+    ) -> SweepPlan {
+        SweepPlan {
             file: file.to_path_buf(),
             source,
-            overrides: overrides.to_vec(),
+            overrides,
             points: expand_grid(&params),
             params,
             seeds,
-            base_seed: base.seed,
-            name: base.name,
+            base_seed,
+            name,
             limits: None,
-        })
+        }
+    }
+
+    /// The scenario file's text, as read once when the plan was made.
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// Loads every grid point's scenario (with the base seed) without
@@ -447,8 +499,9 @@ impl SweepPlan {
         self.points.len() * self.seeds as usize
     }
 
-    /// The `(point, seed_index)` of run number `i` (point-major order).
-    fn run_at(&self, i: usize) -> (usize, u32) {
+    /// The `(point, seed_index)` of run number `i` (point-major order:
+    /// `i = point × seeds + seed_index`, the order of `sweep.csv`).
+    pub fn run_at(&self, i: usize) -> (usize, u32) {
         let s = self.seeds as usize;
         (i / s, (i % s) as u32)
     }
@@ -541,7 +594,22 @@ impl SweepPlan {
     /// completion order). Returns every result sorted by
     /// `(point, seed_index)`.
     pub fn run(&self, jobs: usize, on_done: &(dyn Fn(&RunResult) + Sync)) -> Vec<RunResult> {
-        let total = self.total_runs();
+        let all: Vec<usize> = (0..self.total_runs()).collect();
+        self.run_some(&all, jobs, on_done)
+    }
+
+    /// Runs the runs numbered `runs` (see [`SweepPlan::run_at`]; each below
+    /// [`SweepPlan::total_runs`]) on `jobs` worker threads, as
+    /// [`SweepPlan::run`] does the whole grid (a shard's share, see
+    /// [`shard::Shard::runs`]). Returns their results sorted by `(point,
+    /// seed_index)`.
+    pub fn run_some(
+        &self,
+        runs: &[usize],
+        jobs: usize,
+        on_done: &(dyn Fn(&RunResult) + Sync),
+    ) -> Vec<RunResult> {
+        let total = runs.len();
         let next = AtomicUsize::new(0);
         let results = Mutex::new(Vec::with_capacity(total));
         let workers = jobs.clamp(1, total.max(1));
@@ -551,11 +619,11 @@ impl SweepPlan {
                     .name(format!("sweep-{w}"))
                     .stack_size(WORKER_STACK)
                     .spawn_scoped(scope, || loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= total {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        if k >= total {
                             break;
                         }
-                        let (point, seed_index) = self.run_at(i);
+                        let (point, seed_index) = self.run_at(runs[k]);
                         let r = self.run_one(point, seed_index);
                         on_done(&r);
                         results

@@ -217,6 +217,10 @@ fn every_route_answers_with_its_status_and_shape() {
     error(&s, "/api/node/99", 404);
     error(&s, "/api/search?q=999999", 404);
     error(&s, "/api/nothing", 404);
+    // Fuzz finding (http target): the bare API root fell through to the
+    // HTML 404 page.
+    error(&s, "/api/", 404);
+    error(&s, "/api", 404);
 
     // Pages.
     let home = page(&s, "/", 200);

@@ -255,6 +255,47 @@ fn unwritable_outputs_are_refused_before_the_run() {
     fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A read-only file system (a read-only tmpfs mounted for the test, which
+/// needs root as in CI): the run is refused before it starts. Where mounting
+/// is not permitted the test says so and checks nothing.
+#[test]
+fn read_only_file_system_is_refused_before_the_run() {
+    let dir = workdir("rofs");
+    let mnt = dir.join("ro");
+    fs::create_dir(&mnt).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs"])
+        .arg(&mnt)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !mounted {
+        eprintln!("read_only_file_system_is_refused_before_the_run: cannot mount a tmpfs here (not root?); not checked");
+        fs::remove_dir_all(&dir).unwrap();
+        return;
+    }
+    let t = three_nodes();
+    let args = [
+        "run",
+        t.as_str(),
+        "--out",
+        "ro/run",
+        "--set",
+        "stop={height: 100000}",
+        "--set",
+        "pow.grind=false",
+    ];
+    let o = sim_in(&dir, &args);
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    assert_eq!(o.code, Some(2), "stderr {}", o.stderr);
+    assert_eq!(o.stderr.lines().count(), 1, "{:?}", o.stderr);
+    assert!(
+        o.stderr.contains("ro/run") && o.stderr.contains("Read-only file system"),
+        "{:?}",
+        o.stderr
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn stale_leftovers_of_dead_processes_are_removed() {
     let dir = workdir("stale");

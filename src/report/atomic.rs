@@ -18,12 +18,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::rows::MANIFEST_JSON;
-use super::sweep_charts::SWEEP_MANIFEST;
+use super::sweep_charts::{SHARD_MANIFEST, SWEEP_MANIFEST};
 
 /// Files that mark a directory as a forklab output (a run's manifest, a
-/// sweep's manifest, each a JSON object with a `forklab_version` key); only
-/// such a directory, or an empty one, is replaced.
-pub const OUTPUT_MARKERS: [&str; 2] = [MANIFEST_JSON, SWEEP_MANIFEST];
+/// sweep's manifest, a sweep shard's manifest, each a JSON object with a
+/// `forklab_version` key); only such a directory, or an empty one, is
+/// replaced.
+pub const OUTPUT_MARKERS: [&str; 3] = [MANIFEST_JSON, SWEEP_MANIFEST, SHARD_MANIFEST];
 
 /// Held while an output directory is written (filled and swapped in).
 static WRITING: Mutex<()> = Mutex::new(());

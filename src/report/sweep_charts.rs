@@ -56,6 +56,9 @@ pub const SWEEP_CSV: &str = "sweep.csv";
 pub const SWEEP_SUMMARY_CSV: &str = "sweep_summary.csv";
 /// The manifest of a sweep directory.
 pub const SWEEP_MANIFEST: &str = "sweep_manifest.json";
+/// The manifest of one shard's partial sweep directory (`sim sweep …
+/// --shard K/N`; see `crate::sweep::shard`).
+pub const SHARD_MANIFEST: &str = "shard_manifest.json";
 
 /// One row of `sweep.csv` (the columns the charts use).
 #[derive(Clone, Debug, PartialEq)]

@@ -463,9 +463,19 @@ pub async fn search(
     }
 }
 
-/// Any unknown path: the 404 page (JSON under `/api/`).
-pub async fn not_found_fallback() -> PageError {
-    ApiError::not_found("there is no such page in this explorer").into()
+/// Any unknown path: the 404 page, or JSON `{"error": …}` for a path under
+/// `/api` that the nested API router does not see (`/api/` itself).
+pub async fn not_found_fallback(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path();
+    if path == "/api" || path.starts_with("/api/") {
+        return ApiError::not_found("there is no such API route; see /api/openapi.json")
+            .into_response();
+    }
+    PageError::from(ApiError::not_found(
+        "there is no such page in this explorer",
+    ))
+    .into_response()
 }
 
 /// The page routes.
