@@ -40,8 +40,9 @@ awk -v n0="$n0" -v n1="$n1" -v n2="$n2" 'NR==FNR{a[NR-1]=$2; next}
     {k=$1; print (k%3==0?n0:(k%3==1?n1:n2)), $3, a[(k+1)%1000]}' \
     "$work/students.txt" "$work/students.txt" >"$work/jobs.txt"
 start=$(date +%s.%N)
-xargs -P 64 -L 1 sh -c '"$0" wallet send --node "$1" --wif "$2" --to "$3" --amount 1000 >/dev/null 2>>"$4"; echo $?' \
-    "$sim" <"$work/jobs.txt" >"$work/codes.txt" 2>/dev/null || true
+export SIM_BIN="$sim" ERR_LOG="$work/errors.txt"
+xargs -P 64 -L 1 sh -c '"$SIM_BIN" wallet send --node "$0" --wif "$1" --to "$2" --amount 1000 >/dev/null 2>>"$ERR_LOG"; echo $?' \
+    <"$work/jobs.txt" >"$work/codes.txt" || true
 end=$(date +%s.%N)
 ok=$(grep -c '^0$' "$work/codes.txt" || true)
 echo "accepted $ok of 1000 in $(echo "$end - $start" | bc) s wall"
@@ -64,6 +65,7 @@ main = [t for (t,) in db.execute(
     "SELECT block_txs.txid FROM block_txs JOIN blocks ON blocks.hash = block_txs.block WHERE blocks.main_chain = 1")]
 on_main = [t for t in main if t in set(txids)]
 print(f"recorded {len(txids)} submissions ({len(set(txids))} distinct); {len(set(on_main))} confirmed on the main chain, {len(on_main) - len(set(on_main))} duplicated")
+assert ok == 1000, f"only {ok} of 1000 payments accepted"
 assert len(txids) == ok == len(set(txids)), "a payment was lost or recorded twice"
 assert len(on_main) == len(set(on_main)), "a payment was confirmed twice"
 PY
