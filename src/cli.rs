@@ -7,6 +7,7 @@ pub mod serve;
 pub mod show;
 pub mod sweep;
 pub mod teach;
+pub mod wallet;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -168,23 +168,38 @@ output/<name>-set-<8 hex digits of the overrides>), so it never replaces the pla
         #[arg(long, global = true)]
         json: bool,
     },
-    /// Serve a finished run as a web explorer (read-only).
+    /// Serve a finished run as a web explorer, or run a scenario live.
     ///
-    /// Pages: overview with the fork tree, blocks, /block/HASH, /tx/TXID,
+    /// With a run's output DIRECTORY: the read-only explorer. Pages:
+    /// overview with the fork tree, blocks, /block/HASH, /tx/TXID,
     /// /address/ADDR, /node/N and a search box; the same data as JSON under
-    /// /api/ (described at /api/openapi.json). Binds 127.0.0.1 unless
-    /// --bind says otherwise; never writes to DIR. Ctrl-C stops it.
-    Serve {
-        /// The run's output directory (holding chain.sqlite).
-        dir: PathBuf,
-        /// TCP port (0 picks a free one, printed at start).
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-        /// Address to listen on; anything but a loopback address exposes
-        /// the explorer to the network (a warning is printed).
-        #[arg(long, default_value = "127.0.0.1")]
-        bind: std::net::IpAddr,
-    },
+    /// /api/ (described at /api/openapi.json). Never writes to DIR.
+    ///
+    /// With a scenario FILE: the live lab. The scenario runs with simulated
+    /// time paced against the wall clock (--speed) until its stop condition
+    /// or Ctrl-C (or POST /lab/stop), then writes its output directory like
+    /// `sim run`, plus inputs.jsonl: every API call or lab control that
+    /// changed the run, with the simulated time it was applied at, so `sim
+    /// replay DIR` reproduces the session byte for byte. Each full node i
+    /// answers the node API (/chain, /height, /balance?address=,
+    /// /block_info?height=, /transactions, /transactions/new, /utxos,
+    /// /history, /mine, /nodes, /nodes/register, /nodes/resolve;
+    /// /openapi.json) on port --node-port + i and under /node/i/ on the main
+    /// server; the main server has the live page at / and lab control under
+    /// /lab/ (status, events, pause, resume, speed, step, partition, heal,
+    /// offline, online, hashrate, stop). No route serves a private key.
+    ///
+    /// Binds 127.0.0.1 unless --bind says otherwise. Ctrl-C stops it.
+    #[command(
+        arg_required_else_help = true,
+        after_help = "Examples:
+  sim serve output/three_nodes                       # explore a finished run
+  sim serve scenarios/live_lab.yaml                  # live: nodes on 127.0.0.1:5000-5002
+  sim serve scenarios/live_lab.yaml --speed 10 --students 20
+  curl http://127.0.0.1:5001/height
+  sim wallet send --node http://127.0.0.1:5000 --wif WIF --to ADDR --amount 100000"
+    )]
+    Serve(cli::serve::ServeArgs),
     /// Decode an 80-byte block header (160 hex characters) and check its proof of work.
     #[command(
         arg_required_else_help = true,
@@ -245,6 +260,52 @@ enum WalletCommand {
         /// The secret key in Wallet Import Format.
         wif: String,
     },
+    /// Pay from a key to an address through a live lab's node (sim serve FILE).
+    ///
+    /// Fetches the key's unspent outputs from the node, builds and signs
+    /// the transaction here (the key never leaves this program), posts the
+    /// raw hex to /transactions/new, and prints the txid or the node's
+    /// reject reason.
+    #[command(
+        arg_required_else_help = true,
+        after_help = "Example:
+  sim wallet send --node http://127.0.0.1:5000 --wif KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn --to 1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH --amount 100000"
+    )]
+    Send {
+        /// The node API's base URL, e.g. http://127.0.0.1:5000.
+        #[arg(long)]
+        node: String,
+        /// The paying key in Wallet Import Format.
+        #[arg(long)]
+        wif: String,
+        /// The paid P2PKH address.
+        #[arg(long)]
+        to: String,
+        /// Satoshis to pay.
+        #[arg(long)]
+        amount: u64,
+        /// Fee rate, satoshis per byte of the estimated size.
+        #[arg(long, default_value_t = 2)]
+        fee_rate: u64,
+    },
+    /// An address's balance as a live lab's node sees it.
+    #[command(arg_required_else_help = true)]
+    Balance {
+        /// The node API's base URL, e.g. http://127.0.0.1:5000.
+        #[arg(long)]
+        node: String,
+        /// The P2PKH address.
+        address: String,
+    },
+    /// Transactions paying or spending an address, on a live lab's node.
+    #[command(arg_required_else_help = true)]
+    History {
+        /// The node API's base URL, e.g. http://127.0.0.1:5000.
+        #[arg(long)]
+        node: String,
+        /// The P2PKH address.
+        address: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -253,6 +314,16 @@ fn main() -> ExitCode {
     // and exit as interrupted. The output contract: a directory is complete
     // or absent, never half-written.
     let _ = ctrlc::set_handler(|| {
+        // A live lab's first Ctrl-C stops its session, which then writes
+        // its output directory; a second one exits at once.
+        static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if let Some(stop) = cli::serve::LIVE_STOP.get() {
+            if !STOPPING.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                eprintln!("\nstopping the live session: writing its output directory (Ctrl-C again to abandon it)");
+                stop();
+                return;
+            }
+        }
         let _stopped = forklab::report::atomic::stop_writes();
         eprintln!(
             "\ninterrupted: a run stopped before its end writes nothing; an output directory already being written was finished first, so none is half-written"
@@ -315,6 +386,15 @@ fn main() -> ExitCode {
         Command::Wallet { command } => match command {
             WalletCommand::New { seed, uncompressed } => cli::teach::wallet_new(seed, uncompressed),
             WalletCommand::Show { wif } => cli::teach::wallet_show(&wif),
+            WalletCommand::Send {
+                node,
+                wif,
+                to,
+                amount,
+                fee_rate,
+            } => cli::wallet::send(&node, &wif, &to, amount, fee_rate),
+            WalletCommand::Balance { node, address } => cli::wallet::balance(&node, &address),
+            WalletCommand::History { node, address } => cli::wallet::history(&node, &address),
         },
         Command::Show { dir, what, json } => {
             use cli::show::ShowWhat;
@@ -326,7 +406,7 @@ fn main() -> ExitCode {
             };
             cli::show::show(&dir, what, json)
         }
-        Command::Serve { dir, port, bind } => cli::serve::serve(&dir, bind, port),
+        Command::Serve(args) => cli::serve::serve(args),
         Command::Tx { hex } => cli::teach::tx(&hex),
         Command::Header { hex } => cli::teach::header(&hex),
     };

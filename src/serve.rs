@@ -24,6 +24,7 @@ use axum::Router;
 
 pub mod api;
 pub mod assets;
+pub mod live;
 pub mod pages;
 pub mod state;
 pub mod svg;

@@ -125,3 +125,97 @@ pub fn build_payment(
         .expect("a wallet signs its own P2PKH coin");
     Some((tx, pay))
 }
+
+/// Why [`build_spend`] cannot pay.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SpendError {
+    /// Nothing to send.
+    #[error("the amount must be at least 1 satoshi")]
+    ZeroAmount,
+    /// The coins do not cover the amount and the fee.
+    #[error("insufficient funds: {have} sats in {coins} spendable coins, {need} sats needed (amount plus a fee of {fee} sats)")]
+    Insufficient {
+        /// Sum of the coins.
+        have: u64,
+        /// Number of coins.
+        coins: usize,
+        /// Amount plus fee.
+        need: u64,
+        /// The fee for the inputs that would be needed.
+        fee: u64,
+    },
+}
+
+/// Estimated size of a P2PKH spend with `inputs` inputs and `outputs`
+/// outputs, bytes (148 per signed input, 34 per output, 10 overhead).
+pub fn p2pkh_size(inputs: usize, outputs: usize) -> u64 {
+    10 + 148 * inputs as u64 + 34 * outputs as u64
+}
+
+/// A signed payment of `amount` satoshis to `to` from the P2PKH coins
+/// `coins` of `key` (largest first, as many as needed), paying
+/// `fee_rate` sat/byte of the estimated size, change (if any) back to the
+/// key's own address. What `sim wallet send` builds on the student's
+/// machine and what the live lab builds for the scenario's wallets.
+pub fn build_spend(
+    key: &PrivateKey,
+    coins: &[(OutPoint, Amount)],
+    to: &ScriptBuf,
+    amount: u64,
+    fee_rate: u64,
+) -> Result<Transaction, SpendError> {
+    if amount == 0 {
+        return Err(SpendError::ZeroAmount);
+    }
+    let mine = ScriptBuf::new_p2pkh(&key.public_key().pubkey_hash());
+    let mut sorted = coins.to_vec();
+    sorted.sort_unstable_by_key(|&(op, v)| (std::cmp::Reverse(v), op));
+    let mut picked = Vec::new();
+    let mut have = 0u64;
+    for (op, v) in &sorted {
+        picked.push(*op);
+        have = have.saturating_add(v.to_sat());
+        let fee = fee_rate.saturating_mul(p2pkh_size(picked.len(), 2));
+        if have >= amount.saturating_add(fee) {
+            break;
+        }
+    }
+    let fee = fee_rate.saturating_mul(p2pkh_size(picked.len().max(1), 2));
+    let need = amount.saturating_add(fee);
+    if have < need {
+        return Err(SpendError::Insufficient {
+            have,
+            coins: coins.len(),
+            need,
+            fee,
+        });
+    }
+    let change = have - need;
+    let mut output = vec![TxOut {
+        value: Amount::from_sat_unchecked(amount),
+        script_pubkey: to.clone(),
+    }];
+    if change > 0 {
+        output.push(TxOut {
+            value: Amount::from_sat_unchecked(change),
+            script_pubkey: mine.clone(),
+        });
+    }
+    let mut tx = Transaction {
+        version: 1,
+        input: picked
+            .iter()
+            .map(|op| TxIn {
+                previous_output: *op,
+                script_sig: ScriptBuf::default(),
+                sequence: u32::MAX,
+            })
+            .collect(),
+        output,
+        lock_time: 0,
+    };
+    for i in 0..tx.input.len() {
+        sighash::sign_p2pkh_input(&mut tx, i, &mine, key).expect("a key signs its own P2PKH coin");
+    }
+    Ok(tx)
+}

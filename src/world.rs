@@ -41,6 +41,7 @@ pub mod config;
 pub mod digest;
 pub mod event;
 pub mod flood;
+pub mod live;
 pub mod output;
 
 use std::sync::Arc;
@@ -72,6 +73,7 @@ pub use crate::workload::Wallet;
 pub use config::{Config, NodeSpec, Role, TimelineAction};
 pub use digest::EventDigest;
 pub use event::{Event, Msg, NodeIdx};
+pub use live::{LiveAction, LiveError};
 
 /// The shared block cache keeps the UTXO set after each of the last this
 /// many heights below the best mined block (pruned every this many heights).
@@ -216,12 +218,26 @@ pub struct World {
     /// client) and of its peer list's buffer: prefetch hints only, never
     /// dereferenced (a stale one would only waste a prefetch).
     hint_addrs: Vec<(usize, usize)>,
+    /// Inputs from outside the run (`sim serve FILE`), by the index their
+    /// [`Event::Live`] carries (see [`live`]).
+    live: Vec<LiveAction>,
+    /// Extra addresses endowed in the genesis block after the wallets and
+    /// attackers (the live lab's students; none in a batch run).
+    students: usize,
 }
 
 impl World {
     /// Builds the world: genesis block (endowing the wallets), nodes, peers,
     /// wallets, and the first events.
     pub fn new(cfg: Config) -> World {
+        World::with_students(cfg, &[])
+    }
+
+    /// [`World::new`] with `students` (hash160s of P2PKH keys the world
+    /// does not hold) each endowed with the wallets' initial balance in the
+    /// genesis block, after the wallets' and attackers' outputs. The live
+    /// lab's `--students`; with none, the world is exactly [`World::new`]'s.
+    pub fn with_students(cfg: Config, students: &[[u8; 20]]) -> World {
         let streams = RngStreams::new(cfg.seed);
         let n = cfg.nodes.len();
 
@@ -243,6 +259,10 @@ impl World {
         let attack_plans = attack::plan(&cfg, &streams);
         let first_attack_vout = endowment.len() as u32;
         endowment.extend(attack_plans.iter().flat_map(|p| p.genesis_outputs()));
+        endowment.extend(students.iter().map(|pkh| TxOut {
+            value: cfg.initial_balance,
+            script_pubkey: crate::ledger::ScriptBuf::new_p2pkh(pkh),
+        }));
         let genesis = Arc::new(crate::ledger::chainstate::new_genesis(
             &cfg.params,
             cfg.genesis_time,
@@ -372,6 +392,8 @@ impl World {
             genesis_hash,
             outboxes: Vec::new(),
             observer: None,
+            live: Vec::new(),
+            students: students.len(),
             nodes,
             cache,
             cfg,
@@ -630,6 +652,7 @@ impl World {
                 let mining = self.mining;
                 self.call(node, Input::AdversaryTick { mining });
             }
+            Event::Live { index } => self.apply_live(index as usize),
         }
     }
 
@@ -1258,6 +1281,11 @@ impl World {
 
     fn timeline(&mut self, index: usize) {
         let action = self.cfg.timeline[index].1.clone();
+        self.apply_timeline(action);
+    }
+
+    /// Carries out a timeline action now (the scenario's, or the live lab's).
+    fn apply_timeline(&mut self, action: TimelineAction) {
         // Every timeline action but a hashrate change moves links.
         self.flood.invalidate();
         self.metrics
@@ -1347,7 +1375,7 @@ impl World {
         let endowed = self
             .cfg
             .initial_balance
-            .checked_mul(self.cfg.wallets as u64)
+            .checked_mul((self.cfg.wallets + self.students) as u64)
             .and_then(|w| w.checked_add(Amount::from_sat_unchecked(self.attackers_endowment())))
             .unwrap_or(Amount::ZERO);
         let issued = (1..=chain.height())

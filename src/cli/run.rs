@@ -163,7 +163,7 @@ pub fn run(args: RunArgs) -> CliResult {
     remove_stale(&out_dir);
     let world = World::new(config);
     let (world, wall) = execute(world, !args.quiet);
-    let (summary, manifest, out) = finish(world, &scenario, &args.scenario.sets, args.seed);
+    let (summary, manifest, out) = finish(world, &scenario, &args.scenario.sets, args.seed, None);
     let options = output::OutputOptions {
         charts: !args.no_charts,
         db: !args.no_db,
@@ -184,12 +184,14 @@ pub fn run(args: RunArgs) -> CliResult {
     Ok(())
 }
 
-/// Ends a world and builds its summary and manifest.
-fn finish(
+/// Ends a world and builds its summary and manifest (`live`: a live
+/// session's record).
+pub(crate) fn finish(
     world: World,
     scenario: &Scenario,
     sets: &[String],
     seed: Option<u64>,
+    live: Option<output::LiveNote>,
 ) -> (Summary, Manifest, forklab::world::RunOutput) {
     let sim_time = world.now().as_secs_f64();
     let grind = world.config().grind;
@@ -233,6 +235,7 @@ fn finish(
         main_chain_height: out.main_chain.len().saturating_sub(1) as u32,
         files: Default::default(),
         manifest_sha256: String::new(),
+        live,
     };
     (summary, manifest, out)
 }
@@ -270,7 +273,7 @@ fn human_ms(x: f64) -> String {
     }
 }
 
-fn print_summary(
+pub(crate) fn print_summary(
     s: &Summary,
     out: &forklab::world::RunOutput,
     scenario: &Scenario,
@@ -317,8 +320,13 @@ fn print_summary(
     let others = s.txs_confirmed.saturating_sub(paid);
     let other_txs = if others > 0 {
         format!(
-            "; {others} other transaction{} on the main chain (the attackers' own)",
-            if others == 1 { "" } else { "s" }
+            "; {others} other transaction{} on the main chain ({})",
+            if others == 1 { "" } else { "s" },
+            if out.metrics.attackers().is_empty() {
+                "sent through the live lab"
+            } else {
+                "the attackers' own"
+            }
         )
     } else {
         String::new()
@@ -667,6 +675,44 @@ pub fn replay(args: ReplayArgs) -> CliResult {
     check_budget(&scenario, &path, false)?;
     let config = Config::from_scenario(&scenario)
         .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    // A live session (`sim serve FILE`): its students and recorded inputs.
+    use forklab::serve::live::inputs::{self, INPUTS_JSONL};
+    let live: Option<output::LiveNote> = match rec.value.get("live") {
+        None => None,
+        Some(v) => {
+            Some(serde_json::from_value(v.clone()).map_err(|e| edited(format!("live: {e}")))?)
+        }
+    };
+    let recorded_inputs = rec
+        .files
+        .as_ref()
+        .is_some_and(|f| f.contains_key(INPUTS_JSONL));
+    if live.is_some() != recorded_inputs {
+        return Err(edited(format!(
+            "a live session records both `live` and {INPUTS_JSONL} in its files; this one has only one of them"
+        )));
+    }
+    let (inputs_bytes, inputs) = if recorded_inputs {
+        let file = args.dir.join(INPUTS_JSONL);
+        let list = inputs::read(&file).map_err(CliError::input)?;
+        let bytes = std::fs::read(&file)
+            .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+        (Some(bytes), list)
+    } else {
+        (None, Vec::new())
+    };
+    let students: Vec<[u8; 20]> = match &live {
+        None => Vec::new(),
+        Some(l) => l
+            .students
+            .iter()
+            .map(|a| {
+                a.parse::<forklab::ledger::Address>()
+                    .map(|a| a.pubkey_hash)
+                    .map_err(|e| edited(format!("live.students: {a}: {e}")))
+            })
+            .collect::<Result<_, _>>()?,
+    };
     let nodes = config.nodes.len();
     if let Some(n) = args.node.filter(|&n| n as usize >= nodes) {
         return Err(CliError::input(format!(
@@ -681,7 +727,7 @@ pub fn replay(args: ReplayArgs) -> CliResult {
             )));
         }
     }
-    let mut world = World::new(config);
+    let mut world = World::with_students(config, &students);
     // Note when each window of `every` events starts, so a divergence can
     // be named by simulated time (what --from and --to take).
     let window_starts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -745,8 +791,33 @@ pub fn replay(args: ReplayArgs) -> CliResult {
     // Run window by window, comparing each checkpoint as it is made.
     let mut compared = 0usize;
     let mut differs: Option<usize> = None;
-    while !world.is_done() && differs.is_none() {
-        world.step(every);
+    let mut next_input = 0usize;
+    let mut stopped = false;
+    while !world.is_done() && !stopped && differs.is_none() {
+        match inputs.get(next_input) {
+            // Re-apply the recorded inputs at their simulated times.
+            Some(r) => {
+                if world.run_until(r.at(), every) {
+                    match &r.input {
+                        None => stopped = true,
+                        Some(action) => {
+                            world.inject(r.at(), action.clone()).map_err(|e| {
+                                CliError::other(format!(
+                                    "{}:{}: replay diverged: the recorded input cannot be applied at {}: {e}",
+                                    args.dir.join(INPUTS_JSONL).display(),
+                                    next_input + 1,
+                                    r.at()
+                                ))
+                            })?;
+                        }
+                    }
+                    next_input += 1;
+                }
+            }
+            None => {
+                world.step(every);
+            }
+        }
         let mine = world.digest().checkpoints();
         for (i, c) in mine.iter().enumerate().skip(compared) {
             if rec.checkpoints.get(i) != Some(&format!("{c:016x}")) {
@@ -755,6 +826,14 @@ pub fn replay(args: ReplayArgs) -> CliResult {
             }
         }
         compared = mine.len();
+    }
+    if differs.is_none() && next_input < inputs.len() {
+        return Err(CliError::other(format!(
+            "{}:{}: replay diverged: the run ended at {} before this recorded input",
+            args.dir.join(INPUTS_JSONL).display(),
+            next_input + 1,
+            world.now()
+        )));
     }
     let end = world.now();
     let got = world.digest().clone();
@@ -807,12 +886,17 @@ pub fn replay(args: ReplayArgs) -> CliResult {
         .get("overrides")
         .and_then(|o| serde_json::from_value(o.clone()).ok())
         .unwrap_or_default();
-    let (summary, manifest, out) = finish(world, &scenario, &overrides, None);
+    let (summary, manifest, out) = finish(world, &scenario, &overrides, None, live);
     let tmp = TempDir(std::env::temp_dir().join(format!("forklab-replay-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&tmp.0);
     let again = tmp.0.join("run");
-    let files =
-        output::write_run(&again, &manifest, &out, &summary, options).map_err(CliError::other)?;
+    let extra: Vec<(&str, &[u8])> = inputs_bytes
+        .as_deref()
+        .map(|b| (INPUTS_JSONL, b))
+        .into_iter()
+        .collect();
+    let files = output::write_run_with(&again, &manifest, &out, &summary, options, &extra)
+        .map_err(CliError::other)?;
     let replayed = forklab::replay::read_manifest(&again.join(MANIFEST_JSON))
         .map_err(CliError::other)?
         .value;

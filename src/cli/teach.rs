@@ -91,7 +91,8 @@ fn decode_hex(input: &str, what: &str) -> Result<Vec<u8>, CliError> {
 /// this: a fresh wallet must be unpredictable, while simulations derive
 /// every key from their seed.
 #[allow(clippy::disallowed_types, clippy::disallowed_methods)]
-fn random_key() -> PrivateKey {
+/// A fresh key from the operating system's randomness.
+pub(crate) fn random_key() -> PrivateKey {
     PrivateKey {
         inner: k256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng),
         compressed: true,

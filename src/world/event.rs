@@ -59,6 +59,12 @@ pub enum Event {
         /// Index into the scenario's `adversaries`.
         index: u32,
     },
+    /// An input from outside the run, applied now (`sim serve FILE`; index
+    /// into the world's live inputs, see [`crate::world::live`]).
+    Live {
+        /// Index into the run's live inputs, in the order they were applied.
+        index: u32,
+    },
 }
 
 impl Event {
@@ -86,6 +92,7 @@ impl Event {
                 ((*from as u64) << 32) | *node as u64,
                 u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes")),
             ],
+            Event::Live { index } => [11, *index as u64, 0],
         }
     }
 
@@ -120,6 +127,7 @@ impl Event {
                 "node {node}: validated block {} reconstructed from node {from}'s cmpctblock",
                 hash.to_string().chars().take(12).collect::<String>()
             ),
+            Event::Live { index } => format!("live input #{index}"),
         }
     }
 }

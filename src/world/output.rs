@@ -62,6 +62,26 @@ pub struct Manifest {
     /// spaces) with this field empty ([`manifest_sha256`]); filled in by
     /// [`write_run`]. `sim replay` tells an edited manifest by it.
     pub manifest_sha256: String,
+    /// A live session's record (`sim serve FILE`; absent for a batch run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveNote>,
+}
+
+/// What a manifest records of a live session (`sim serve FILE`), beyond
+/// its `inputs.jsonl`.
+#[derive(Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LiveNote {
+    /// Addresses of the students' wallets (`--students`), endowed in the
+    /// genesis block after the wallets and attackers. Their keys are not
+    /// recorded anywhere.
+    pub students: Vec<String>,
+    /// Lines of `inputs.jsonl` (inputs, and the stop when the session was
+    /// stopped before the scenario's stop condition).
+    pub inputs: u64,
+    /// Whether the session was stopped (Ctrl-C, `POST /lab/stop`) before
+    /// the scenario's stop condition.
+    pub stopped: bool,
 }
 
 /// The SHA-256 (hex) a manifest records of itself: over its canonical JSON
@@ -455,10 +475,30 @@ pub fn write_run(
     summary: &Summary,
     options: OutputOptions,
 ) -> Result<Vec<PathBuf>, OutputError> {
+    write_run_with(out_dir, manifest, out, summary, options, &[])
+}
+
+/// [`write_run`] plus `extra` files (name, content) written as they are
+/// and listed in the manifest's `files` like the others: a live session's
+/// `inputs.jsonl`.
+pub fn write_run_with(
+    out_dir: &Path,
+    manifest: &Manifest,
+    out: &RunOutput,
+    summary: &Summary,
+    options: OutputOptions,
+    extra: &[(&str, &[u8])],
+) -> Result<Vec<PathBuf>, OutputError> {
     crate::report::atomic::write_dir_atomically(
         out_dir,
         |p, e| io_err(p)(e),
-        |tmp| write_files(tmp, manifest, out, summary, options),
+        |tmp| {
+            for (name, bytes) in extra {
+                let path = tmp.join(name);
+                fs::write(&path, bytes).map_err(io_err(&path))?;
+            }
+            write_files(tmp, manifest, out, summary, options)
+        },
     )
 }
 
