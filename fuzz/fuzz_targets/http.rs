@@ -35,7 +35,15 @@ fn explorer() -> &'static (tokio::runtime::Runtime, Explorer) {
             scenario_json: serde_json::to_string(&scenario).expect("json"),
             pow_ground: true,
         };
-        forklab::store::write(&dir.join(forklab::store::CHAIN_SQLITE), &info, &out)
+        let digest = out.digest.hex();
+        let result = forklab::store::RunResult {
+            metrics: &out.metrics,
+            events: out.digest.count(),
+            event_digest: &digest,
+            final_tip: out.final_tip,
+            main_chain: &out.main_chain,
+        };
+        forklab::store::write(&dir.join(forklab::store::CHAIN_SQLITE), &info, &result)
             .expect("database written");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
