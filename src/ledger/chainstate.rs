@@ -248,6 +248,21 @@ impl BlockCache {
         Arc::ptr_eq(&entry.block, block).then_some(hash)
     }
 
+    /// Whether `header` hashes to `hash`, answered from the memo when the
+    /// cache stores a block under `hash` whose header hash it computed
+    /// itself (see [`BlockCache::known_hash`]) and that header equals
+    /// `header` (80 bytes compared instead of a double SHA-256); otherwise
+    /// computed. A header's hash is a pure function of it, so the answer is
+    /// the same either way.
+    pub fn header_hashes_to(&self, header: &Header, hash: &BlockHash) -> bool {
+        match self.entries.get(hash) {
+            Some(e) if e.block.header == *header && self.known_hash(&e.block) == Some(*hash) => {
+                true
+            }
+            _ => header.block_hash() == *hash,
+        }
+    }
+
     fn store(&mut self, hash: BlockHash, entry: CacheEntry) {
         // Hashed here once (callers pass the hash they computed; a caller's
         // mistake must not become a memo).

@@ -237,11 +237,19 @@ impl CompactBlock {
             !txids.is_empty() && txids.len() <= usize::from(u16::MAX) + 1,
             "a compact block holds 1 to 65,536 transactions"
         );
-        let keys = ShortIdKeys::new(&header, nonce);
+        // The keys are only needed for short IDs: a block of a coinbase
+        // alone (a padded block of the SimBlock model) has none.
+        let short_ids = match &txids[1..] {
+            [] => Vec::new(),
+            rest => {
+                let keys = ShortIdKeys::new(&header, nonce);
+                rest.iter().map(|t| keys.short_id(t)).collect()
+            }
+        };
         CompactBlock {
             header,
             nonce,
-            short_ids: txids[1..].iter().map(|t| keys.short_id(t)).collect(),
+            short_ids,
             prefilled: vec![PrefilledTx {
                 index: 0,
                 tx: coinbase,
@@ -464,7 +472,8 @@ impl Encodable for BlockTxn {
 pub struct PartialBlock {
     header: Header,
     slots: Vec<Option<Arc<Transaction>>>,
-    /// Txids of the slots filled from the pool (known from its keys).
+    /// Txids of the slots filled from the pool (known from its keys), by
+    /// slot; empty when no slot was filled from the pool.
     txids: Vec<Option<Txid>>,
     missing: Vec<u16>,
 }
@@ -508,8 +517,6 @@ impl PartialBlock {
             return Err(CompactError::Empty);
         }
         let mut slots: Vec<Option<Arc<Transaction>>> = vec![None; count];
-        let mut txids: Vec<Option<Txid>> = vec![None; count];
-        let mut is_prefilled = vec![false; count];
         for p in &compact.prefilled {
             let i = usize::from(p.index);
             if i >= count {
@@ -519,31 +526,40 @@ impl PartialBlock {
                 });
             }
             slots[i] = Some(Arc::clone(&p.tx));
-            is_prefilled[i] = true;
         }
-        // Short ID -> slot, for the slots that are not prefilled.
-        let mut by_id: Vec<(ShortId, u16)> = Vec::with_capacity(compact.short_ids.len());
-        let mut ids = compact.short_ids.iter();
-        for (i, pre) in is_prefilled.iter().enumerate() {
-            if !pre {
-                let id = ids.next().expect("short IDs fill the slots not prefilled");
-                by_id.push((*id, i as u16));
+        // Txids of the slots filled from the pool; empty (no allocation)
+        // while nothing was matched, as for a block of prefilled
+        // transactions only.
+        let mut txids: Vec<Option<Txid>> = Vec::new();
+        if !compact.short_ids.is_empty() {
+            // Short ID -> slot, for the slots not prefilled (the filled ones).
+            let mut by_id: Vec<(ShortId, u16)> = Vec::with_capacity(compact.short_ids.len());
+            let mut ids = compact.short_ids.iter();
+            for (i, slot) in slots.iter().enumerate() {
+                if slot.is_none() {
+                    let id = ids.next().expect("short IDs fill the slots not prefilled");
+                    by_id.push((*id, i as u16));
+                }
             }
-        }
-        by_id.sort_unstable();
-        if by_id.windows(2).any(|w| w[0].0 == w[1].0) {
-            return Err(CompactError::ShortIdCollision);
-        }
-        let keys = compact.keys();
-        // Matches per slot: 0, 1 (filled) or more (ambiguous, requested).
-        let mut matches = vec![0u8; count];
-        for (txid, tx) in pool {
-            let id = keys.short_id(txid);
-            if let Ok(k) = by_id.binary_search_by_key(&id, |&(s, _)| s) {
-                let slot = usize::from(by_id[k].1);
-                matches[slot] = matches[slot].saturating_add(1);
-                slots[slot] = (matches[slot] == 1).then(|| Arc::clone(tx));
-                txids[slot] = (matches[slot] == 1).then_some(*txid);
+            by_id.sort_unstable();
+            if by_id.windows(2).any(|w| w[0].0 == w[1].0) {
+                return Err(CompactError::ShortIdCollision);
+            }
+            let mut pool = pool.into_iter().peekable();
+            if pool.peek().is_some() {
+                let keys = compact.keys();
+                txids = vec![None; count];
+                // Matches per slot: 0, 1 (filled) or more (ambiguous, requested).
+                let mut matches = vec![0u8; count];
+                for (txid, tx) in pool {
+                    let id = keys.short_id(txid);
+                    if let Ok(k) = by_id.binary_search_by_key(&id, |&(s, _)| s) {
+                        let slot = usize::from(by_id[k].1);
+                        matches[slot] = matches[slot].saturating_add(1);
+                        slots[slot] = (matches[slot] == 1).then(|| Arc::clone(tx));
+                        txids[slot] = (matches[slot] == 1).then_some(*txid);
+                    }
+                }
             }
         }
         let missing = (0..count)
@@ -619,9 +635,13 @@ impl PartialBlock {
             .collect();
         let txids: Vec<Txid> = txs
             .iter()
-            .zip(&self.txids)
-            .map(|(tx, id)| {
-                id.or_else(|| known_txid(tx))
+            .enumerate()
+            .map(|(i, tx)| {
+                self.txids
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .or_else(|| known_txid(tx))
                     .unwrap_or_else(|| tx.compute_txid())
             })
             .collect();

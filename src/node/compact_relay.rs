@@ -441,7 +441,9 @@ pub fn on_cmpctblock(
         return;
     }
     // The header's proof of work first (BIP152: before relaying onwards).
-    if cb.block_hash() != hash {
+    // The header's hash comes from the run's memo when the cache stores
+    // this header under `hash` (a pure function, computed once per block).
+    if !ctx.cache.header_hashes_to(&cb.header, &hash) {
         relay::penalise(from, score::DISCOURAGEMENT_THRESHOLD, ctx, out);
         return;
     }
@@ -455,7 +457,9 @@ pub fn on_cmpctblock(
         relay::penalise(from, points, ctx, out);
         return;
     }
-    if !full.chain.contains(&cb.header.prev_blockhash) {
+    // The parent is nearly always the tip: no index lookup then.
+    let prev = cb.header.prev_blockhash;
+    if prev != full.chain.tip() && !full.chain.contains(&prev) {
         // Core asks for headers first; here the whole block comes and the
         // orphan path fetches its parent.
         fall_back(hash, from, ctx, out);
