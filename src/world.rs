@@ -573,18 +573,40 @@ impl World {
                 // record would wait for the record's own fetch.
                 let (full, peers) = self.hint_addrs[to];
                 crate::sim::prefetch_range(full, std::mem::offset_of!(FullNode, tx_to_announce));
+                // The BIP152 state (at the record's end) too, so the next
+                // event's look at it reads a line already fetched.
+                if self.node_cfg.compact.is_some() {
+                    crate::sim::prefetch_range(
+                        full + std::mem::offset_of!(FullNode, cmpct),
+                        std::mem::size_of::<CompactState>(),
+                    );
+                }
                 crate::sim::prefetch_range(peers, 128);
                 crate::sim::prefetch(&self.uplinks[to]);
             }
         }
-        if let Some(Event::Deliver {
-            to,
-            msg: Msg::Block(_, hash, _),
-            ..
-        }) = self.queue.peek()
-        {
-            if let Some(Kind::Full(full)) = self.nodes.get(*to as usize).map(|n| &n.kind) {
+        // What the next event will look up in its node's own state: the
+        // block index (and chain ends) for a block it receives, validates
+        // or serves in compact form, and the BIP152 state for compact
+        // messages (with the random stream a `cmpctblock` draws from).
+        let (to, hash, compact) = match self.queue.peek() {
+            Some(Event::Deliver { to, msg, .. }) => match msg {
+                Msg::Block(_, hash, _) => (*to, Some(hash), None),
+                Msg::CmpctBlock(_, hash, _) => (*to, Some(hash), Some(true)),
+                Msg::GetCmpct(hash) => (*to, Some(hash), Some(false)),
+                Msg::GetBlockTxn(req, _) => (*to, Some(&req.block_hash), Some(false)),
+                Msg::BlockTxn(..) => (*to, None, Some(false)),
+                _ => return,
+            },
+            Some(Event::Validated { node, hash, .. }) => (*node, Some(hash), None),
+            _ => return,
+        };
+        if let Some(Kind::Full(full)) = self.nodes.get(to as usize).map(|n| &n.kind) {
+            if let Some(hash) = hash {
                 full.chain.prefetch_accept(hash);
+            }
+            if let Some(draws) = compact {
+                full.cmpct.prefetch(draws);
             }
         }
     }

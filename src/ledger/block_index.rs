@@ -137,12 +137,14 @@ impl<V: Keyed> BlockIndex<V> {
     }
 
     /// Hints the CPU to fetch what looking up (or inserting) `hash` will
-    /// read first: its home position and the end of the entries (not what
-    /// the entries point at). Changes nothing.
+    /// read first: its home position and the end of the entries, the last
+    /// entry included (the block a node serves is usually its newest; not
+    /// what the entries point at). Changes nothing.
     pub fn prefetch(&self, hash: &BlockHash) {
         crate::sim::prefetch(&self.slots[self.home(hash)]);
-        let end = self.entries.as_ptr().addr() + self.entries.len() * size_of::<V>();
-        crate::sim::prefetch_range(end, 64);
+        let last = self.entries.len().saturating_sub(1);
+        let start = self.entries.as_ptr().addr() + last * size_of::<V>();
+        crate::sim::prefetch_range(start, size_of::<V>() + 64);
     }
 }
 

@@ -28,7 +28,9 @@ pub fn on_message(
     match msg {
         Msg::InvBlocks(hashes) => {
             if let [h] = &hashes[..] {
-                if compact_relay::with_peer(full, from, ctx) && wants_block(full, h, ctx) {
+                // The shared known-block column first: most announcements
+                // arrive after the block (no need to read the peer list).
+                if wants_block(full, h, ctx) && compact_relay::with_peer(full, from, ctx) {
                     // BIP152 low-bandwidth mode: ask for the compact form.
                     ctx.mark_requested(h);
                     out.send(from, Msg::GetCmpct(*h));
