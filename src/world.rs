@@ -591,11 +591,25 @@ impl World {
         // messages (with the random stream a `cmpctblock` draws from).
         let (to, hash, compact) = match self.queue.peek() {
             Some(Event::Deliver { to, msg, .. }) => match msg {
+                Msg::InvBlocks(hashes) => {
+                    // The shared list the digest and the node will read.
+                    crate::sim::prefetch_range(hashes.as_ptr().addr(), 32);
+                    return;
+                }
                 Msg::Block(_, hash, _) => (*to, Some(hash), None),
-                Msg::CmpctBlock(_, hash, _) => (*to, Some(hash), Some(true)),
+                Msg::CmpctBlock(cb, hash, _) => {
+                    crate::sim::prefetch_all(&**cb);
+                    (*to, Some(hash), Some(true))
+                }
                 Msg::GetCmpct(hash) => (*to, Some(hash), Some(false)),
-                Msg::GetBlockTxn(req, _) => (*to, Some(&req.block_hash), Some(false)),
-                Msg::BlockTxn(..) => (*to, None, Some(false)),
+                Msg::GetBlockTxn(req, _) => {
+                    crate::sim::prefetch_all(&**req);
+                    (*to, None, Some(false))
+                }
+                Msg::BlockTxn(txn, _) => {
+                    crate::sim::prefetch_all(&**txn);
+                    (*to, None, Some(false))
+                }
                 _ => return,
             },
             Some(Event::Validated { node, hash, .. }) => (*node, Some(hash), None),

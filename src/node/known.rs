@@ -191,7 +191,8 @@ impl Known {
         block: &Block,
         txid: Txid,
     ) -> Arc<Transaction> {
-        if let Some((_, tx, _)) = self.coinbases.iter().find(|(h, _, _)| h == hash) {
+        // Newest first: the block being relayed is nearly always the last.
+        if let Some((_, tx, _)) = self.coinbases.iter().rev().find(|(h, _, _)| h == hash) {
             return tx.clone();
         }
         let tx = Arc::new(block.txdata[0].clone());
@@ -207,6 +208,7 @@ impl Known {
     pub fn shared_txid(&self, tx: &Arc<Transaction>) -> Option<Txid> {
         self.coinbases
             .iter()
+            .rev()
             .find(|(_, t, _)| Arc::ptr_eq(t, tx))
             .map(|(_, _, id)| *id)
     }
