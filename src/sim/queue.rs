@@ -10,12 +10,16 @@
 //! - Time never goes backwards: [`EventQueue::schedule`] refuses an instant
 //!   before [`EventQueue::now`] ([`QueueError::InPast`]), so every pop is at or
 //!   after the previous one (checked on every pop, also in release builds).
+//! - The order is kept by a monotone radix heap over event times (see
+//!   `RadixIndex`): scheduling is O(1), and each entry moves between at most
+//!   64 buckets before it is popped (in practice a few), which suits a
+//!   simulator's queue of hundreds of thousands of events far better than a
+//!   comparison heap whose every pop walks a path of cold cache lines.
 //! - [`EventQueue::cancel`] marks the event's slot empty in O(1) and leaves
-//!   its heap entry to be skipped later (lazy deletion, as in Shadow's event
-//!   queue); cancelled entries that reach the top of the heap are popped at
-//!   once, so the head is always live and [`EventQueue::peek_time`] is O(1).
-//!   Each entry is popped once, so cancel costs O(log n) amortised.
-//! - When cancelled entries outnumber live ones the heap is rebuilt, so
+//!   its index entry to be skipped later (lazy deletion, as in Shadow's event
+//!   queue); cancelled entries that reach the front are dropped at once, so
+//!   the front is always live and [`EventQueue::peek_time`] is O(1).
+//! - When cancelled entries outnumber live ones the index is rebuilt, so
 //!   memory stays O(live events) however many events are cancelled.
 //!
 //! # Use
@@ -25,8 +29,7 @@
 //! schedule follow-up events with [`EventQueue::schedule_after`]. See the
 //! example in [`crate::sim`].
 
-use dary_heap::QuaternaryHeap as BinaryHeap;
-use std::cmp::Reverse;
+use std::collections::VecDeque;
 
 use super::time::{SimDuration, SimTime};
 
@@ -83,17 +86,210 @@ struct Slot<E> {
 /// The hint of an event scheduled without one.
 pub const NO_HINT: u32 = u32::MAX;
 
-/// Rebuild the heap once it holds this many stale entries and more stale
-/// than live ones (a small floor avoids rebuilding tiny heaps constantly).
+/// Rebuild the index once it holds this many stale entries and more stale
+/// than live ones (a small floor avoids rebuilding tiny queues constantly).
 const COMPACT_MIN_STALE: usize = 1024;
+
+/// An entry of the index: `(time in ns, seq, slot, hint)`. `(time, seq)` is
+/// unique, so the slot and the hint never take part in the order.
+type Key = (u64, u64, u32, u32);
+
+/// Buckets of the radix index: bucket `b` holds entries whose time differs
+/// from `last` first (from the top) in bit `b`.
+const BUCKETS: usize = 64;
+
+/// No entry (greater than every real key: no event gets seq `u64::MAX`).
+const NONE_KEY: Key = (u64::MAX, u64::MAX, u32::MAX, NO_HINT);
+
+/// Whether key `a` comes before key `b` (by time, then seq).
+#[inline(always)]
+fn before(a: &Key, b: &Key) -> bool {
+    (a.0, a.1) < (b.0, b.1)
+}
+
+/// The order of the queue: a monotone radix heap over event times (Ahuja,
+/// Mehlhorn, Orlin and Tarjan, "Faster algorithms for the shortest path
+/// problem", 1990), which fits a discrete-event queue because no event is
+/// scheduled before the current time.
+///
+/// - `last` is the time of the last popped entry (so never after the
+///   queue's clock, and never after any entry);
+/// - `head` holds the entries at time `last`, in `seq` order (FIFO);
+/// - `buckets[b]` holds those whose time's highest bit differing from
+///   `last` is bit `b`, unordered: every entry of a bucket comes before
+///   every entry of a higher one. The two least entries of each bucket are
+///   noted in `best` (stale ones included), so the least entry of the
+///   queue is read in O(1).
+///
+/// When `head` is empty, a pop redistributes the lowest non-empty bucket
+/// around its least time, which becomes `last`: its entries at that time go
+/// to `head` (sorted by `seq`), the others to lower buckets. An entry moves
+/// down at most 64 times and usually a few, and every step touches the ends
+/// of short vectors instead of a path through a large heap.
+#[derive(Debug)]
+struct RadixIndex {
+    last: u64,
+    head: VecDeque<Key>,
+    buckets: Vec<Vec<Key>>,
+    best: [(Key, Key); BUCKETS],
+    /// Bit `b` set when `buckets[b]` is not empty.
+    nonempty: u64,
+}
+
+impl RadixIndex {
+    fn new() -> Self {
+        RadixIndex {
+            last: 0,
+            head: VecDeque::new(),
+            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            best: [(NONE_KEY, NONE_KEY); BUCKETS],
+            nonempty: 0,
+        }
+    }
+
+    /// Entries held (stale ones included).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.head.len() + self.buckets.iter().map(Vec::len).sum::<usize>()
+    }
+
+    /// Adds `key`, whose time is not before `last`.
+    fn push(&mut self, key: Key) {
+        debug_assert!(key.0 >= self.last);
+        if key.0 == self.last {
+            // Later seq than everything in `head` (seqs only grow, and
+            // `head` was filled from earlier entries).
+            self.head.push_back(key);
+        } else {
+            self.push_bucket(key);
+        }
+    }
+
+    #[inline(always)]
+    fn push_bucket(&mut self, key: Key) {
+        let b = 63 - (key.0 ^ self.last).leading_zeros() as usize;
+        self.buckets[b].push(key);
+        self.nonempty |= 1 << b;
+        let best = &mut self.best[b];
+        if before(&key, &best.0) {
+            best.1 = best.0;
+            best.0 = key;
+        } else if before(&key, &best.1) {
+            best.1 = key;
+        }
+    }
+
+    fn lowest(&self) -> Option<usize> {
+        (self.nonempty != 0).then(|| self.nonempty.trailing_zeros() as usize)
+    }
+
+    /// The least entry (stale or not). O(1).
+    fn first(&self) -> Option<&Key> {
+        match self.head.front() {
+            Some(k) => Some(k),
+            None => self.lowest().map(|b| &self.best[b].0),
+        }
+    }
+
+    /// An entry likely to be the second least (a prefetch hint: exact but
+    /// for stale entries, unless the lowest bucket holds only one entry and
+    /// `head` none, when it is the least of the next bucket).
+    fn second(&self) -> Option<&Key> {
+        if let Some(k) = self.head.get(1) {
+            return Some(k);
+        }
+        let b = self.lowest()?;
+        if !self.head.is_empty() {
+            return Some(&self.best[b].0);
+        }
+        if self.best[b].1 != NONE_KEY {
+            return Some(&self.best[b].1);
+        }
+        let above = self.nonempty & !((2u64 << b) - 1);
+        (above != 0).then(|| &self.best[above.trailing_zeros() as usize].0)
+    }
+
+    /// Removes and returns the least entry.
+    fn pop_first(&mut self) -> Option<Key> {
+        if self.head.is_empty() {
+            self.redistribute(self.lowest()?);
+        }
+        self.head.pop_front()
+    }
+
+    /// Empties bucket `b` (the lowest non-empty one) around its least
+    /// time, which becomes `last`.
+    fn redistribute(&mut self, b: usize) {
+        let mut entries = std::mem::take(&mut self.buckets[b]);
+        self.nonempty &= !(1 << b);
+        let last = self.best[b].0 .0;
+        self.best[b] = (NONE_KEY, NONE_KEY);
+        self.last = last;
+        for &key in &entries {
+            if key.0 == last {
+                self.head.push_back(key);
+            } else {
+                self.push_bucket(key);
+            }
+        }
+        if self.head.len() > 1 {
+            self.head.make_contiguous().sort_unstable_by_key(|k| k.1);
+        }
+        // Keep the bucket's capacity for its next fill.
+        entries.clear();
+        self.buckets[b] = entries;
+    }
+
+    /// Removes the least entry without moving `last` (a cancelled one, so
+    /// the least entry stays live; see [`EventQueue::cancel`]).
+    fn remove_first(&mut self) {
+        if self.head.pop_front().is_some() {
+            return;
+        }
+        let Some(b) = self.lowest() else {
+            return;
+        };
+        let seq = self.best[b].0 .1;
+        let bucket = &mut self.buckets[b];
+        if let Some(pos) = bucket.iter().position(|k| k.1 == seq) {
+            bucket.swap_remove(pos);
+        }
+        self.rebest(b);
+    }
+
+    /// Recomputes bucket `b`'s two least entries and its non-empty bit.
+    fn rebest(&mut self, b: usize) {
+        let mut best = (NONE_KEY, NONE_KEY);
+        for key in &self.buckets[b] {
+            if before(key, &best.0) {
+                best.1 = best.0;
+                best.0 = *key;
+            } else if before(key, &best.1) {
+                best.1 = *key;
+            }
+        }
+        self.best[b] = best;
+        if self.buckets[b].is_empty() {
+            self.nonempty &= !(1 << b);
+        }
+    }
+
+    /// Keeps only the entries `keep` accepts (the order stays valid).
+    fn retain(&mut self, mut keep: impl FnMut(&Key) -> bool) {
+        self.head.retain(|k| keep(k));
+        for b in 0..BUCKETS {
+            self.buckets[b].retain(|k| keep(k));
+            self.buckets[b].shrink_to_fit();
+            self.rebest(b);
+        }
+    }
+}
 
 /// A discrete-event queue ordered by `(time, insertion sequence)`.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    /// `(time, seq, slot)`; `seq` is unique so `slot` never decides order.
-    /// `(time, seq, slot, hint)`: `(time, seq)` is unique, so the slot and
-    /// the hint never take part in the order.
-    heap: BinaryHeap<Reverse<(SimTime, u64, u32, u32)>>,
+    /// The order: a radix heap of `(time, seq, slot, hint)` keys.
+    index: RadixIndex,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     now: SimTime,
@@ -113,7 +309,7 @@ impl<E> EventQueue<E> {
     /// An empty queue at time zero.
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            index: RadixIndex::new(),
             slots: Vec::new(),
             free: Vec::new(),
             now: SimTime::ZERO,
@@ -184,7 +380,7 @@ impl<E> EventQueue<E> {
         };
         self.next_seq += 1;
         self.live += 1;
-        self.heap.push(Reverse((at, seq, slot, hint)));
+        self.index.push((at.as_nanos(), seq, slot, hint));
         Ok(EventId { seq, slot })
     }
 
@@ -198,7 +394,7 @@ impl<E> EventQueue<E> {
             .expect("now + delay is never before now; live events fit in u32")
     }
 
-    /// Cancels a scheduled event (O(log n) amortised, see the module docs).
+    /// Cancels a scheduled event (O(1) amortised, see the module docs).
     /// Returns `true` if it was live, `false` if it already fired, was
     /// already cancelled, or is unknown.
     pub fn cancel(&mut self, id: EventId) -> bool {
@@ -220,15 +416,17 @@ impl<E> EventQueue<E> {
     /// The next live event, if any (the one [`EventQueue::pop`] returns
     /// next, unless an earlier one is scheduled first). O(1).
     pub fn peek(&self) -> Option<&E> {
-        let &Reverse((_, _, slot, _)) = self.heap.peek()?;
+        let &(_, _, slot, _) = self.index.first()?;
         self.slots[slot as usize].event.as_ref()
     }
 
-    /// Hints the CPU to fetch the slots of the next few events (the head of
-    /// the heap and its children) into cache. A performance hint only: it
-    /// changes no state and no result.
+    /// Hints the CPU to fetch the slots of the next two events into cache.
+    /// A performance hint only: it changes no state and no result.
     pub fn prefetch_upcoming(&self) {
-        for &Reverse((_, _, slot, _)) in self.heap.as_slice().iter().take(2) {
+        for &(_, _, slot, _) in [self.index.first(), self.index.second()]
+            .into_iter()
+            .flatten()
+        {
             if let Some(s) = self.slots.get(slot as usize) {
                 crate::sim::prefetch(s);
             }
@@ -238,25 +436,24 @@ impl<E> EventQueue<E> {
     /// The locality hint of the next live event ([`Self::schedule_hinted`];
     /// [`NO_HINT`] if it was scheduled without one). O(1).
     pub fn peek_hint(&self) -> Option<u32> {
-        self.heap.peek().map(|&Reverse((_, _, _, hint))| hint)
+        self.index.first().map(|&(_, _, _, hint)| hint)
     }
 
-    /// The locality hint of the event after the next one, as the queue
-    /// stands (the smallest child of the heap's head), for prefetching two
-    /// events ahead. O(1). Cancelled entries are not skipped: a wasted
+    /// The locality hint of an event likely to come after the next one, for
+    /// prefetching two events ahead. O(1). Not exact (see the radix index:
+    /// the least entry of the lowest bucket when the next time has no
+    /// second event), and cancelled entries are not skipped: a wasted
     /// prefetch at worst.
     pub fn peek_second_hint(&self) -> Option<u32> {
-        let heap = self.heap.as_slice();
-        heap.get(1..heap.len().min(5))?
-            .iter()
-            .max()
-            .map(|&Reverse((_, _, _, hint))| hint)
+        self.index.second().map(|&(_, _, _, hint)| hint)
     }
 
-    /// The time of the next live event, if any. O(1): the head of the heap
-    /// is always live (cancel and pop drop stale entries that reach it).
+    /// The time of the next live event, if any. O(1): the least entry is
+    /// always live (cancel and pop drop stale entries that reach it).
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|&Reverse((time, _, _, _))| time)
+        self.index
+            .first()
+            .map(|&(time, _, _, _)| SimTime::from_nanos(time))
     }
 
     /// Takes the next event in `(time, seq)` order and advances the clock to
@@ -266,18 +463,19 @@ impl<E> EventQueue<E> {
     /// If time would go backwards (an internal invariant; scheduling in the
     /// past is refused, so this cannot happen).
     pub fn pop(&mut self) -> Option<Scheduled<E>> {
-        while let Some(Reverse((time, seq, slot, _))) = self.heap.pop() {
+        loop {
+            let (time, seq, slot, _) = self.index.pop_first()?;
             if !self.is_live(seq, slot) {
                 self.stale -= 1;
                 continue;
             }
+            let time = SimTime::from_nanos(time);
             let event = self.slots[slot as usize]
                 .event
                 .take()
                 .expect("is_live checked the slot holds an event");
             self.free.push(slot);
             self.live -= 1;
-            debug_assert!(time >= self.now, "event queue time went backwards");
             assert!(
                 time >= self.now,
                 "event queue time went backwards: {time} < {}",
@@ -292,20 +490,20 @@ impl<E> EventQueue<E> {
                 event,
             });
         }
-        None
     }
 
-    /// Pops cancelled entries off the top so the head is always live.
+    /// Drops cancelled entries off the front so the least entry is always
+    /// live.
     fn drop_stale_head(&mut self) {
         if self.stale == 0 {
-            // Nothing cancelled is left in the heap: skip the slot lookup.
+            // Nothing cancelled is left: skip the slot lookup.
             return;
         }
-        while let Some(&Reverse((_, seq, slot, _))) = self.heap.peek() {
+        while let Some(&(_, seq, slot, _)) = self.index.first() {
             if self.is_live(seq, slot) {
                 break;
             }
-            self.heap.pop();
+            self.index.remove_first();
             self.stale -= 1;
         }
     }
@@ -315,16 +513,18 @@ impl<E> EventQueue<E> {
         s.seq == seq && s.event.is_some()
     }
 
-    /// Drops stale heap entries once they dominate, keeping memory
-    /// O(live events). Amortised O(1) per cancel: a rebuild costs O(heap) and
-    /// only happens after at least heap/2 cancels.
+    /// Drops stale entries once they dominate, keeping memory O(live
+    /// events). Amortised O(1) per cancel: a rebuild costs O(entries) and
+    /// only happens after at least entries/2 cancels.
     fn maybe_compact(&mut self) {
         if self.stale < COMPACT_MIN_STALE || self.stale <= self.live {
             return;
         }
-        let mut entries = std::mem::take(&mut self.heap).into_vec();
-        entries.retain(|&Reverse((_, seq, slot, _))| self.is_live(seq, slot));
-        self.heap = BinaryHeap::from(entries);
+        let slots = &self.slots;
+        self.index.retain(|&(_, seq, slot, _)| {
+            let s = &slots[slot as usize];
+            s.seq == seq && s.event.is_some()
+        });
         self.stale = 0;
         // Trailing free slots can be released too.
         while matches!(self.slots.last(), Some(s) if s.event.is_none()) {
@@ -336,11 +536,11 @@ impl<E> EventQueue<E> {
         self.free.shrink_to(self.slots.len());
     }
 
-    /// Capacity actually held (heap entries, including stale ones), for
-    /// tests of the memory bound.
+    /// Entries actually held (including stale ones), for tests of the
+    /// memory bound.
     #[cfg(test)]
     fn heap_entries(&self) -> usize {
-        self.heap.len()
+        self.index.len()
     }
 }
 
@@ -476,6 +676,8 @@ mod tests {
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             3 => (0u64..50).prop_map(Op::Schedule),
+            // Far apart too, so entries travel through many radix buckets.
+            1 => (0u64..1 << 40).prop_map(Op::Schedule),
             1 => any::<usize>().prop_map(Op::Cancel),
             2 => Just(Op::Pop),
         ]
