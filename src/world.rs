@@ -1015,11 +1015,17 @@ impl World {
             .cfg
             .link
             .latency(fr, tr, &mut self.nodes[from as usize].net_rng);
+        let processing = if msg.uses_uplink() {
+            self.cfg.processing
+        } else {
+            self.cfg.control_processing
+        };
+        let mut at = done + latency + processing;
         if self.cfg.uplink == crate::scenario::UplinkMode::StopAndWait && msg.uses_uplink() {
-            // SimBlock's sender: busy until the payload has arrived.
-            self.uplinks[from as usize].busy_until = done + latency;
+            // SimBlock's sender: busy until the payload has arrived and been
+            // processed (its `delay` includes the processing time).
+            self.uplinks[from as usize].busy_until = at;
         }
-        let mut at = done + latency + self.cfg.processing;
         if let Msg::Block(b, _, _) = msg {
             at += self.cfg.validation_per_block
                 + self
@@ -1259,6 +1265,7 @@ impl World {
                 regions: &self.regions,
                 announce_interval: self.cfg.tx_announce_interval,
                 processing: self.cfg.processing,
+                control_processing: self.cfg.control_processing,
                 tx_bytes: workload::P2PKH_1IN_2OUT_BYTES,
             },
         };

@@ -361,3 +361,44 @@ fn flood_relay_survives_a_partition_and_returns_reorged_payments() {
         confirmed(&sm)
     );
 }
+
+/// SimBlock's processing delays: 10 ms per control message (`inv`,
+/// `getdata`), 2 ms per payload. Two nodes 100 ms apart with an almost
+/// infinitely fast link and no validation cost: a block reaches the other
+/// node 100 + 10 (inv) + 100 + 10 (getdata) + 100 + 2 (block) ms after it
+/// was found; with one `processing` for every message, 3 × (100 + 2) ms.
+#[test]
+fn control_messages_take_their_own_processing_delay() {
+    let base = scratch("control_processing");
+    let scenario = base.join("two.yaml");
+    fs::write(
+        &scenario,
+        "name: two\nseed: 3\nstop: { height: 4, settle: 10s }\n\
+         consensus: { difficulty_bits: 8 }\npow: { grind: true }\n\
+         network:\n  topology: { kind: full_mesh }\n\
+         \x20 latency: { kind: constant, ms: 100 }\n\
+         \x20 bandwidth: { up_mbps: 1000000, down_mbps: 1000000 }\n\
+         \x20 validation: { per_block: 0ms, per_tx: 0us }\n\
+         \x20 relay: { compact: false }\n  processing: 2ms\n  control_processing: 10ms\n\
+         nodes: { count: 2, hashrate: { kind: equal, total_hps: 10 } }\n\
+         workload: { wallets: 0 }\n",
+    )
+    .unwrap();
+    for (extra, want_ms) in [
+        (vec![], 322.0),
+        (vec!["--set", "network.control_processing=2ms"], 306.0),
+    ] {
+        let out = base.join(format!("run{}", extra.len()));
+        run_to(scenario.to_str().unwrap(), &out, &extra);
+        let rows = common::rows(&out.join("propagation.csv"));
+        assert!(rows.len() >= 4, "{} blocks", rows.len());
+        for r in &rows {
+            let got: f64 = r["p100_ms"].parse().unwrap();
+            assert!(
+                (got - want_ms).abs() < 0.01,
+                "block {} reached both nodes after {got} ms, want {want_ms} ms ({extra:?})",
+                r["height"]
+            );
+        }
+    }
+}
