@@ -361,3 +361,34 @@ fn flood_relay_survives_a_partition_and_returns_reorged_payments() {
         confirmed(&sm)
     );
 }
+
+#[test]
+fn a_heal_under_compact_relay_reorganises_at_once() {
+    // partition_heal.yaml heals at 600 s. A cmpctblock pushed across the
+    // partition used to count as the receiver's request until the request
+    // timeout, so the minority ignored the majority's tips at the heal and
+    // reorganised only at the majority's next block, ~20 s later.
+    let dir = scratch("heal_compact").join("run");
+    run_to(
+        "scenarios/partition_heal.yaml",
+        &dir,
+        &[
+            "--no-charts",
+            "--no-db",
+            "--set",
+            "network.relay.compact=true",
+        ],
+    );
+    let deep: Vec<f64> = csv_rows(&dir.join("reorgs.csv"))
+        .iter()
+        .filter(|r| r[2].parse::<u32>().unwrap() >= 2)
+        .map(|r| r[1].parse().unwrap())
+        .collect();
+    assert!(!deep.is_empty(), "the minority reorganises at the heal");
+    for t in deep {
+        assert!(
+            (600.0..605.0).contains(&t),
+            "a deep reorg at {t} s, not within 5 s of the heal at 600 s"
+        );
+    }
+}
