@@ -363,6 +363,84 @@ fn flood_relay_survives_a_partition_and_returns_reorged_payments() {
 }
 
 #[test]
+fn manifest_says_which_part_of_block_relay_was_modelled() {
+    let base = scratch("block_relay_note");
+    let (compact, padded, whole) = (
+        base.join("compact"),
+        base.join("padded"),
+        base.join("whole"),
+    );
+    let short = [
+        "--no-charts",
+        "--no-db",
+        "--set",
+        "stop={height: 5, settle: 10s}",
+    ];
+    run_to("tests/scenarios/small.yaml", &compact, &short);
+    let padding = [&short[..], &["--set", "consensus.block_fill_bytes=200000"]].concat();
+    run_to("tests/scenarios/small.yaml", &padded, &padding);
+    let off = [
+        &short[..],
+        &[
+            "--set",
+            "network.relay.compact=false",
+            "--set",
+            "consensus.block_fill_bytes=200000",
+        ],
+    ]
+    .concat();
+    run_to("tests/scenarios/small.yaml", &whole, &off);
+    let note = |d: &Path| -> serde_json::Value {
+        let m: serde_json::Value =
+            serde_json::from_slice(&fs::read(d.join("manifest.json")).unwrap()).unwrap();
+        m["block_relay"].clone()
+    };
+    let (c, p, w) = (note(&compact), note(&padded), note(&whole));
+    assert_eq!(c["mode"], "compact");
+    assert_eq!(
+        c["modelled"],
+        serde_json::json!([]),
+        "no padding: every message simulated"
+    );
+    assert_eq!(p["mode"], "compact");
+    assert_eq!(
+        p["modelled"],
+        serde_json::json!(["compact_block_padding"]),
+        "compact relay of padded blocks models the padding's reconstruction"
+    );
+    assert!(p["note"]
+        .as_str()
+        .unwrap()
+        .contains("modelled as in SimBlock"));
+    // The padding model really ran: a padded block's cmpctblock carries
+    // `padding.compact_bytes` (18,000 by default) for its padding.
+    let cmpct_mean = |d: &Path| -> u64 {
+        let rows = common::rows(&d.join("bandwidth.csv"));
+        let r = rows
+            .iter()
+            .find(|r| r["kind"] == "cmpctblock")
+            .expect("cmpctblock row");
+        r["bytes"].parse::<u64>().unwrap() / r["messages"].parse::<u64>().unwrap()
+    };
+    assert!(
+        cmpct_mean(&padded) > 10_000,
+        "{} bytes",
+        cmpct_mean(&padded)
+    );
+    assert!(
+        cmpct_mean(&compact) < 2_000,
+        "{} bytes",
+        cmpct_mean(&compact)
+    );
+    assert_eq!(w["mode"], "whole_blocks");
+    assert_eq!(
+        w["modelled"],
+        serde_json::json!([]),
+        "padded blocks sent whole are real bytes, not a model"
+    );
+}
+
+#[test]
 fn a_heal_under_compact_relay_reorganises_at_once() {
     // partition_heal.yaml heals at 600 s. A cmpctblock pushed across the
     // partition used to count as the receiver's request until the request
