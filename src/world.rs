@@ -614,6 +614,18 @@ impl World {
                 if self.partitions.can_communicate(NodeId(from), NodeId(to)) {
                     self.deliver(from, to, msg);
                 } else {
+                    // A `cmpctblock` in flight counted as the receiver's
+                    // request (see `send`); dropped, it requested nothing,
+                    // so the receiver asks for the block when it next hears
+                    // of it (at a heal, from its peers' tips) instead of
+                    // waiting out the request timeout.
+                    if let Msg::CmpctBlock(_, hash, _) = &msg {
+                        if let Some(t) = self.known.block_mut(hash) {
+                            if !t.has(to) {
+                                t.clear_requested(to);
+                            }
+                        }
+                    }
                     self.metrics.message_dropped();
                 }
             }
