@@ -400,6 +400,9 @@ fn control_messages_take_their_own_processing_delay() {
                 r["height"]
             );
         }
+    }
+}
+
 #[test]
 fn manifest_says_which_part_of_block_relay_was_modelled() {
     let base = scratch("block_relay_note");
