@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod claims;
 pub mod lab;
 
 /// Runs `sim` with `args` and returns its output.
