@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use forklab::scenario::{Scenario, ScenarioError};
+use forklab::scenario::{printable, Scenario, ScenarioError};
 
 use super::{CliError, ScenarioArgs};
 
@@ -165,14 +165,17 @@ pub fn explain(e: &ScenarioError, file: &Path, sets: &[String], flag: &str) -> S
         let text = e.to_string();
         let user_sets: Vec<&String> = sets.iter().filter(|s| !s.starts_with("seed=")).collect();
         if e.is_field_in_file() && !user_sets.is_empty() {
-            let given: Vec<String> = user_sets.iter().map(|s| format!("{flag} {s}")).collect();
+            let given: Vec<String> = user_sets
+                .iter()
+                .map(|s| format!("{flag} {}", printable(s)))
+                .collect();
             return format!("{text} (with {})", given.join(", "));
         }
         return text;
     };
     let arg = argument(sets, key).unwrap_or(key);
     let rest = e.detail();
-    let mut line = format!("{flag} {arg}: {}", in_words(&rest));
+    let mut line = format!("{flag} {}: {}", printable(arg), in_words(&rest));
     if let ScenarioError::UnknownField { path, .. } = e {
         if !rest.contains("did you mean") {
             if let Some(k) = nearest_key(file, path) {

@@ -213,7 +213,7 @@ impl ScenarioError {
 
 /// A `--set` argument as typed, with control characters (a newline in the
 /// key, say) escaped so the error stays one line.
-pub(crate) fn printable(text: &str) -> String {
+pub fn printable(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_control() {
