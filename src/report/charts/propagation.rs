@@ -130,6 +130,70 @@ fn steps(
     pts
 }
 
+struct PropagationCdf<'a> {
+    rows: &'a [PropagationRow],
+}
+
+impl Chart for PropagationCdf<'_> {
+    const STEM: &'static str = STEM;
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
+        draw_propagation_cdf(root, self.rows)
+    }
+}
+
+/// Writes `propagation_cdf.png` and `propagation_cdf.svg` into `out_dir`.
+pub fn propagation_cdf(
+    rows: &[PropagationRow],
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    write_chart(&PropagationCdf { rows }, out_dir)
+}
+
+/// Draws the propagation CDF onto `root`.
+pub fn draw_propagation_cdf<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rows: &[PropagationRow],
+) -> Result<(), ReportError> {
+    font::ensure_registered()?;
+    let err = draw_err(STEM);
+    let mut s = summarize_propagation(rows);
+    let levels = levels(rows);
+    let (plot, legend) = page(root, STEM, "Block propagation: share of nodes reached")?;
+    if s.blocks == 0 {
+        draw_message(&plot, STEM, "no propagation data")?;
+        return Ok(());
+    }
+    if s.fast_ms[0].is_none() {
+        // Per-block times only grow with the level: nothing finite anywhere.
+        draw_message(&plot, STEM, "no block reached 10% of its nodes")?;
+        return Ok(());
+    }
+    let (unit, x_max) = time_unit(std::slice::from_mut(&mut s));
+    let mut chart = cdf_axes(&plot, STEM, unit, x_max)?;
+    draw_spread(&mut chart, STEM, &s, &levels, x_max, (MAIN_COLOR, 0.2))?;
+    chart
+        .draw_series(
+            s.median_ms.iter().enumerate().filter_map(|(k, t)| {
+                t.map(|t| Circle::new((t, levels[k]), 5, MAIN_COLOR.filled()))
+            }),
+        )
+        .map_err(&err)?;
+
+    let blocks = s.blocks;
+    let entries = [
+        LegendEntry::new(
+            format!("median of\n{blocks} blocks"),
+            Marker::Line(MAIN_COLOR),
+        ),
+        LegendEntry::new(
+            "10th to 90th\npercentile\nof blocks",
+            Marker::Boxed(MAIN_COLOR, 0.2),
+        ),
+    ];
+    draw_legend(&legend, STEM, None, &entries)
+}
+
 /// The chart area of a propagation chart: time since the block was found
 /// against the share of nodes reached.
 pub(super) type CdfChart<'a, DB> =
@@ -224,70 +288,6 @@ pub(super) fn draw_spread<DB: DrawingBackend>(
         ))
         .map_err(&err)?;
     Ok(())
-}
-
-struct PropagationCdf<'a> {
-    rows: &'a [PropagationRow],
-}
-
-impl Chart for PropagationCdf<'_> {
-    const STEM: &'static str = STEM;
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ReportError> {
-        draw_propagation_cdf(root, self.rows)
-    }
-}
-
-/// Writes `propagation_cdf.png` and `propagation_cdf.svg` into `out_dir`.
-pub fn propagation_cdf(
-    rows: &[PropagationRow],
-    out_dir: &Path,
-) -> Result<Vec<PathBuf>, ReportError> {
-    write_chart(&PropagationCdf { rows }, out_dir)
-}
-
-/// Draws the propagation CDF onto `root`.
-pub fn draw_propagation_cdf<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    rows: &[PropagationRow],
-) -> Result<(), ReportError> {
-    font::ensure_registered()?;
-    let err = draw_err(STEM);
-    let mut s = summarize_propagation(rows);
-    let levels = levels(rows);
-    let (plot, legend) = page(root, STEM, "Block propagation: share of nodes reached")?;
-    if s.blocks == 0 {
-        draw_message(&plot, STEM, "no propagation data")?;
-        return Ok(());
-    }
-    if s.fast_ms[0].is_none() {
-        // Per-block times only grow with the level: nothing finite anywhere.
-        draw_message(&plot, STEM, "no block reached 10% of its nodes")?;
-        return Ok(());
-    }
-    let (unit, x_max) = time_unit(std::slice::from_mut(&mut s));
-    let mut chart = cdf_axes(&plot, STEM, unit, x_max)?;
-    draw_spread(&mut chart, STEM, &s, &levels, x_max, (MAIN_COLOR, 0.2))?;
-    chart
-        .draw_series(
-            s.median_ms.iter().enumerate().filter_map(|(k, t)| {
-                t.map(|t| Circle::new((t, levels[k]), 5, MAIN_COLOR.filled()))
-            }),
-        )
-        .map_err(&err)?;
-
-    let blocks = s.blocks;
-    let entries = [
-        LegendEntry::new(
-            format!("median of\n{blocks} blocks"),
-            Marker::Line(MAIN_COLOR),
-        ),
-        LegendEntry::new(
-            "10th to 90th\npercentile\nof blocks",
-            Marker::Boxed(MAIN_COLOR, 0.2),
-        ),
-    ];
-    draw_legend(&legend, STEM, None, &entries)
 }
 
 #[cfg(test)]
