@@ -79,6 +79,7 @@ impl Lab {
                 mempool_max_bytes: 1_000_000,
                 relay_txs: true,
                 tx_announce_interval: SimDuration::from_secs(1),
+                trickle: Default::default(),
                 compact: None,
             },
             cache,

@@ -158,6 +158,7 @@ impl Net {
                 mempool_max_bytes: 1_000_000,
                 relay_txs: true,
                 tx_announce_interval: SimDuration::from_secs(1),
+                trickle: Default::default(),
                 compact: None,
             },
             cache,
@@ -283,6 +284,9 @@ impl Net {
                 for p in self.peers[i as usize].clone() {
                     self.send(i, p, Msg::InvTx(txids.clone().into()));
                 }
+            }
+            Output::TrickleTxs { to, txids } => {
+                self.send(i, *to, Msg::InvTx(txids.clone().into()));
             }
             Output::SendToPeers { msg } => {
                 for p in self.peers[i as usize].clone() {
