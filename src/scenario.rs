@@ -41,7 +41,7 @@ use std::path::Path;
 
 use serde_yaml::Value;
 
-pub use error::{Origin, ScenarioError};
+pub use error::{printable, Origin, ScenarioError};
 pub use resolve::NodeSpec;
 pub use schema::{
     Bandwidth, BlockRelay, Consensus, Hashrate, HashrateChange, Heal, Jitter, Latency, Mempool,

@@ -627,6 +627,18 @@ impl World {
                 if self.partitions.can_communicate(NodeId(from), NodeId(to)) {
                     self.deliver(from, to, msg);
                 } else {
+                    // A `cmpctblock` in flight counted as the receiver's
+                    // request (see `send`); dropped, it requested nothing,
+                    // so the receiver asks for the block when it next hears
+                    // of it (at a heal, from its peers' tips) instead of
+                    // waiting out the request timeout.
+                    if let Msg::CmpctBlock(_, hash, _) = &msg {
+                        if let Some(t) = self.known.block_mut(hash) {
+                            if !t.has(to) {
+                                t.clear_requested(to);
+                            }
+                        }
+                    }
                     self.metrics.message_dropped();
                 }
             }
@@ -1041,11 +1053,17 @@ impl World {
             .cfg
             .link
             .latency(fr, tr, &mut self.nodes[from as usize].net_rng);
+        let processing = if msg.uses_uplink() {
+            self.cfg.processing
+        } else {
+            self.cfg.control_processing
+        };
+        let mut at = done + latency + processing;
         if self.cfg.uplink == crate::scenario::UplinkMode::StopAndWait && msg.uses_uplink() {
-            // SimBlock's sender: busy until the payload has arrived.
-            self.uplinks[from as usize].busy_until = done + latency;
+            // SimBlock's sender: busy until the payload has arrived and been
+            // processed (its `delay` includes the processing time).
+            self.uplinks[from as usize].busy_until = at;
         }
-        let mut at = done + latency + self.cfg.processing;
         if let Msg::Block(b, _, _) = msg {
             at += self.cfg.validation_per_block
                 + self
@@ -1308,6 +1326,7 @@ impl World {
                 regions: &self.regions,
                 announce_interval: self.cfg.tx_announce_interval,
                 processing: self.cfg.processing,
+                control_processing: self.cfg.control_processing,
                 tx_bytes: workload::P2PKH_1IN_2OUT_BYTES,
             },
         };

@@ -7,6 +7,8 @@
 //! back ([`Input::OwnPrivateBlock`]); honest blocks are mined by node 1 or 2
 //! and handed to the attacker as `block` messages.
 
+mod common;
+
 use std::sync::Arc;
 
 use forklab::adversary::attacker::Attacker;
@@ -15,10 +17,9 @@ use forklab::adversary::invalid_data::InvalidData;
 use forklab::adversary::node::AttackerNode;
 use forklab::adversary::selfish::Selfish;
 use forklab::adversary::{Adversary, InvalidKind};
-use forklab::ledger::chainstate::{new_genesis, BlockCache};
+use forklab::ledger::chainstate::BlockCache;
 use forklab::ledger::keys::PrivateKey;
-use forklab::ledger::pow::Target;
-use forklab::ledger::{Amount, Block, BlockHash, OutPoint, Params, ScriptBuf, TxOut};
+use forklab::ledger::{Amount, Block, BlockHash, OutPoint, ScriptBuf, TxOut};
 use forklab::node::full::FullNode;
 use forklab::node::io::{Ctx, Input, NodeConfig, Observation, Oracles, Outbox, Output, Timer};
 use forklab::node::known::Known;
@@ -26,7 +27,8 @@ use forklab::node::msg::{Msg, NodeIdx};
 use forklab::node::score::PeerScores;
 use forklab::sim::{SimDuration, SimTime};
 
-const T0: u32 = 1_700_000_000;
+use common::lab;
+
 const COIN: u64 = 100_000_000;
 
 /// The attacker (node 0), two honest nodes, and the world's shared state.
@@ -47,12 +49,7 @@ struct Lab {
 impl Lab {
     /// An attacker running `strategy`, owning two genesis coins.
     fn new(strategy: Box<dyn Adversary>) -> Lab {
-        let mut params = Params::bitcoin();
-        params.pow_limit = Target::from_leading_zero_bits(4);
-        params.retarget_window = 0;
-        params.coinbase_maturity = 10;
-        let bits = params.pow_limit.to_compact_lossy();
-        let params = Arc::new(params);
+        let params = lab::params();
         let key = PrivateKey::from_seed(99);
         let script = ScriptBuf::new_p2pkh(&key.public_key().pubkey_hash());
         let outputs = (0..2)
@@ -61,27 +58,15 @@ impl Lab {
                 script_pubkey: script.clone(),
             })
             .collect();
-        let genesis = Arc::new(new_genesis(&params, T0, bits, outputs));
+        let genesis = lab::genesis(&params, outputs);
         let mut cache = BlockCache::new();
-        let full = (0..3)
-            .map(|_| FullNode::new(genesis.clone(), params.clone(), 1_000_000, &mut cache))
-            .collect();
+        let full = lab::full_nodes(3, &genesis, &params, &mut cache);
         let txid = genesis.txdata[0].compute_txid();
         let coins = (0..2)
             .map(|vout| (OutPoint { txid, vout }, Amount::from_sat_unchecked(COIN)))
             .collect();
         Lab {
-            cfg: NodeConfig {
-                params,
-                genesis_time: T0,
-                grind: true,
-                block_fill_bytes: 0,
-                mempool_max_bytes: 1_000_000,
-                relay_txs: true,
-                tx_announce_interval: SimDuration::from_secs(1),
-                trickle: Default::default(),
-                compact: None,
-            },
+            cfg: lab::node_config(params),
             cache,
             known: Known::new(3, 3),
             scores: PeerScores::with_nodes(3),
@@ -95,12 +80,7 @@ impl Lab {
     }
 
     fn oracles(&self) -> Oracles {
-        Oracles {
-            genesis: self.genesis.block_hash(),
-            no_private_blocks: false,
-            tips_watched: false,
-            gamma: false,
-        }
+        lab::oracles(&self.genesis, false)
     }
 
     /// Hands `input` to the attacker; returns what it decided, with the

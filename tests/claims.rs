@@ -26,80 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
-const CLAIMS: &str = "scenarios/claims/claims.yaml";
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Claims {
-    runs: Vec<RunSpec>,
-    claims: Vec<Claim>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RunSpec {
-    id: String,
-    scenario: String,
-    #[serde(default)]
-    set: Vec<String>,
-    #[serde(default)]
-    sweep: Option<SweepSpec>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SweepSpec {
-    param: Vec<String>,
-    seeds: u32,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Claim {
-    /// A run id, or `theory` for a closed form.
-    run: String,
-    metric: String,
-    value: f64,
-    #[serde(default)]
-    tolerance: f64,
-    /// How the docs write the value: a number with an optional `%` (the
-    /// value is a fraction) and unit (` s`, ` ms`, ` blocks`, …).
-    shown: String,
-    /// `shown` = `value` × `scale` (e.g. 0.001 for a `_ms` metric shown in s).
-    #[serde(default)]
-    scale: Option<f64>,
-    /// `seed`: the luck of this seed; `average`: a mean over many blocks,
-    /// attempts or runs (another seed moves it only within its noise);
-    /// `exact`: a closed form.
-    kind: Kind,
-    quoted: Vec<Quote>,
-}
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Debug)]
-#[serde(rename_all = "lowercase")]
-enum Kind {
-    Seed,
-    Average,
-    Exact,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Quote {
-    file: String,
-    text: String,
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load() -> Claims {
-    let text = fs::read_to_string(repo().join(CLAIMS)).expect("scenarios/claims/claims.yaml");
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{CLAIMS}: {e}"))
-}
+use common::claims::{load, readable, repo, Claim, RunSpec, YamlComments, CLAIMS};
 
 /// Runs every run of the file (two at a time) and returns id → directory.
 fn run_all(runs: &[RunSpec]) -> BTreeMap<String, PathBuf> {
@@ -333,38 +260,6 @@ fn parse_shown(shown: &str) -> (f64, i32, bool) {
     (x, decimals, s[end..].starts_with('%'))
 }
 
-/// Text as the reader sees it: a notebook's markdown cells, a YAML file's
-/// comments, or the file; whitespace runs collapsed to one space.
-fn readable(file: &str) -> String {
-    let path = repo().join(file);
-    let raw = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
-    let text = if file.ends_with(".ipynb") {
-        let nb: serde_json::Value = serde_json::from_str(&raw).expect("a notebook is JSON");
-        nb["cells"]
-            .as_array()
-            .expect("cells")
-            .iter()
-            .filter(|c| c["cell_type"] == "markdown")
-            .map(|c| match &c["source"] {
-                serde_json::Value::Array(lines) => lines
-                    .iter()
-                    .map(|l| l.as_str().unwrap_or_default())
-                    .collect::<String>(),
-                v => v.as_str().unwrap_or_default().to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    } else if file.ends_with(".yaml") {
-        raw.lines()
-            .filter_map(|l| l.split_once('#').map(|(_, c)| c))
-            .collect::<Vec<_>>()
-            .join("\n")
-    } else {
-        raw
-    };
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[test]
 fn claims_hold_and_docs_quote_them() {
     let claims = load();
@@ -399,7 +294,7 @@ fn claims_hold_and_docs_quote_them() {
         for q in &c.quoted {
             let text = docs
                 .entry(q.file.clone())
-                .or_insert_with(|| readable(&q.file));
+                .or_insert_with(|| readable(&q.file, YamlComments::All));
             let want = q.text.split_whitespace().collect::<Vec<_>>().join(" ");
             if !want.contains(c.shown.as_str()) {
                 failures.push(format!(

@@ -159,13 +159,32 @@ fn sweep_checks_every_param_before_running() {
 }
 
 #[test]
-fn validate_lists_workload_and_timeline_and_warns_after_the_stop() {
+fn validate_lists_block_relay_workload_and_timeline_and_warns_after_the_stop() {
     let o = sim(&["validate", "scenarios/partition_heal.yaml"]);
     let (out, _) = text(&o);
     assert!(o.status.success());
     assert!(out.contains("workload: "), "{out}");
     assert!(out.contains("timeline: 2 events"), "{out}");
     assert!(out.contains("partition into [0, 1, 2] [3, 4]"), "{out}");
+    assert!(
+        out.contains("block relay: compact blocks (BIP152) between the 96.4% of nodes that speak it, up to 3 high-bandwidth peers per node\n"),
+        "{out}"
+    );
+    let (out, _) = text(&sim(&["validate", "scenarios/big_blocks.yaml"]));
+    assert!(
+        out.contains("block relay: whole blocks (inv, getdata, block) on every hop\n"),
+        "{out}"
+    );
+    let (out, _) = text(&sim(&[
+        "validate",
+        "scenarios/big_blocks.yaml",
+        "--set",
+        "network.relay.compact=true",
+    ]));
+    assert!(
+        out.contains("; padding modelled as SimBlock: 18000 B cmpctblock"),
+        "{out}"
+    );
     let o = sim(&[
         "validate",
         "scenarios/partition_heal.yaml",

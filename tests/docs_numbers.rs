@@ -23,31 +23,23 @@
 //! non-claim. An allowlist entry that no longer matches fails too, so the
 //! list does not rot.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::PathBuf;
 
+use common::claims::{self, readable, repo, YamlComments, CLAIMS};
 use serde::Deserialize;
 
-const CLAIMS: &str = "scenarios/claims/claims.yaml";
 const NOT_CLAIMS: &str = "scenarios/claims/not_claims.yaml";
 
-#[derive(Deserialize)]
-struct Claims {
-    claims: Vec<Claim>,
-}
-
-#[derive(Deserialize)]
-struct Claim {
-    quoted: Vec<Passage>,
-}
-
+/// A passage of a file and why its numbers are not claims.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Passage {
     file: String,
     text: String,
-    /// Why the numbers in `text` are not claims (allowlist entries only).
+    /// Why the numbers in `text` are not claims.
     #[serde(default)]
     why: Option<String>,
 }
@@ -56,47 +48,6 @@ struct Passage {
 #[serde(deny_unknown_fields)]
 struct NotClaims {
     not_claims: Vec<Passage>,
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Text as the reader sees it (as `tests/claims.rs` reads it): a notebook's
-/// markdown cells, a YAML file's comments, or the file; whitespace runs
-/// collapsed to one space.
-fn readable(file: &str) -> String {
-    let path = repo().join(file);
-    let raw = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
-    let text = if file.ends_with(".ipynb") {
-        let nb: serde_json::Value = serde_json::from_str(&raw).expect("a notebook is JSON");
-        nb["cells"]
-            .as_array()
-            .expect("cells")
-            .iter()
-            .filter(|c| c["cell_type"] == "markdown")
-            .map(|c| match &c["source"] {
-                serde_json::Value::Array(lines) => lines
-                    .iter()
-                    .map(|l| l.as_str().unwrap_or_default())
-                    .collect::<String>(),
-                v => v.as_str().unwrap_or_default().to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("\n\n")
-    } else if file.ends_with(".yaml") {
-        // The scenario's story: its opening comment block. Comments beside
-        // keys explain settings (inputs), not outcomes.
-        raw.lines()
-            .map(str::trim)
-            .take_while(|l| l.is_empty() || l.starts_with('#'))
-            .filter_map(|l| l.strip_prefix('#'))
-            .collect::<Vec<_>>()
-            .join("\n")
-    } else {
-        raw
-    };
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Words that make a sentence about an outcome (what a run measured), not
@@ -265,9 +216,7 @@ fn spans(doc: &str, passages: &[&str]) -> Vec<(usize, usize)> {
 
 #[test]
 fn every_number_about_a_scenario_is_a_claim_or_explained() {
-    let claims: Claims =
-        serde_yaml::from_str(&fs::read_to_string(repo().join(CLAIMS)).expect("claims.yaml"))
-            .unwrap_or_else(|e| panic!("{CLAIMS}: {e}"));
+    let claims = claims::load();
     let allow: NotClaims = serde_yaml::from_str(
         &fs::read_to_string(repo().join(NOT_CLAIMS)).expect("not_claims.yaml"),
     )
@@ -284,7 +233,7 @@ fn every_number_about_a_scenario_is_a_claim_or_explained() {
     let mut unexplained = Vec::new();
     let mut used_allow = BTreeSet::new();
     for file in doc_files() {
-        let doc = readable(&file);
+        let doc = readable(&file, YamlComments::Opening);
         let own = file
             .strip_prefix("scenarios/")
             .and_then(|f| f.strip_suffix(".yaml"))

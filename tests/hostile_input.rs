@@ -117,6 +117,30 @@ fn semantic_panics_are_validation_errors() {
     }
 }
 
+/// A `--set` argument with a control character is named escaped, so the
+/// error stays one line and does not repeat where it came from.
+#[test]
+fn set_arguments_with_control_characters_stay_one_line() {
+    refused(
+        "set-newline-key",
+        &["validate", &three_nodes(), "--set", "ns\n"],
+        &["--set ns\\n: expected `key.path=value`"],
+    );
+    let dir = workdir("set-control-key");
+    let e = refused_in(
+        &dir,
+        &["validate", &three_nodes(), "--set", "no\u{1}des.count=3"],
+        &["--set no\\u{1}des.count=3: no\\u{1}des: unknown field"],
+    );
+    fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(e.matches("--set").count(), 1, "{e}");
+    refused(
+        "set-newline-value",
+        &["validate", &three_nodes(), "--set", "name=a\nb"],
+        &["--set name=a\\nb: "],
+    );
+}
+
 #[test]
 fn runs_that_could_never_finish_are_refused() {
     let t = three_nodes();

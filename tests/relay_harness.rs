@@ -7,21 +7,21 @@
 //! announcement goes to every peer but the skipped one, whatever the peer
 //! holds.
 
+mod common;
+
 use std::sync::Arc;
 
-use forklab::ledger::chainstate::{new_genesis, BlockCache};
+use forklab::ledger::chainstate::BlockCache;
 use forklab::ledger::keys::PrivateKey;
 use forklab::ledger::merkle::MerkleProof;
 use forklab::ledger::pow::Target;
 use forklab::ledger::spv::HeaderChain;
-use forklab::ledger::{
-    Amount, Block, BlockHash, OutPoint, Params, ScriptBuf, Transaction, TxOut, Txid,
-};
+use forklab::ledger::{Amount, Block, BlockHash, OutPoint, ScriptBuf, Transaction, TxOut, Txid};
 use forklab::node::compact::CompactBlock;
 use forklab::node::compact_relay::{CompactConfig, CompactState, PaddingParams};
 use forklab::node::full::FullNode;
 use forklab::node::io::CompactOutcome;
-use forklab::node::io::{Arrival, Ctx, Input, NodeConfig, Observation, Oracles, Outbox, Output};
+use forklab::node::io::{Arrival, Ctx, Input, NodeConfig, Observation, Outbox, Output};
 use forklab::node::known::Known;
 use forklab::node::light::LightNode;
 use forklab::node::msg::{Msg, NodeIdx};
@@ -31,8 +31,8 @@ use forklab::workload::{self, Wallet};
 use rand::SeedableRng;
 use rand_chacha::ChaCha12Rng;
 
-/// Genesis time of the harness chain.
-const T0: u32 = 1_700_000_000;
+use common::lab;
+
 /// Each wallet's genesis coin.
 const COIN: u64 = 10 * 100_000_000;
 
@@ -94,12 +94,7 @@ impl Net {
     /// `full` full nodes in a full mesh (then `light` light clients, each
     /// attached to node 0 and watching wallet 1), three endowed wallets.
     fn new(full: usize, light: usize) -> Net {
-        let mut params = Params::bitcoin();
-        params.pow_limit = Target::from_leading_zero_bits(4);
-        params.retarget_window = 0;
-        params.coinbase_maturity = 10;
-        let bits = params.pow_limit.to_compact_lossy();
-        let params = Arc::new(params);
+        let params = lab::params();
         let wallets: Vec<Wallet> = (0..3)
             .map(|i| {
                 let key = PrivateKey::from_seed(i + 1);
@@ -122,18 +117,13 @@ impl Net {
                 })
             })
             .collect();
-        let genesis = Arc::new(new_genesis(&params, T0, bits, outputs));
+        let genesis = lab::genesis(&params, outputs);
         let mut cache = BlockCache::new();
         let n = full + light;
-        let mut nodes = Vec::new();
-        for _ in 0..full {
-            nodes.push(Node::Full(Box::new(FullNode::new(
-                genesis.clone(),
-                params.clone(),
-                1_000_000,
-                &mut cache,
-            ))));
-        }
+        let mut nodes: Vec<Node> = lab::full_nodes(full, &genesis, &params, &mut cache)
+            .into_iter()
+            .map(|f| Node::Full(Box::new(f)))
+            .collect();
         let mut peers: Vec<Vec<NodeIdx>> = (0..full as u32)
             .map(|i| (0..full as u32).filter(|&p| p != i).collect())
             .collect();
@@ -150,17 +140,7 @@ impl Net {
             peers.push(vec![0]);
         }
         Net {
-            cfg: NodeConfig {
-                params,
-                genesis_time: T0,
-                grind: true,
-                block_fill_bytes: 0,
-                mempool_max_bytes: 1_000_000,
-                relay_txs: true,
-                tx_announce_interval: SimDuration::from_secs(1),
-                trickle: Default::default(),
-                compact: None,
-            },
+            cfg: lab::node_config(params),
             cache,
             known: Known::new(n, full),
             scores: PeerScores::with_nodes(n),
@@ -229,12 +209,7 @@ impl Net {
     /// Hands `input` to node `i` and carries out what it decided.
     fn call(&mut self, i: NodeIdx, input: Input) {
         let mut out = Outbox::new();
-        let oracles = Oracles {
-            genesis: self.genesis.block_hash(),
-            no_private_blocks: true,
-            tips_watched: false,
-            gamma: false,
-        };
+        let oracles = lab::oracles(&self.genesis, true);
         let mut ctx = Ctx::new(
             i,
             self.now,

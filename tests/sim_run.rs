@@ -361,3 +361,153 @@ fn flood_relay_survives_a_partition_and_returns_reorged_payments() {
         confirmed(&sm)
     );
 }
+
+/// SimBlock's processing delays: 10 ms per control message (`inv`,
+/// `getdata`), 2 ms per payload. Two nodes 100 ms apart with an almost
+/// infinitely fast link and no validation cost: a block reaches the other
+/// node 100 + 10 (inv) + 100 + 10 (getdata) + 100 + 2 (block) ms after it
+/// was found; with one `processing` for every message, 3 × (100 + 2) ms.
+#[test]
+fn control_messages_take_their_own_processing_delay() {
+    let base = scratch("control_processing");
+    let scenario = base.join("two.yaml");
+    fs::write(
+        &scenario,
+        "name: two\nseed: 3\nstop: { height: 4, settle: 10s }\n\
+         consensus: { difficulty_bits: 8 }\npow: { grind: true }\n\
+         network:\n  topology: { kind: full_mesh }\n\
+         \x20 latency: { kind: constant, ms: 100 }\n\
+         \x20 bandwidth: { up_mbps: 1000000, down_mbps: 1000000 }\n\
+         \x20 validation: { per_block: 0ms, per_tx: 0us }\n\
+         \x20 relay: { compact: false }\n  processing: 2ms\n  control_processing: 10ms\n\
+         nodes: { count: 2, hashrate: { kind: equal, total_hps: 10 } }\n\
+         workload: { wallets: 0 }\n",
+    )
+    .unwrap();
+    for (extra, want_ms) in [
+        (vec![], 322.0),
+        (vec!["--set", "network.control_processing=2ms"], 306.0),
+    ] {
+        let out = base.join(format!("run{}", extra.len()));
+        run_to(scenario.to_str().unwrap(), &out, &extra);
+        let rows = common::rows(&out.join("propagation.csv"));
+        assert!(rows.len() >= 4, "{} blocks", rows.len());
+        for r in &rows {
+            let got: f64 = r["p100_ms"].parse().unwrap();
+            assert!(
+                (got - want_ms).abs() < 0.01,
+                "block {} reached both nodes after {got} ms, want {want_ms} ms ({extra:?})",
+                r["height"]
+            );
+        }
+    }
+}
+
+#[test]
+fn manifest_says_which_part_of_block_relay_was_modelled() {
+    let base = scratch("block_relay_note");
+    let (compact, padded, whole) = (
+        base.join("compact"),
+        base.join("padded"),
+        base.join("whole"),
+    );
+    let short = [
+        "--no-charts",
+        "--no-db",
+        "--set",
+        "stop={height: 5, settle: 10s}",
+    ];
+    run_to("tests/scenarios/small.yaml", &compact, &short);
+    let padding = [&short[..], &["--set", "consensus.block_fill_bytes=200000"]].concat();
+    run_to("tests/scenarios/small.yaml", &padded, &padding);
+    let off = [
+        &short[..],
+        &[
+            "--set",
+            "network.relay.compact=false",
+            "--set",
+            "consensus.block_fill_bytes=200000",
+        ],
+    ]
+    .concat();
+    run_to("tests/scenarios/small.yaml", &whole, &off);
+    let note = |d: &Path| -> serde_json::Value {
+        let m: serde_json::Value =
+            serde_json::from_slice(&fs::read(d.join("manifest.json")).unwrap()).unwrap();
+        m["block_relay"].clone()
+    };
+    let (c, p, w) = (note(&compact), note(&padded), note(&whole));
+    assert_eq!(c["mode"], "compact");
+    assert_eq!(
+        c["modelled"],
+        serde_json::json!([]),
+        "no padding: every message simulated"
+    );
+    assert_eq!(p["mode"], "compact");
+    assert_eq!(
+        p["modelled"],
+        serde_json::json!(["compact_block_padding"]),
+        "compact relay of padded blocks models the padding's reconstruction"
+    );
+    assert!(p["note"]
+        .as_str()
+        .unwrap()
+        .contains("modelled as in SimBlock"));
+    // The padding model really ran: a padded block's cmpctblock carries
+    // `padding.compact_bytes` (18,000 by default) for its padding.
+    let cmpct_mean = |d: &Path| -> u64 {
+        let rows = common::rows(&d.join("bandwidth.csv"));
+        let r = rows
+            .iter()
+            .find(|r| r["kind"] == "cmpctblock")
+            .expect("cmpctblock row");
+        r["bytes"].parse::<u64>().unwrap() / r["messages"].parse::<u64>().unwrap()
+    };
+    assert!(
+        cmpct_mean(&padded) > 10_000,
+        "{} bytes",
+        cmpct_mean(&padded)
+    );
+    assert!(
+        cmpct_mean(&compact) < 2_000,
+        "{} bytes",
+        cmpct_mean(&compact)
+    );
+    assert_eq!(w["mode"], "whole_blocks");
+    assert_eq!(
+        w["modelled"],
+        serde_json::json!([]),
+        "padded blocks sent whole are real bytes, not a model"
+    );
+}
+
+#[test]
+fn a_heal_under_compact_relay_reorganises_at_once() {
+    // partition_heal.yaml heals at 600 s. A cmpctblock pushed across the
+    // partition used to count as the receiver's request until the request
+    // timeout, so the minority ignored the majority's tips at the heal and
+    // reorganised only at the majority's next block, ~20 s later.
+    let dir = scratch("heal_compact").join("run");
+    run_to(
+        "scenarios/partition_heal.yaml",
+        &dir,
+        &[
+            "--no-charts",
+            "--no-db",
+            "--set",
+            "network.relay.compact=true",
+        ],
+    );
+    let deep: Vec<f64> = csv_rows(&dir.join("reorgs.csv"))
+        .iter()
+        .filter(|r| r[2].parse::<u32>().unwrap() >= 2)
+        .map(|r| r[1].parse().unwrap())
+        .collect();
+    assert!(!deep.is_empty(), "the minority reorganises at the heal");
+    for t in deep {
+        assert!(
+            (600.0..605.0).contains(&t),
+            "a deep reorg at {t} s, not within 5 s of the heal at 600 s"
+        );
+    }
+}

@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use forklab::scenario::{Origin, Scenario, ScenarioError};
+use forklab::scenario::{printable, Scenario, ScenarioError};
 
 use super::{CliError, ScenarioArgs};
 
@@ -161,60 +161,21 @@ fn nearest_key(file: &Path, key: &str) -> Option<String> {
 /// One line for a scenario error, in terms of what the user typed. `flag`
 /// is how the user gave overrides (`--set`, or `--param` for a sweep).
 pub fn explain(e: &ScenarioError, file: &Path, sets: &[String], flag: &str) -> String {
-    let set_key = match e {
-        ScenarioError::Override { key, .. } => Some(key.as_str()),
-        ScenarioError::UnknownField {
-            origin: Origin::Set { key },
-            ..
-        }
-        | ScenarioError::Type {
-            origin: Origin::Set { key },
-            ..
-        }
-        | ScenarioError::Invalid {
-            origin: Origin::Set { key },
-            ..
-        } => Some(key.as_str()),
-        _ => None,
-    };
-    let Some(key) = set_key else {
+    let Some(key) = e.set_key() else {
         let text = e.to_string();
-        let file_located = matches!(
-            e,
-            ScenarioError::UnknownField {
-                origin: Origin::File { .. },
-                ..
-            } | ScenarioError::Type {
-                origin: Origin::File { .. },
-                ..
-            } | ScenarioError::Invalid {
-                origin: Origin::File { .. },
-                ..
-            }
-        );
         let user_sets: Vec<&String> = sets.iter().filter(|s| !s.starts_with("seed=")).collect();
-        if file_located && !user_sets.is_empty() {
-            let given: Vec<String> = user_sets.iter().map(|s| format!("{flag} {s}")).collect();
+        if e.is_field_in_file() && !user_sets.is_empty() {
+            let given: Vec<String> = user_sets
+                .iter()
+                .map(|s| format!("{flag} {}", printable(s)))
+                .collect();
             return format!("{text} (with {})", given.join(", "));
         }
         return text;
     };
     let arg = argument(sets, key).unwrap_or(key);
-    // The library's message repeats the key path after `--set KEY: `.
-    let full = e.to_string();
-    let mut rest = full
-        .strip_prefix(&format!("--set {key}: "))
-        .unwrap_or(&full)
-        .to_string();
-    // The path is dropped only where it repeats the key: a field inside the
-    // overridden value (`timeline[1].offline` under `--set timeline=…`)
-    // stays named.
-    if let Some(path) = e.path().filter(|p| *p == key) {
-        if let Some(r) = rest.strip_prefix(&format!("{path}: ")) {
-            rest = r.to_string();
-        }
-    }
-    let mut line = format!("{flag} {arg}: {}", in_words(&rest));
+    let rest = e.detail();
+    let mut line = format!("{flag} {}: {}", printable(arg), in_words(&rest));
     if let ScenarioError::UnknownField { path, .. } = e {
         if !rest.contains("did you mean") {
             if let Some(k) = nearest_key(file, path) {

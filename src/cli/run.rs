@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use forklab::scenario::Scenario;
-use forklab::world::output::{self, Manifest, PowNote, RelayNote, Summary};
+use forklab::world::output::{self, BlockRelayNote, Manifest, PowNote, RelayNote, Summary};
 use forklab::world::{Config, World};
 
 use super::outln;
@@ -230,6 +230,10 @@ pub(crate) fn finish(
             }
         },
         tx_relay: RelayNote::of(relay),
+        block_relay: BlockRelayNote::of(
+            &scenario.network.relay,
+            scenario.consensus.block_fill_bytes,
+        ),
         cache: out.cache_stats,
         final_tip: out.final_tip.to_string(),
         main_chain_height: out.main_chain.len().saturating_sub(1) as u32,

@@ -12,6 +12,7 @@ use std::path::Path;
 
 use forklab::store::read::Store;
 use forklab::store::view::{AddressView, BlockView, NodeView, TxView};
+use forklab::store::StoreError;
 
 use super::{outln, CliError, CliResult};
 
@@ -31,7 +32,7 @@ pub enum ShowWhat {
 /// Opens a run's database, or says in one line why not (exit 2).
 pub fn open(dir: &Path) -> Result<Store, CliError> {
     Store::open(dir).map_err(|e| match e {
-        forklab::store::StoreError::Sql { .. } => CliError::other(e),
+        StoreError::Sql { .. } => CliError::other(e),
         _ => CliError::input(e),
     })
 }
@@ -39,68 +40,64 @@ pub fn open(dir: &Path) -> Result<Store, CliError> {
 /// `sim show`.
 pub fn show(dir: &Path, what: ShowWhat, json: bool) -> CliResult {
     let store = open(dir)?;
-    let other = CliError::other;
     let text = match what {
         ShowWhat::Block(key) => {
             let hash = if key.len() < 64 && key.bytes().all(|b| b.is_ascii_digit()) {
                 let h: u32 = key
                     .parse()
                     .map_err(|_| CliError::input(format!("block {key}: height out of range")))?;
-                store.main_hash_at(h).map_err(other)?.ok_or_else(|| {
-                    CliError::input(format!("block {key}: no main-chain block at that height"))
+                found(store.main_hash_at(h), || {
+                    format!("block {key}: no main-chain block at that height")
                 })?
             } else {
                 key.to_ascii_lowercase()
             };
-            let b = store
-                .block(&hash)
-                .map_err(other)?
-                .ok_or_else(|| CliError::input(format!("block {key}: not in this run")))?;
-            if json {
-                to_json(&b)
-            } else {
-                block_text(&b)
-            }
+            let b = found(store.block(&hash), || {
+                format!("block {key}: not in this run")
+            })?;
+            shown(&b, json, block_text)
         }
         ShowWhat::Tx(txid) => {
-            let t = store
-                .tx(&txid.to_ascii_lowercase())
-                .map_err(other)?
-                .ok_or_else(|| {
-                    CliError::input(format!("tx {txid}: not in any block of this run"))
-                })?;
-            if json {
-                to_json(&t)
-            } else {
-                tx_text(&t)
-            }
+            let t = found(store.tx(&txid.to_ascii_lowercase()), || {
+                format!("tx {txid}: not in any block of this run")
+            })?;
+            shown(&t, json, tx_text)
         }
         ShowWhat::Address(addr) => {
-            let a = store.address(&addr).map_err(other)?.ok_or_else(|| {
-                CliError::input(format!(
-                    "address {addr}: never paid on the main chain of this run"
-                ))
+            let a = found(store.address(&addr), || {
+                format!("address {addr}: never paid on the main chain of this run")
             })?;
-            if json {
-                to_json(&a)
-            } else {
-                address_text(&a)
-            }
+            shown(&a, json, address_text)
         }
         ShowWhat::Node(n) => {
-            let v = store
-                .node(n)
-                .map_err(other)?
-                .ok_or_else(|| CliError::input(format!("node {n}: no such node in this run")))?;
-            if json {
-                to_json(&v)
-            } else {
-                node_text(&v)
-            }
+            let v = found(store.node(n), || {
+                format!("node {n}: no such node in this run")
+            })?;
+            shown(&v, json, node_text)
         }
     };
     outln!("{}", text.trim_end());
     Ok(())
+}
+
+/// A look-up's answer; a database error as such, an unknown key as the
+/// one line `missing` says (exit 2).
+fn found<T>(
+    lookup: Result<Option<T>, StoreError>,
+    missing: impl FnOnce() -> String,
+) -> Result<T, CliError> {
+    lookup
+        .map_err(CliError::other)?
+        .ok_or_else(|| CliError::input(missing()))
+}
+
+/// `view` as JSON (`--json`) or as `text` lines.
+fn shown<T: serde::Serialize>(view: &T, json: bool, text: fn(&T) -> String) -> String {
+    if json {
+        to_json(view)
+    } else {
+        text(view)
+    }
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {

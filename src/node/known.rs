@@ -66,6 +66,14 @@ impl BlockTrack {
         }
     }
 
+    /// Node `i` has no request for the block any more (what stood for one
+    /// never reached it).
+    pub fn clear_requested(&mut self, i: NodeIdx) {
+        if let Some(r) = self.requested_at.get_mut(i as usize) {
+            *r = u64::MAX;
+        }
+    }
+
     /// Whether node `i` would request the block at `at`: it does not hold
     /// it and has no request younger than [`REQUEST_TIMEOUT`].
     pub fn wants(&self, i: NodeIdx, at: SimTime) -> bool {

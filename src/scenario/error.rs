@@ -131,6 +131,68 @@ impl ScenarioError {
         }
     }
 
+    /// The `--set` key the error came from: the key of a malformed or
+    /// inapplicable override, or of the override whose value holds the
+    /// problem. `None` for errors located in the file.
+    pub fn set_key(&self) -> Option<&str> {
+        match self {
+            ScenarioError::Override { key, .. } => Some(key),
+            ScenarioError::UnknownField { origin, .. }
+            | ScenarioError::Type { origin, .. }
+            | ScenarioError::Invalid { origin, .. } => match origin {
+                Origin::Set { key } => Some(key),
+                Origin::File { .. } => None,
+            },
+            ScenarioError::Read { .. } | ScenarioError::Syntax { .. } => None,
+        }
+    }
+
+    /// Whether the error is about a field at a place in the scenario file
+    /// (an unknown key, a wrong type, a value out of range); a read or
+    /// syntax error is not.
+    pub fn is_field_in_file(&self) -> bool {
+        match self {
+            ScenarioError::UnknownField { origin, .. }
+            | ScenarioError::Type { origin, .. }
+            | ScenarioError::Invalid { origin, .. } => matches!(origin, Origin::File { .. }),
+            _ => false,
+        }
+    }
+
+    /// The one line without its origin (the part after `--set KEY: ` or
+    /// `FILE:LINE:COLUMN: `), and without the field path where that path
+    /// only repeats the `--set` key; a field inside an overridden value
+    /// (`timeline[1].offline` under `--set timeline=…`) stays named.
+    pub fn detail(&self) -> String {
+        let field = |path: &str| {
+            if self.set_key() == Some(path) {
+                String::new()
+            } else {
+                format!("{}: ", printable(path))
+            }
+        };
+        match self {
+            ScenarioError::Read { message, .. } => format!("cannot read scenario: {message}"),
+            ScenarioError::Syntax { message, .. } => {
+                format!("yaml syntax error: {}", printable(message))
+            }
+            ScenarioError::Override { message, .. } => printable(message),
+            ScenarioError::UnknownField { path, message, .. } => {
+                format!("{}{}", field(path), printable(message))
+            }
+            ScenarioError::Type { path, message, .. } if path.is_empty() => printable(message),
+            ScenarioError::Type { path, message, .. } => {
+                format!("{}{}", field(path), printable(message))
+            }
+            ScenarioError::Invalid {
+                path,
+                message,
+                allowed,
+                ..
+            } => format!("{}{}, allowed: {allowed}", field(path), printable(message)),
+        }
+    }
+
     /// The 1-based line in the scenario file, when known.
     pub fn line(&self) -> Option<usize> {
         match self {
@@ -151,7 +213,7 @@ impl ScenarioError {
 
 /// A `--set` argument as typed, with control characters (a newline in the
 /// key, say) escaped so the error stays one line.
-pub(crate) fn printable(text: &str) -> String {
+pub fn printable(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_control() {
@@ -199,6 +261,57 @@ mod tests {
         assert_eq!(e.to_string(), "--set nodes.count: bad");
         assert_eq!(e.line(), None);
         assert_eq!(one_line("a\n  b\tc"), "a b c");
+    }
+
+    #[test]
+    fn detail_drops_the_origin_and_a_path_that_repeats_the_set_key() {
+        let set = |key: &str| Origin::Set { key: key.into() };
+        let file = Origin::File {
+            source: "a.yaml".into(),
+            position: Some((2, 1)),
+        };
+        let invalid = |origin: Origin, path: &str| ScenarioError::Invalid {
+            origin,
+            path: path.into(),
+            message: "0 is too small".into(),
+            allowed: "1..=255".into(),
+        };
+        let e = invalid(set("nodes.count"), "nodes.count");
+        assert_eq!(e.set_key(), Some("nodes.count"));
+        assert!(!e.is_field_in_file());
+        assert_eq!(e.detail(), "0 is too small, allowed: 1..=255");
+        // A field inside the overridden value stays named.
+        let e = invalid(set("timeline"), "timeline[1].at");
+        assert_eq!(
+            e.detail(),
+            "timeline[1].at: 0 is too small, allowed: 1..=255"
+        );
+        assert_eq!(e.to_string(), format!("--set timeline: {}", e.detail()));
+        let e = invalid(file.clone(), "nodes.count");
+        assert_eq!(e.set_key(), None);
+        assert!(e.is_field_in_file());
+        assert_eq!(e.to_string(), format!("a.yaml:2:1: {}", e.detail()));
+        let e = ScenarioError::Type {
+            origin: file,
+            path: String::new(),
+            message: "expected a mapping".into(),
+        };
+        assert_eq!(e.to_string(), format!("a.yaml:2:1: {}", e.detail()));
+        let e = ScenarioError::Override {
+            key: "nodes.count".into(),
+            message: "value is not valid YAML".into(),
+        };
+        assert_eq!(e.set_key(), Some("nodes.count"));
+        assert_eq!(e.detail(), "value is not valid YAML");
+        let e = ScenarioError::Syntax {
+            origin: Origin::File {
+                source: "a.yaml".into(),
+                position: None,
+            },
+            message: "did not find expected key".into(),
+        };
+        assert!(!e.is_field_in_file());
+        assert_eq!(e.to_string(), format!("a.yaml: {}", e.detail()));
     }
 
     /// Found by the `set_override` fuzz target: a `--set` argument with a

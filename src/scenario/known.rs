@@ -235,6 +235,7 @@ const NETWORK: Shape = Struct(&[
         ])),
     ),
     ("processing", Leaf),
+    ("control_processing", Leaf),
     ("uplink", Word(&["streaming", "stop_and_wait"])),
     (
         "relay",

@@ -289,8 +289,15 @@ impl Scenario {
         } else {
             format!(", {} regions", self.network.regions.len())
         };
+        let processing = match self.network.control_processing {
+            Some(c) => format!(
+                ", processing {} per payload and {c} per control message",
+                self.network.processing
+            ),
+            None => String::new(),
+        };
         out.push_str(&format!(
-            "network: {}, latency {}{regions}\n",
+            "network: {}, latency {}{regions}{processing}\n",
             topology_text(&self.network.topology),
             latency_text(&self.network.latency),
         ));

@@ -201,9 +201,17 @@ pub struct Network {
     /// region's bandwidth and latency row.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<Region>,
-    /// Processing delay per received message (default `1ms`).
+    /// Processing delay per received message (default `1ms`); with
+    /// `control_processing` set, per received payload message (`block`,
+    /// `cmpctblock`, `blocktxn`, `tx`).
     #[serde(default = "default_processing")]
     pub processing: SimDuration,
+    /// Processing delay per received control message (`inv`, `getdata`,
+    /// `getblocktxn`, `headers`, `sendcmpct`, `merkleblock`, …: every message
+    /// that does not occupy the sender's uplink); default: `processing`.
+    /// SimBlock adds 10 ms to these and 2 ms to payloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_processing: Option<SimDuration>,
     /// Per-node validation cost model.
     #[serde(default)]
     pub validation: ValidationCost,
@@ -504,7 +512,8 @@ impl Default for Latency {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Jitter {
-    /// Pareto with shape 5 and the matrix mean (SimBlock).
+    /// SimBlock's rule around the matrix mean: Pareto with shape `mean / 5`
+    /// and scale `mean - 5 ms`.
     #[default]
     Pareto,
     /// No jitter: exactly the matrix mean.
@@ -1114,6 +1123,7 @@ impl Default for Network {
             bandwidth: Bandwidth::default(),
             regions: Vec::new(),
             processing: default_processing(),
+            control_processing: None,
             validation: ValidationCost::default(),
             tx_announce_interval: default_tx_announce_interval(),
             trickle: Trickle::default(),

@@ -811,6 +811,7 @@ fn known_keys_table_matches_the_serde_structs() {
                 down_mbps: 1.0,
                 latency_ms: vec![1.0],
             }],
+            control_processing: Some(SimDuration::from_millis(10)),
             ..Network::default()
         },
         nodes: Nodes {

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Params, Row};
 
 use super::view::*;
 use super::{StoreError, CHAIN_SQLITE, SCHEMA_VERSION};
@@ -96,12 +96,34 @@ impl Store {
         }
     }
 
+    /// Every row `sql` returns, each through `map`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut s = self.conn.prepare_cached(sql).map_err(self.sql())?;
+        let rows = s.query_map(params, map).map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// The first row `sql` returns through `map`, `None` if it returns none.
+    fn optional_row<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>, StoreError> {
+        self.conn
+            .query_row(sql, params, map)
+            .optional()
+            .map_err(self.sql())
+    }
+
     fn fact(&self, key: &str) -> Result<String, StoreError> {
         Ok(self
-            .conn
-            .query_row("SELECT value FROM run WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-            .map_err(self.sql())?
+            .optional_row("SELECT value FROM run WHERE key = ?1", [key], |r| r.get(0))?
             .unwrap_or_default())
     }
 
@@ -137,42 +159,34 @@ impl Store {
 
     /// Every block, in mining order (genesis first): the fork tree.
     pub fn all_blocks(&self) -> Result<Vec<BlockBrief>, StoreError> {
-        let mut s = self
-            .conn
-            .prepare_cached(&format!("SELECT {BRIEF_COLS} FROM blocks ORDER BY id"))
-            .map_err(self.sql())?;
-        let rows = s.query_map([], brief).map_err(self.sql())?;
-        rows.collect::<Result<_, _>>().map_err(self.sql())
+        self.rows(
+            &format!("SELECT {BRIEF_COLS} FROM blocks ORDER BY id"),
+            [],
+            brief,
+        )
     }
 
     /// Blocks with heights `from..=to` (main and stale), at most
     /// [`MAX_BLOCKS_PAGE`] heights.
     pub fn blocks(&self, from: u32, to: u32) -> Result<BlockList, StoreError> {
         let to = to.min(from.saturating_add(MAX_BLOCKS_PAGE - 1));
-        let mut s = self
-            .conn
-            .prepare_cached(&format!(
+        let blocks = self.rows(
+            &format!(
                 "SELECT {BRIEF_COLS} FROM blocks WHERE height BETWEEN ?1 AND ?2 ORDER BY height, id"
-            ))
-            .map_err(self.sql())?;
-        let blocks = s
-            .query_map(params![from, to], brief)
-            .map_err(self.sql())?
-            .collect::<Result<_, _>>()
-            .map_err(self.sql())?;
+            ),
+            params![from, to],
+            brief,
+        )?;
         Ok(BlockList { from, to, blocks })
     }
 
     /// The main-chain block at `height`.
     pub fn main_hash_at(&self, height: u32) -> Result<Option<String>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT hash FROM blocks WHERE height = ?1 AND main_chain = 1",
-                [height],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(self.sql())
+        self.optional_row(
+            "SELECT hash FROM blocks WHERE height = ?1 AND main_chain = 1",
+            [height],
+            |r| r.get(0),
+        )
     }
 
     fn main_height(&self) -> Result<u32, StoreError> {
@@ -181,92 +195,65 @@ impl Store {
 
     /// A block by hash.
     pub fn block(&self, hash: &str) -> Result<Option<BlockView>, StoreError> {
-        let row = self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT {BRIEF_COLS}, id, version, merkle_root, header_time, bits, nonce, \
-                     target, work, fees_sats, header_hex FROM blocks WHERE hash = ?1"
-                ),
-                [hash],
-                |r| {
-                    Ok((
-                        brief(r)?,
-                        r.get::<_, i64>(8)?,
-                        (
-                            r.get(9)?,
-                            r.get(10)?,
-                            r.get(11)?,
-                            r.get(12)?,
-                            r.get(13)?,
-                            r.get(14)?,
-                            r.get(15)?,
-                            r.get::<_, i64>(16)?,
-                            r.get(17)?,
-                        ),
-                    ))
-                },
-            )
-            .optional()
-            .map_err(self.sql())?;
+        let row = self.optional_row(
+            &format!(
+                "SELECT {BRIEF_COLS}, id, version, merkle_root, header_time, bits, nonce, \
+                 target, work, fees_sats, header_hex FROM blocks WHERE hash = ?1"
+            ),
+            [hash],
+            |r| {
+                Ok((
+                    brief(r)?,
+                    r.get::<_, i64>(8)?,
+                    (
+                        r.get(9)?,
+                        r.get(10)?,
+                        r.get(11)?,
+                        r.get(12)?,
+                        r.get(13)?,
+                        r.get(14)?,
+                        r.get(15)?,
+                        r.get::<_, i64>(16)?,
+                        r.get(17)?,
+                    ),
+                ))
+            },
+        )?;
         let Some((brief, id, h)) = row else {
             return Ok(None);
         };
         let top = self.main_height()?;
-        let children = {
-            let mut s = self
-                .conn
-                .prepare_cached("SELECT hash FROM blocks WHERE parent = ?1 ORDER BY id")
-                .map_err(self.sql())?;
-            let rows = s
-                .query_map([hash], |r| r.get(0))
-                .map_err(self.sql())?
-                .collect::<Result<Vec<String>, _>>()
-                .map_err(self.sql())?;
-            rows
-        };
-        let transactions = {
-            let mut s = self
-                .conn
-                .prepare_cached(
-                    "SELECT t.txid, t.coinbase, t.size_bytes, t.value_out_sats, t.fee_sats \
-                     FROM block_txs b JOIN transactions t ON t.txid = b.txid \
-                     WHERE b.block = ?1 ORDER BY b.position",
-                )
-                .map_err(self.sql())?;
-            let rows = s
-                .query_map([hash], |r| {
-                    Ok(TxBrief {
-                        txid: r.get(0)?,
-                        coinbase: r.get::<_, i64>(1)? != 0,
-                        size_bytes: r.get(2)?,
-                        value_out_sats: r.get::<_, i64>(3)? as u64,
-                        fee_sats: r.get::<_, Option<i64>>(4)?.map(|f| f as u64),
-                    })
+        let children = self.rows(
+            "SELECT hash FROM blocks WHERE parent = ?1 ORDER BY id",
+            [hash],
+            |r| r.get(0),
+        )?;
+        let transactions = self.rows(
+            "SELECT t.txid, t.coinbase, t.size_bytes, t.value_out_sats, t.fee_sats \
+             FROM block_txs b JOIN transactions t ON t.txid = b.txid \
+             WHERE b.block = ?1 ORDER BY b.position",
+            [hash],
+            |r| {
+                Ok(TxBrief {
+                    txid: r.get(0)?,
+                    coinbase: r.get::<_, i64>(1)? != 0,
+                    size_bytes: r.get(2)?,
+                    value_out_sats: r.get::<_, i64>(3)? as u64,
+                    fee_sats: r.get::<_, Option<i64>>(4)?.map(|f| f as u64),
                 })
-                .map_err(self.sql())?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(self.sql())?;
-            rows
-        };
+            },
+        )?;
         let arrivals = if self.fact("arrivals")? == "1" {
-            let mut s = self
-                .conn
-                .prepare_cached(
-                    "SELECT node, delay_ms FROM arrivals WHERE block_id = ?1 ORDER BY rowid",
-                )
-                .map_err(self.sql())?;
-            let rows = s
-                .query_map([id], |r| {
+            Some(self.rows(
+                "SELECT node, delay_ms FROM arrivals WHERE block_id = ?1 ORDER BY rowid",
+                [id],
+                |r| {
                     Ok(Arrival {
                         node: r.get(0)?,
                         delay_ms: r.get(1)?,
                     })
-                })
-                .map_err(self.sql())?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(self.sql())?;
-            Some(rows)
+                },
+            )?)
         } else {
             None
         };
@@ -294,57 +281,43 @@ impl Store {
 
     /// A transaction by txid.
     pub fn tx(&self, txid: &str) -> Result<Option<TxView>, StoreError> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT size_bytes, coinbase, value_out_sats, fee_sats, block, height, raw \
-                 FROM transactions WHERE txid = ?1",
-                [txid],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, Option<i64>>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, Option<u32>>(5)?,
-                        r.get::<_, Vec<u8>>(6)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(self.sql())?;
+        let row = self.optional_row(
+            "SELECT size_bytes, coinbase, value_out_sats, fee_sats, block, height, raw \
+             FROM transactions WHERE txid = ?1",
+            [txid],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<u32>>(5)?,
+                    r.get::<_, Vec<u8>>(6)?,
+                ))
+            },
+        )?;
         let Some((size, coinbase, value_out, fee, block, height, raw)) = row else {
             return Ok(None);
         };
         let top = self.main_height()?;
-        let mut s = self
-            .conn
-            .prepare_cached(
-                "SELECT b.hash, b.height, b.main_chain FROM block_txs x \
-                 JOIN blocks b ON b.hash = x.block WHERE x.txid = ?1 ORDER BY b.id",
-            )
-            .map_err(self.sql())?;
-        let blocks = s
-            .query_map([txid], |r| {
+        let blocks = self.rows(
+            "SELECT b.hash, b.height, b.main_chain FROM block_txs x \
+             JOIN blocks b ON b.hash = x.block WHERE x.txid = ?1 ORDER BY b.id",
+            [txid],
+            |r| {
                 Ok(Holder {
                     hash: r.get(0)?,
                     height: r.get(1)?,
                     main_chain: r.get::<_, i64>(2)? != 0,
                 })
-            })
-            .map_err(self.sql())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.sql())?;
-        let mut s = self
-            .conn
-            .prepare_cached(
-                "SELECT vin, prev_txid, prev_vout, value_sats, address, script_sig_asm, \
-                 sig_valid, sig_error FROM inputs WHERE txid = ?1 ORDER BY vin",
-            )
-            .map_err(self.sql())?;
-        let inputs = s
-            .query_map([txid], |r| {
+            },
+        )?;
+        let inputs = self.rows(
+            "SELECT vin, prev_txid, prev_vout, value_sats, address, script_sig_asm, \
+             sig_valid, sig_error FROM inputs WHERE txid = ?1 ORDER BY vin",
+            [txid],
+            |r| {
                 Ok(InputView {
                     vin: r.get(0)?,
                     prev_txid: r.get(1)?,
@@ -355,19 +328,13 @@ impl Store {
                     sig_valid: r.get::<_, Option<i64>>(6)?.map(|v| v != 0),
                     sig_error: r.get(7)?,
                 })
-            })
-            .map_err(self.sql())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.sql())?;
-        let mut s = self
-            .conn
-            .prepare_cached(
-                "SELECT vout, value_sats, script_asm, address, spent_by FROM outputs \
-                 WHERE txid = ?1 ORDER BY vout",
-            )
-            .map_err(self.sql())?;
-        let outputs = s
-            .query_map([txid], |r| {
+            },
+        )?;
+        let outputs = self.rows(
+            "SELECT vout, value_sats, script_asm, address, spent_by FROM outputs \
+             WHERE txid = ?1 ORDER BY vout",
+            [txid],
+            |r| {
                 Ok(OutputView {
                     vout: r.get(0)?,
                     value_sats: r.get::<_, i64>(1)? as u64,
@@ -375,10 +342,8 @@ impl Store {
                     address: r.get(3)?,
                     spent_by: r.get(4)?,
                 })
-            })
-            .map_err(self.sql())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.sql())?;
+            },
+        )?;
         Ok(Some(TxView {
             txid: txid.to_string(),
             size_bytes: size as u64,
@@ -397,56 +362,42 @@ impl Store {
 
     /// An address's totals, unspent outputs and history.
     pub fn address(&self, address: &str) -> Result<Option<AddressView>, StoreError> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT wallet, received_sats, spent_sats, balance_sats FROM addresses \
-                 WHERE address = ?1",
-                [address],
-                |r| {
-                    Ok((
-                        r.get::<_, Option<u32>>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(self.sql())?;
+        let row = self.optional_row(
+            "SELECT wallet, received_sats, spent_sats, balance_sats FROM addresses \
+             WHERE address = ?1",
+            [address],
+            |r| {
+                Ok((
+                    r.get::<_, Option<u32>>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            },
+        )?;
         let Some((wallet, received, spent, balance)) = row else {
             return Ok(None);
         };
-        let mut s = self
-            .conn
-            .prepare_cached(
-                "SELECT o.txid, o.vout, o.value_sats, t.height FROM outputs o \
-                 JOIN transactions t ON t.txid = o.txid \
-                 WHERE o.address = ?1 AND o.spent_by IS NULL AND t.height IS NOT NULL \
-                 ORDER BY t.height, t.id, o.vout",
-            )
-            .map_err(self.sql())?;
-        let utxos = s
-            .query_map([address], |r| {
+        let utxos = self.rows(
+            "SELECT o.txid, o.vout, o.value_sats, t.height FROM outputs o \
+             JOIN transactions t ON t.txid = o.txid \
+             WHERE o.address = ?1 AND o.spent_by IS NULL AND t.height IS NOT NULL \
+             ORDER BY t.height, t.id, o.vout",
+            [address],
+            |r| {
                 Ok(Utxo {
                     txid: r.get(0)?,
                     vout: r.get(1)?,
                     value_sats: r.get::<_, i64>(2)? as u64,
                     height: r.get(3)?,
                 })
-            })
-            .map_err(self.sql())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.sql())?;
-        let mut s = self
-            .conn
-            .prepare_cached(
-                "SELECT height, block, time_s, txid, received_sats, spent_sats, balance_sats \
-                 FROM address_history WHERE address = ?1 ORDER BY seq",
-            )
-            .map_err(self.sql())?;
-        let history = s
-            .query_map([address], |r| {
+            },
+        )?;
+        let history = self.rows(
+            "SELECT height, block, time_s, txid, received_sats, spent_sats, balance_sats \
+             FROM address_history WHERE address = ?1 ORDER BY seq",
+            [address],
+            |r| {
                 Ok(HistoryRow {
                     height: r.get(0)?,
                     block: r.get(1)?,
@@ -456,10 +407,8 @@ impl Store {
                     spent_sats: r.get::<_, i64>(5)? as u64,
                     balance_sats: r.get::<_, i64>(6)? as u64,
                 })
-            })
-            .map_err(self.sql())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.sql())?;
+            },
+        )?;
         Ok(Some(AddressView {
             address: address.to_string(),
             wallet,
@@ -473,48 +422,30 @@ impl Store {
 
     /// A node: peers, blocks mined, reorgs, tip history.
     pub fn node(&self, node: u32) -> Result<Option<NodeView>, StoreError> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT role, region, hashrate_hps, final_height, final_tip FROM nodes \
-                 WHERE node = ?1",
-                [node],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()
-            .map_err(self.sql())?;
+        let row = self.optional_row(
+            "SELECT role, region, hashrate_hps, final_height, final_tip FROM nodes \
+             WHERE node = ?1",
+            [node],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
         let Some((role, region, hashrate_hps, final_height, final_tip)) = row else {
             return Ok(None);
         };
-        let mut s = self
-            .conn
-            .prepare_cached("SELECT peer FROM peers WHERE node = ?1 ORDER BY peer")
-            .map_err(self.sql())?;
-        let peers = s
-            .query_map([node], |r| r.get(0))
-            .map_err(self.sql())?
-            .collect::<Result<Vec<u32>, _>>()
-            .map_err(self.sql())?;
-        let mut s = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {BRIEF_COLS} FROM blocks WHERE miner = ?1 ORDER BY id"
-            ))
-            .map_err(self.sql())?;
-        let mined = s
-            .query_map([node], brief)
-            .map_err(self.sql())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.sql())?;
-        let mut s = self
-            .conn
-            .prepare_cached(
-                "SELECT time_s, depth, old_tip, new_tip, old_height, new_height FROM reorgs \
-                 WHERE node = ?1 ORDER BY rowid",
-            )
-            .map_err(self.sql())?;
-        let reorgs = s
-            .query_map([node], |r| {
+        let peers = self.rows(
+            "SELECT peer FROM peers WHERE node = ?1 ORDER BY peer",
+            [node],
+            |r| r.get(0),
+        )?;
+        let mined = self.rows(
+            &format!("SELECT {BRIEF_COLS} FROM blocks WHERE miner = ?1 ORDER BY id"),
+            [node],
+            brief,
+        )?;
+        let reorgs = self.rows(
+            "SELECT time_s, depth, old_tip, new_tip, old_height, new_height FROM reorgs \
+             WHERE node = ?1 ORDER BY rowid",
+            [node],
+            |r| {
                 Ok(ReorgView {
                     time_s: r.get(0)?,
                     depth: r.get(1)?,
@@ -523,29 +454,20 @@ impl Store {
                     old_height: r.get(4)?,
                     new_height: r.get(5)?,
                 })
-            })
-            .map_err(self.sql())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.sql())?;
+            },
+        )?;
         let tips = if self.fact("tips")? == "1" {
-            let mut s = self
-                .conn
-                .prepare_cached(
-                    "SELECT time_s, tip, height FROM tips WHERE node = ?1 ORDER BY rowid",
-                )
-                .map_err(self.sql())?;
-            let rows = s
-                .query_map([node], |r| {
+            Some(self.rows(
+                "SELECT time_s, tip, height FROM tips WHERE node = ?1 ORDER BY rowid",
+                [node],
+                |r| {
                     Ok(TipView {
                         time_s: r.get(0)?,
                         tip: r.get(1)?,
                         height: r.get(2)?,
                     })
-                })
-                .map_err(self.sql())?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(self.sql())?;
-            Some(rows)
+                },
+            )?)
         } else {
             None
         };
@@ -588,37 +510,25 @@ impl Store {
                 None => None,
             });
         }
+        let exists = |sql: &str, key: &str| -> Result<bool, StoreError> {
+            Ok(self.optional_row(sql, [key], |_| Ok(()))?.is_some())
+        };
         if q.len() == 64 && q.bytes().all(|b| b.is_ascii_hexdigit()) {
             let q = q.to_ascii_lowercase();
-            let exists = |sql: &str| -> Result<bool, StoreError> {
-                self.conn
-                    .query_row(sql, [&q], |_| Ok(()))
-                    .optional()
-                    .map(|r| r.is_some())
-                    .map_err(self.sql())
-            };
-            if exists("SELECT 1 FROM blocks WHERE hash = ?1")? {
+            if exists("SELECT 1 FROM blocks WHERE hash = ?1", &q)? {
                 return Ok(hit("block", q));
             }
-            if exists("SELECT 1 FROM transactions WHERE txid = ?1")? {
+            if exists("SELECT 1 FROM transactions WHERE txid = ?1", &q)? {
                 return Ok(hit("tx", q));
             }
             return Ok(None);
         }
-        let known: bool = self
-            .conn
-            .query_row(
-                "SELECT 1 FROM addresses WHERE address = ?1",
-                [q],
-                |_| Ok(()),
-            )
-            .optional()
-            .map_err(self.sql())?
-            .is_some();
-        Ok(if known {
-            hit("address", q.into())
-        } else {
-            None
-        })
+        Ok(
+            if exists("SELECT 1 FROM addresses WHERE address = ?1", q)? {
+                hit("address", q.into())
+            } else {
+                None
+            },
+        )
     }
 }

@@ -228,7 +228,7 @@ impl ShardManifest {
 /// carries (see the module docs). The `Summary` fields are `Option` so a
 /// failed run leaves them empty; those that are `Option` in [`Summary`]
 /// stay so and are empty when the run had no such value.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 pub struct ShardRow {
     /// Run number.
     pub run: usize,
@@ -317,39 +317,7 @@ impl ShardRow {
             seed_index: r.seed_index,
             seed: r.seed,
             status: "failed".into(),
-            error: String::new(),
-            expected_interval_s: None,
-            attacker_share: None,
-            double_spend_confirmations: None,
-            double_spend_give_up_behind: None,
-            double_spend_premine: None,
-            blocks_mined: None,
-            main_chain_height: None,
-            stale_blocks: None,
-            stale_rate: None,
-            reorgs: None,
-            deepest_reorg: None,
-            propagation_p50_ms: None,
-            propagation_p90_ms: None,
-            mean_block_interval_s: None,
-            txs_confirmed: None,
-            payments_issued: None,
-            events: None,
-            converged: None,
-            utxo_total_sats: None,
-            issued_sats: None,
-            sim_time_s: None,
-            attacker_relative_revenue: None,
-            double_spend_attempts: None,
-            double_spend_successes: None,
-            gamma_effective: None,
-            invalid_items_sent: None,
-            disconnections: None,
-            compact_reconstructed: None,
-            compact_getblocktxn: None,
-            compact_getblocktxn_txs: None,
-            compact_padding_missed: None,
-            compact_fell_back: None,
+            ..ShardRow::default()
         };
         match &r.outcome {
             Err(e) => row.error = e.clone(),

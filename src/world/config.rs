@@ -85,8 +85,12 @@ pub struct Config {
     pub link: LinkModel,
     /// Region names (one `"default"` without regions).
     pub region_names: Vec<String>,
-    /// Per-message processing delay.
+    /// Processing delay per payload message (block, compact block,
+    /// `blocktxn`, transactions).
     pub processing: SimDuration,
+    /// Processing delay per control message (every message that does not
+    /// occupy the uplink).
+    pub control_processing: SimDuration,
     /// Validation cost of a block, fixed part.
     pub validation_per_block: SimDuration,
     /// Validation cost per transaction in a block.
@@ -173,6 +177,7 @@ impl Config {
             link,
             region_names,
             processing: s.network.processing,
+            control_processing: s.network.control_processing.unwrap_or(s.network.processing),
             validation_per_block: s.network.validation.per_block,
             validation_per_tx: s.network.validation.per_tx,
             tx_announce_interval: s.network.tx_announce_interval,

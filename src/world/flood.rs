@@ -15,8 +15,8 @@
 //!   message relay costs a node with nothing else pending: one announce
 //!   interval, the mean latencies of `inv` (u→v), `getdata` (v→u) and `tx`
 //!   (u→v), the transmission time of a payment of nominal size (one input,
-//!   two outputs: 226 bytes) at the pair's bandwidth, and three processing
-//!   delays ([`hop_delay`]). Per-message jitter and uplink queueing behind
+//!   two outputs: 226 bytes) at the pair's bandwidth, and the processing
+//!   delays of the two control messages and the `tx` ([`hop_delay`]). Per-message jitter and uplink queueing behind
 //!   blocks are not modelled.
 //! - A miner's mempool is rebuilt when it finds a block
 //!   ([`Flood::mempool_for`]): the payments that have reached it and are not
@@ -71,8 +71,10 @@ pub struct HopCost<'a> {
     pub regions: &'a [u16],
     /// Batched announcement interval.
     pub announce_interval: SimDuration,
-    /// Per-message processing delay.
+    /// Processing delay of the `tx` message.
     pub processing: SimDuration,
+    /// Processing delay of the `inv` and `getdata` messages.
+    pub control_processing: SimDuration,
     /// Size of a relayed payment in bytes (a nominal size: the hop costs are
     /// cached per home node, not per payment).
     pub tx_bytes: u64,
@@ -86,7 +88,8 @@ pub fn hop_delay(c: &HopCost<'_>, u: usize, v: usize) -> SimDuration {
     c.announce_interval
         + SimDuration::from_millis_f64(2.0 * there + back)
         + c.link.transmission(MSG_HEADER_BYTES + c.tx_bytes, ru, rv)
-        + c.processing.saturating_mul(3)
+        + c.control_processing.saturating_mul(2)
+        + c.processing
 }
 
 struct FloodTx {
@@ -306,11 +309,23 @@ mod tests {
             regions: &regions,
             announce_interval: SimDuration::from_secs(2),
             processing: SimDuration::from_millis(1),
+            control_processing: SimDuration::from_millis(1),
             tx_bytes: 100,
         };
         assert_eq!(
             hop_delay(&cost, 0, 1),
             SimDuration::from_nanos(2_000_000_000 + 300_000_000 + 124_000 + 3_000_000)
+        );
+        // SimBlock's split: 10 ms per control message (inv, getdata), 2 ms
+        // per payload (tx).
+        let split = HopCost {
+            processing: SimDuration::from_millis(2),
+            control_processing: SimDuration::from_millis(10),
+            ..cost
+        };
+        assert_eq!(
+            hop_delay(&split, 0, 1),
+            SimDuration::from_nanos(2_000_000_000 + 300_000_000 + 124_000 + 22_000_000)
         );
     }
 
@@ -323,6 +338,7 @@ mod tests {
             regions: &regions,
             announce_interval: SimDuration::from_secs(1),
             processing: SimDuration::ZERO,
+            control_processing: SimDuration::ZERO,
             tx_bytes: 200,
         };
         let hop = hop_delay(&cost, 0, 1).as_nanos();

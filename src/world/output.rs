@@ -47,6 +47,8 @@ pub struct Manifest {
     pub pow: PowNote,
     /// How payments were relayed.
     pub tx_relay: RelayNote,
+    /// How blocks were relayed, and which part of it was modelled.
+    pub block_relay: BlockRelayNote,
     /// Shared block/signature cache counters (how much validation was
     /// memoised across nodes).
     pub cache: crate::ledger::chainstate::CacheStats,
@@ -164,6 +166,49 @@ impl RelayNote {
                 mode: "flood".into(),
                 note: "payment relay was modelled: each payment was validated once at its home node; its arrival at every node is the shortest path over the peer graph (per hop: announce interval, mean latencies of inv, getdata and tx, transmission, processing; no jitter, no queueing); a miner's mempool was rebuilt with the real mempool rules from the payments that had reached it; blocks were relayed and validated as usual".into(),
             },
+        }
+    }
+}
+
+/// How blocks travelled between nodes (`network.relay`), and which part of
+/// it was modelled rather than computed.
+#[derive(Serialize, Debug, Clone)]
+pub struct BlockRelayNote {
+    /// `compact` (BIP152 between the nodes that speak it) or `whole_blocks`
+    /// (`inv`, `getdata`, `block` on every hop).
+    pub mode: String,
+    /// The modelled parts of block relay: `compact_block_padding` when
+    /// compact relay carried padded blocks (`consensus.block_fill_bytes`),
+    /// else empty: every message was simulated.
+    pub modelled: Vec<String>,
+    /// Plain-words explanation.
+    pub note: String,
+}
+
+impl BlockRelayNote {
+    /// The note for a scenario's block relay and block padding.
+    pub fn of(
+        relay: &crate::scenario::schema::BlockRelay,
+        block_fill_bytes: u64,
+    ) -> BlockRelayNote {
+        if !relay.compact || relay.usage_share <= 0.0 {
+            return BlockRelayNote {
+                mode: "whole_blocks".into(),
+                modelled: Vec::new(),
+                note: "every block travelled whole (inv, getdata, block) on every hop".into(),
+            };
+        }
+        if block_fill_bytes == 0 {
+            return BlockRelayNote {
+                mode: "compact".into(),
+                modelled: Vec::new(),
+                note: "compact blocks (BIP152) between the nodes that speak it, rebuilt from each receiver's own mempool with real short IDs, getblocktxn and fallbacks; whole blocks to and from the others".into(),
+            };
+        }
+        BlockRelayNote {
+            mode: "compact".into(),
+            modelled: vec!["compact_block_padding".into()],
+            note: "compact blocks (BIP152) as simulated messages, except the padding (consensus.block_fill_bytes), whose reconstruction was modelled as in SimBlock: it took network.relay.padding.compact_bytes of a cmpctblock, a receiver missed part of it with probability failure_churn or failure_control and fetched a share drawn from SimBlock's tables in the blocktxn".into(),
         }
     }
 }

@@ -5,24 +5,14 @@
 // 404 page; asserts on the DOM at every step and saves screenshots.
 //
 // Usage: node tests/browser/explorer.mjs   (from the repository root)
-// Env: SIM (default target/release/sim), CHROMIUM (default /usr/bin/chromium),
-//      LOG_DIR for screenshots (default target/browser-logs).
+// Env: SIM, CHROMIUM, LOG_DIR (see chromium.mjs).
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { checker, launch, logDir, servedAt, sim } from "./chromium.mjs";
 
-const sim = resolve(process.env.SIM ?? "target/release/sim");
-const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const logDir = resolve(process.env.LOG_DIR ?? "target/browser-logs");
-mkdirSync(logDir, { recursive: true });
-
-function check(cond, what) {
-  if (!cond) throw new Error(`browser test: ${what}`);
-  console.log(`ok - ${what}`);
-}
+const check = checker("browser test");
 
 const work = mkdtempSync(join(tmpdir(), "forklab-browser-"));
 const run = join(work, "three_nodes");
@@ -31,34 +21,10 @@ execFileSync(sim, ["run", "scenarios/three_nodes.yaml", "--out", run, "--quiet",
 });
 
 const server = spawn(sim, ["serve", run, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
-const base = await new Promise((ok, fail) => {
-  const lines = createInterface({ input: server.stdout });
-  lines.once("line", (l) => {
-    const m = l.match(/http:\/\/127\.0\.0\.1:\d+/);
-    m ? ok(m[0]) : fail(new Error(`no address in ${l}`));
-  });
-  server.once("exit", (c) => fail(new Error(`sim serve exited ${c}`)));
-});
+const base = await servedAt(server);
 
 process.on("exit", () => server.kill());
-// Chromium as root, on a closed network: these flags and a fresh profile.
-const context = await chromium.launchPersistentContext(
-  mkdtempSync(join(tmpdir(), "forklab-chromium-")),
-  {
-    executablePath,
-    headless: true,
-    viewport: { width: 1400, height: 1000 },
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-quic",
-    ],
-  },
-);
+const context = await launch();
 let failed = false;
 try {
   const page = await context.newPage();

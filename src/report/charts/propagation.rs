@@ -18,6 +18,7 @@
 
 use std::path::{Path, PathBuf};
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -97,7 +98,7 @@ pub fn levels(rows: &[PropagationRow]) -> [f64; 10] {
 
 /// Step curve points through `(t_k, levels[k])`, starting at the origin;
 /// unreached levels are drawn at `x_max` when `clamp`, else the curve ends.
-pub(super) fn steps(
+fn steps(
     times: &[Option<f64>; 10],
     levels: &[f64; 10],
     x_max: f64,
@@ -159,13 +160,6 @@ pub fn draw_propagation_cdf<DB: DrawingBackend>(
     let mut s = summarize_propagation(rows);
     let levels = levels(rows);
     let (plot, legend) = page(root, STEM, "Block propagation: share of nodes reached")?;
-    let finite_max = s
-        .fast_ms
-        .iter()
-        .chain(&s.median_ms)
-        .chain(&s.slow_ms)
-        .flatten()
-        .fold(0.0f64, |m, v| m.max(*v));
     if s.blocks == 0 {
         draw_message(&plot, STEM, "no propagation data")?;
         return Ok(());
@@ -175,60 +169,9 @@ pub fn draw_propagation_cdf<DB: DrawingBackend>(
         draw_message(&plot, STEM, "no block reached 10% of its nodes")?;
         return Ok(());
     }
-    // Long times read better in seconds ("2582.3", not "2582288.7").
-    let (unit, per) = if finite_max >= 10_000.0 {
-        ("s", 1000.0)
-    } else {
-        ("ms", 1.0)
-    };
-    for t in s
-        .fast_ms
-        .iter_mut()
-        .chain(s.median_ms.iter_mut())
-        .chain(s.slow_ms.iter_mut())
-        .flatten()
-    {
-        *t /= per;
-    }
-    let finite_max = finite_max / per;
-    let x_max = if finite_max > 0.0 {
-        finite_max * 1.08
-    } else {
-        1.0
-    };
-
-    let mut chart = ChartBuilder::on(&plot)
-        .house_frame()
-        .build_cartesian_2d(0.0..x_max, 0.0..1.05)
-        .map_err(&err)?;
-    chart
-        .configure_mesh()
-        .x_desc(format!("time since the block was found ({unit})"))
-        .y_desc("share of nodes reached")
-        .x_labels(6)
-        .x_label_formatter(&number_label)
-        .y_labels(12)
-        .y_label_formatter(&|v| format!("{v:.1}"))
-        .house_style()
-        .draw()
-        .map_err(&err)?;
-
-    let mut band = steps(&s.fast_ms, &levels, x_max, true);
-    let mut slow = steps(&s.slow_ms, &levels, x_max, true);
-    slow.reverse();
-    band.extend(slow);
-    chart
-        .draw_series(std::iter::once(Polygon::new(
-            band,
-            MAIN_COLOR.mix(0.2).filled(),
-        )))
-        .map_err(&err)?;
-    chart
-        .draw_series(LineSeries::new(
-            steps(&s.median_ms, &levels, x_max, false),
-            MAIN_COLOR.stroke_width(4),
-        ))
-        .map_err(&err)?;
+    let (unit, x_max) = time_unit(std::slice::from_mut(&mut s));
+    let mut chart = cdf_axes(&plot, STEM, unit, x_max)?;
+    draw_spread(&mut chart, STEM, &s, &levels, x_max, (MAIN_COLOR, 0.2))?;
     chart
         .draw_series(
             s.median_ms.iter().enumerate().filter_map(|(k, t)| {
@@ -249,6 +192,102 @@ pub fn draw_propagation_cdf<DB: DrawingBackend>(
         ),
     ];
     draw_legend(&legend, STEM, None, &entries)
+}
+
+/// The chart area of a propagation chart: time since the block was found
+/// against the share of nodes reached.
+pub(super) type CdfChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Chooses the time unit for `sums` (seconds once the slowest finite time
+/// is 10 s or more: "2582.3", not "2582288.7"), rescales their times to
+/// it, and returns the unit and the end of the time axis.
+pub(super) fn time_unit(sums: &mut [PropagationSummary]) -> (&'static str, f64) {
+    let finite_max = sums
+        .iter()
+        .flat_map(|s| s.fast_ms.iter().chain(&s.median_ms).chain(&s.slow_ms))
+        .flatten()
+        .fold(0.0f64, |m, v| m.max(*v));
+    let (unit, per) = if finite_max >= 10_000.0 {
+        ("s", 1000.0)
+    } else {
+        ("ms", 1.0)
+    };
+    for s in sums {
+        for t in s
+            .fast_ms
+            .iter_mut()
+            .chain(s.median_ms.iter_mut())
+            .chain(s.slow_ms.iter_mut())
+            .flatten()
+        {
+            *t /= per;
+        }
+    }
+    let finite_max = finite_max / per;
+    let x_max = if finite_max > 0.0 {
+        finite_max * 1.08
+    } else {
+        1.0
+    };
+    (unit, x_max)
+}
+
+/// The axes and mesh of a propagation chart on `plot`: time in `unit` up
+/// to `x_max`, share of nodes reached up to 1.05.
+pub(super) fn cdf_axes<'a, DB: DrawingBackend>(
+    plot: &'a DrawingArea<DB, Shift>,
+    stem: &'static str,
+    unit: &str,
+    x_max: f64,
+) -> Result<CdfChart<'a, DB>, ReportError> {
+    let err = draw_err(stem);
+    let mut chart = ChartBuilder::on(plot)
+        .house_frame()
+        .build_cartesian_2d(0.0..x_max, 0.0..1.05)
+        .map_err(&err)?;
+    chart
+        .configure_mesh()
+        .x_desc(format!("time since the block was found ({unit})"))
+        .y_desc("share of nodes reached")
+        .x_labels(6)
+        .x_label_formatter(&number_label)
+        .y_labels(12)
+        .y_label_formatter(&|v| format!("{v:.1}"))
+        .house_style()
+        .draw()
+        .map_err(&err)?;
+    Ok(chart)
+}
+
+/// Draws one run's summary: the 10th to 90th percentile band in `color`
+/// at opacity `alpha`, then the median step curve.
+pub(super) fn draw_spread<DB: DrawingBackend>(
+    chart: &mut CdfChart<'_, DB>,
+    stem: &'static str,
+    s: &PropagationSummary,
+    levels: &[f64; 10],
+    x_max: f64,
+    (color, alpha): (RGBColor, f64),
+) -> Result<(), ReportError> {
+    let err = draw_err(stem);
+    let mut band = steps(&s.fast_ms, levels, x_max, true);
+    let mut slow = steps(&s.slow_ms, levels, x_max, true);
+    slow.reverse();
+    band.extend(slow);
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            band,
+            color.mix(alpha).filled(),
+        )))
+        .map_err(&err)?;
+    chart
+        .draw_series(LineSeries::new(
+            steps(&s.median_ms, levels, x_max, false),
+            color.stroke_width(4),
+        ))
+        .map_err(&err)?;
+    Ok(())
 }
 
 #[cfg(test)]
