@@ -28,6 +28,7 @@
 //! | the light client (headers, Merkle proofs) and serving it | [`light`] |
 //! | the mempool's rules | [`mempool`] |
 //! | misbehaviour scores (Core's discouragement) | [`score`] |
+//! | transaction trickling: per-peer queues, Poisson timers, the known filter | [`trickle`] |
 //! | the known-block / known-transaction columns | [`known`] |
 //!
 //! What is not here: the mining *timer* (exponential, drawn by the world
@@ -50,6 +51,7 @@ pub mod miner;
 pub mod msg;
 pub mod relay;
 pub mod score;
+pub mod trickle;
 
 use std::sync::Arc;
 
@@ -68,6 +70,7 @@ impl full::FullNode {
                 relay::receive_block(self, None, block, hash, ctx, out)
             }
             Input::TxAnnounceTimer => relay::flush_tx(self, out),
+            Input::TxTrickleTimer { peer } => relay::trickle_tx(self, peer, ctx, out),
             Input::SubmitTx { txid, tx } => relay::accept_tx(self, None, txid, tx, ctx, out),
             Input::Start => compact_relay::on_start(self, ctx, out),
             Input::Reconstructed { from, block, hash } => {

@@ -46,7 +46,7 @@ pub use resolve::NodeSpec;
 pub use schema::{
     Bandwidth, BlockRelay, Consensus, Hashrate, HashrateChange, Heal, Jitter, Latency, Mempool,
     Metrics, Network, NodeEntry, Nodes, OutboundDistribution, PaddingModel, Pow, Region, Role,
-    Scenario, Stop, Switch, TimelineAction, TimelineEvent, Topology, TxRelay, UplinkMode,
+    Scenario, Stop, Switch, TimelineAction, TimelineEvent, Topology, Trickle, TxRelay, UplinkMode,
     ValidationCost, Watch, Workload,
 };
 

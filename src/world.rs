@@ -20,8 +20,9 @@
 //! Shortcuts that read a *peer's* state are the world's, in its execution
 //! of outputs: an [`Output::Announce`] is only scheduled to a peer it would
 //! make request something (`announce_blocks`), and an
-//! [`Output::AnnounceTxs`] leaves out transactions a peer has seen
-//! (`announce_txs`).
+//! [`Output::AnnounceTxs`] (or, with Bitcoin Core's trickle, an
+//! [`Output::TrickleTxs`] to one peer) leaves out transactions the peer has
+//! seen (`announce_txs`, `trickle_txs`).
 //!
 //! Adversaries are nodes too ([`crate::adversary::node::AttackerNode`]: a
 //! public full node, a private branch and a strategy behind the same
@@ -65,6 +66,7 @@ use crate::node::io::{
 use crate::node::known::Known;
 use crate::node::light::LightNode;
 use crate::node::mempool::Mempool;
+use crate::node::trickle::Trickle;
 use crate::scenario::TxRelay;
 use crate::sim::{EventId, EventQueue, RngStreams, SimDuration, SimTime};
 use crate::workload;
@@ -308,13 +310,23 @@ impl World {
             });
         }
         // Full-node peers come from the topology, indexed over full nodes.
+        // Where transactions are relayed by messages, each full node gets
+        // its trickle queues, knowing which links it opened (outbound).
+        let trickles = cfg.trickle_enabled
+            && cfg.tx_relay == TxRelay::Messages
+            && (cfg.wallets > 0 || !cfg.adversaries.is_empty());
         for (ti, &node) in full_nodes.iter().enumerate() {
-            nodes[node as usize].peers = cfg
-                .topology
-                .neighbors(NodeId(ti as u32))
-                .iter()
-                .map(|p| full_nodes[p.0 as usize])
-                .collect();
+            let me = NodeId(ti as u32);
+            let neighbors = cfg.topology.neighbors(me);
+            nodes[node as usize].peers =
+                neighbors.iter().map(|p| full_nodes[p.0 as usize]).collect();
+            if let (true, Kind::Full(full)) = (trickles, &mut nodes[node as usize].kind) {
+                let peers = neighbors
+                    .iter()
+                    .map(|p| (full_nodes[p.0 as usize], cfg.topology.opened(me, *p)));
+                let rng = streams.stream("trickle", node as u64);
+                full.trickle = Some(Box::new(Trickle::new(peers, rng)));
+            }
         }
         // Light clients attach to a few random full nodes.
         for i in 0..n {
@@ -377,6 +389,7 @@ impl World {
                 mempool_max_bytes: cfg.mempool_max_bytes,
                 relay_txs: cfg.tx_relay == TxRelay::Messages,
                 tx_announce_interval: cfg.tx_announce_interval,
+                trickle: cfg.trickle,
                 compact: cfg.block_relay.compact.then_some(CompactConfig {
                     high_bandwidth_peers: cfg.block_relay.high_bandwidth_peers as usize,
                     padding: PaddingParams {
@@ -666,6 +679,10 @@ impl World {
                 }
             }
             Event::TxFlush { node } => self.call(node, Input::TxAnnounceTimer),
+            Event::TxTrickle { node, peer } => {
+                let peer = (peer != event::INBOUND).then_some(peer);
+                self.call(node, Input::TxTrickleTimer { peer })
+            }
             Event::Validated {
                 node,
                 from,
@@ -769,6 +786,7 @@ impl World {
             Output::SubmitTo { node, txid, tx } => self.submit_tx(node, txid, tx),
             Output::Announce { hashes, skip } => self.announce_blocks(i, skip, hashes),
             Output::AnnounceTxs { txids } => self.announce_txs(i, txids),
+            Output::TrickleTxs { to, txids } => self.trickle_txs(i, to, txids),
             Output::SendToPeers { msg } => {
                 let peers = self.nodes[i as usize].peers.clone();
                 for p in peers {
@@ -781,6 +799,14 @@ impl World {
                 after,
             } => {
                 self.queue.schedule_after(after, Event::TxFlush { node: i });
+            }
+            Output::SetTimer {
+                timer: Timer::TxTrickle { peer },
+                after,
+            } => {
+                let peer = peer.unwrap_or(event::INBOUND);
+                self.queue
+                    .schedule_after(after, Event::TxTrickle { node: i, peer });
             }
             Output::SetTimer {
                 timer: Timer::Adversary,
@@ -1128,11 +1154,34 @@ impl World {
         }
     }
 
+    /// Carries out [`Output::TrickleTxs`]: an `inv` of the batch to `to`,
+    /// leaving out transactions the peer has seen (the same elision as
+    /// [`Output::AnnounceTxs`]'s; in Bitcoin Core they would also fill the
+    /// peer's known filter, which matters only for transactions it has
+    /// seen, which it would not announce back anyway).
+    fn trickle_txs(&mut self, node: NodeIdx, to: NodeIdx, batch: Vec<Txid>) {
+        let mut batch = batch;
+        batch.retain(|t| {
+            let k = self.known.tx_track(t);
+            !self.known.tx(k).seen(to)
+        });
+        if !batch.is_empty() {
+            self.send(node, to, Msg::InvTx(Arc::from(batch)));
+        }
+    }
+
     /// Drops the link between `i` and `peer`, both ways.
     fn disconnect(&mut self, i: NodeIdx, peer: NodeIdx) {
         let before = self.nodes[i as usize].peers.len();
         self.nodes[i as usize].peers.retain(|p| *p != peer);
         self.nodes[peer as usize].peers.retain(|p| *p != i);
+        for (a, b) in [(i, peer), (peer, i)] {
+            if let Kind::Full(full) = &mut self.nodes[a as usize].kind {
+                if let Some(t) = full.trickle.as_mut() {
+                    t.remove_peer(b);
+                }
+            }
+        }
         if self.nodes[i as usize].peers.len() != before {
             self.flood.invalidate();
             self.metrics.disconnected();

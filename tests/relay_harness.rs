@@ -260,6 +260,9 @@ impl Net {
                     self.send(i, p, Msg::InvTx(txids.clone().into()));
                 }
             }
+            Output::TrickleTxs { to, txids } => {
+                self.send(i, *to, Msg::InvTx(txids.clone().into()));
+            }
             Output::SendToPeers { msg } => {
                 for p in self.peers[i as usize].clone() {
                     self.send(i, p, msg.clone());

@@ -186,6 +186,10 @@ pub struct Topology {
     /// `offsets[i]..offsets[i + 1]` is node `i`'s slice of `targets`.
     offsets: Vec<usize>,
     targets: Vec<NodeId>,
+    /// Per entry of `targets`: the node opened that link (an outbound
+    /// connection). Empty for generators without a direction, where the
+    /// lower id counts as the opener (see [`Topology::opened`]).
+    opened: Vec<bool>,
 }
 
 impl Topology {
@@ -203,7 +207,25 @@ impl Topology {
             targets.extend(list.iter().map(|&v| NodeId(v)));
             offsets.push(targets.len());
         }
-        Topology { offsets, targets }
+        Topology {
+            offsets,
+            targets,
+            opened: Vec::new(),
+        }
+    }
+
+    /// Whether `a` opened its link to `b` (an outbound connection of `a`,
+    /// an inbound one of `b`). The Bitcoin overlays record who opened each
+    /// link; for the other generators the lower id counts as the opener.
+    pub fn opened(&self, a: NodeId, b: NodeId) -> bool {
+        if self.opened.is_empty() {
+            return a < b;
+        }
+        let i = a.index();
+        match self.neighbors(a).binary_search(&b) {
+            Ok(k) => self.opened[self.offsets[i] + k],
+            Err(_) => false,
+        }
     }
 
     /// Builds from an edge list already known to be valid (in range, no self
@@ -665,6 +687,7 @@ fn outbound_overlay(
     let n32 = n as u32;
     let mut adj: Vec<Vec<u32>> = counts.iter().map(|&c| Vec::with_capacity(2 * c)).collect();
     let mut inbound = vec![0usize; n];
+    let mut opened_pairs: Vec<(u32, u32)> = Vec::new();
     let eligible = |u: u32, v: u32, adj: &[Vec<u32>], inbound: &[usize]| {
         v != u && inbound[v as usize] < max_inbound && !adj[u as usize].contains(&v)
     };
@@ -678,6 +701,7 @@ fn outbound_overlay(
         while opened < want && misses < 8 * want + 64 {
             let v = rng.gen_range(0..n32);
             if eligible(u, v, &adj, &inbound) {
+                opened_pairs.push((u, v));
                 adj[u as usize].push(v);
                 adj[v as usize].push(u);
                 inbound[v as usize] += 1;
@@ -693,13 +717,27 @@ fn outbound_overlay(
             let take = (want - opened).min(pool.len());
             let (chosen, _) = pool.partial_shuffle(rng, take);
             for &v in chosen.iter() {
+                opened_pairs.push((u, v));
                 adj[u as usize].push(v);
                 adj[v as usize].push(u);
                 inbound[v as usize] += 1;
             }
         }
     }
-    Topology::from_lists(adj)
+    // Who opened each link: `u` opened `(u, v)` in its turn above.
+    opened_pairs.sort_unstable();
+    let mut t = Topology::from_lists(adj);
+    let opened: Vec<bool> = (0..n32)
+        .flat_map(|u| {
+            t.neighbors(NodeId(u))
+                .iter()
+                .map(move |v| (u, v.0))
+                .collect::<Vec<_>>()
+        })
+        .map(|pair| opened_pairs.binary_search(&pair).is_ok())
+        .collect();
+    t.opened = opened;
+    t
 }
 
 #[cfg(test)]
@@ -711,6 +749,24 @@ mod tests {
 
     fn rng(seed: u64) -> ChaCha12Rng {
         ChaCha12Rng::seed_from_u64(seed)
+    }
+
+    #[test]
+    fn the_bitcoin_overlay_records_who_opened_each_link() {
+        let t = bitcoin_outbound(200, 8, 125, &mut rng(4)).unwrap();
+        for (a, b) in t.edges() {
+            assert!(
+                t.opened(a, b) != t.opened(b, a),
+                "exactly one side opened {a}-{b}"
+            );
+        }
+        for a in t.nodes() {
+            let out = t.neighbors(a).iter().filter(|&&b| t.opened(a, b)).count();
+            assert_eq!(out, 8, "node {a} opened its 8 outbound links");
+        }
+        // Without a recorded direction the lower id counts as the opener.
+        let m = full_mesh(3).unwrap();
+        assert!(m.opened(NodeId(0), NodeId(2)) && !m.opened(NodeId(2), NodeId(0)));
     }
 
     /// The structural invariants every topology must satisfy.

@@ -10,6 +10,7 @@ use crate::ledger::{Block, ScriptBuf, Txid};
 use crate::node::compact_relay::CompactState;
 use crate::node::mempool::Mempool;
 use crate::node::msg::NodeIdx;
+use crate::node::trickle::Trickle;
 
 /// A full node's state. `repr(C)` keeps the chain state first, where the
 /// world's run loop prefetches it (up to `tx_to_announce`).
@@ -19,10 +20,15 @@ pub struct FullNode {
     pub chain: Chainstate,
     /// Unconfirmed transactions.
     pub mempool: Mempool,
-    /// Accepted transactions not yet announced.
+    /// Accepted transactions not yet announced (batched announcements,
+    /// when the trickle is off).
     pub tx_to_announce: Vec<Txid>,
-    /// Whether the announcement timer is set.
+    /// Whether the batch announcement timer is set.
     pub tx_flush_pending: bool,
+    /// Per-peer transaction announcement queues and timers
+    /// (`network.trickle.enabled`; set by the world once peers are known,
+    /// `None` otherwise).
+    pub trickle: Option<Box<Trickle>>,
     /// Coinbase destination (derived when the node first mines: key
     /// derivation costs a scalar multiplication, and most relays never mine).
     pub payout: Option<ScriptBuf>,
@@ -51,6 +57,7 @@ impl FullNode {
             mempool: Mempool::new(mempool_max_bytes),
             tx_to_announce: Vec::new(),
             tx_flush_pending: false,
+            trickle: None,
             payout: None,
             extra_nonce: 0,
             light_clients: Vec::new(),

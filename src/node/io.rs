@@ -37,8 +37,13 @@ pub struct NodeConfig {
     /// reorg returns disconnected transactions to the mempool. `false` under
     /// the modelled flood, which rebuilds a miner's mempool itself.
     pub relay_txs: bool,
-    /// Interval between a node's batched transaction announcements.
+    /// Interval between a node's batched transaction announcements to all
+    /// its peers (when the trickle is off).
     pub tx_announce_interval: SimDuration,
+    /// How full nodes trickle transaction announcements when
+    /// `network.trickle.enabled` (Bitcoin Core's per-peer Poisson timers,
+    /// [`crate::node::trickle`]).
+    pub trickle: crate::node::trickle::TrickleConfig,
     /// BIP152 compact block relay (`None`: whole blocks on every hop).
     pub compact: Option<crate::node::compact_relay::CompactConfig>,
 }
@@ -75,8 +80,15 @@ pub enum Input {
         /// Its hash.
         hash: BlockHash,
     },
-    /// The transaction-announcement timer fired.
+    /// The transaction-announcement timer fired (batched announcements
+    /// to all peers, when the trickle is off).
     TxAnnounceTimer,
+    /// A transaction-trickle timer fired: outbound peer `peer`'s own, or
+    /// (`None`) the one the node's inbound peers share.
+    TxTrickleTimer {
+        /// The outbound peer whose timer fired (`None`: the inbound timer).
+        peer: Option<NodeIdx>,
+    },
     /// A wallet (or the attacker's own code) submits a transaction.
     SubmitTx {
         /// Its id.
@@ -126,8 +138,15 @@ pub enum Input {
 /// Timers a node can set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timer {
-    /// The next batched transaction announcement.
+    /// The next batched transaction announcement to all peers (when the
+    /// trickle is off).
     TxAnnounce,
+    /// The next trickle of transaction announcements: to outbound peer
+    /// `peer`, or (`None`) to every inbound peer.
+    TxTrickle {
+        /// The outbound peer (`None`: the inbound peers' shared timer).
+        peer: Option<NodeIdx>,
+    },
     /// An attacker's next [`Input::AdversaryTick`] (set only while the run
     /// mines).
     Adversary,
@@ -285,8 +304,17 @@ pub enum Output {
         /// The peer not to tell (the one the blocks came from).
         skip: Option<NodeIdx>,
     },
-    /// Announce transactions (`inv`) to every peer.
+    /// Announce transactions (`inv`) to every peer (the batch timer fired;
+    /// the world leaves out those each peer has seen).
     AnnounceTxs {
+        /// The transactions.
+        txids: Vec<Txid>,
+    },
+    /// Announce transactions (`inv`) to peer `to` (a trickle timer fired;
+    /// the world leaves out those the peer has seen).
+    TrickleTxs {
+        /// The peer.
+        to: NodeIdx,
         /// The transactions.
         txids: Vec<Txid>,
     },
@@ -417,6 +445,9 @@ impl Output {
             ),
             Output::AnnounceTxs { txids } => {
                 format!("node {me} -> peers: inv tx x{}", txids.len())
+            }
+            Output::TrickleTxs { to, txids } => {
+                format!("node {me} -> node {to}: inv tx x{}", txids.len())
             }
             Output::SendToPeers { msg } => format!("node {me} -> peers: {}", msg.describe()),
             Output::Disconnect { peer } => format!("node {me} disconnects node {peer}"),
@@ -710,6 +741,22 @@ impl<'a> Ctx<'a> {
         let me = self.me;
         let k = self.known.tx_track(txid);
         self.known.tx_mut(k).set_requested(me, false);
+    }
+
+    /// Oracle: the known-transaction column of `txid` (which nodes have
+    /// seen it). Read by the trickle to leave out peers that have seen a
+    /// transaction when queueing it: the world would leave it out of the
+    /// peer's `inv` anyway (see `world`'s `announce_txs`), so only the
+    /// timer events it would cost are saved.
+    pub fn oracle_tx_seen(&mut self, txid: &Txid) -> &crate::node::known::TxTrack {
+        let k = self.known.tx_track(txid);
+        self.known.tx(k)
+    }
+
+    /// Whether this node has seen transaction `txid`.
+    pub fn has_seen_tx(&mut self, txid: &Txid) -> bool {
+        let k = self.known.tx_track(txid);
+        self.known.tx(k).seen(self.me)
     }
 
     /// This node has seen transaction `txid`.

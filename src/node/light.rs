@@ -102,6 +102,7 @@ impl LightNode {
             Input::MiningTimer { .. }
             | Input::OwnBlock { .. }
             | Input::TxAnnounceTimer
+            | Input::TxTrickleTimer { .. }
             | Input::Start
             | Input::Reconstructed { .. }
             | Input::AdversaryTick { .. }

@@ -1,7 +1,7 @@
 //! What a full node does with a message, a block and a tip change: the
 //! `inv` → `getdata` → `block` exchange, orphans and their missing parents,
-//! transaction relay (`inv` → `getdata` → `tx`, batched announcements,
-//! `notfound`), scoring peers that send invalid data, and what follows a
+//! transaction relay (`inv` → `getdata` → `tx`, batched announcements or
+//! Bitcoin Core's per-peer trickle in [`crate::node::trickle`], `notfound`), scoring peers that send invalid data, and what follows a
 //! tip change (mempool update, announcement, light clients, mining rate).
 //!
 //! Every function here decides only: it appends [`Output`]s to the outbox,
@@ -56,7 +56,18 @@ pub fn on_message(
         Msg::GetBlocks(hashes) => serve_blocks(full, from, &hashes, ctx, out),
         Msg::Block(block, hash, _) => receive_block(full, Some(from), block, hash, ctx, out),
         Msg::SendTip => out.send(from, Msg::InvBlocks(Arc::new([full.chain.tip()]))),
-        Msg::InvTx(txids) => inv::on_inv_tx(from, &txids, ctx, out),
+        Msg::InvTx(txids) => {
+            if let Some(t) = full.trickle.as_mut() {
+                // The peer knows these (Core's `AddKnownTx`).
+                for txid in txids.iter() {
+                    let held = full.mempool.contains(txid);
+                    if held || !ctx.has_seen_tx(txid) {
+                        t.on_announced(from, txid, held);
+                    }
+                }
+            }
+            inv::on_inv_tx(from, &txids, ctx, out)
+        }
         Msg::GetTx(txids) => {
             let (found, missing): (Vec<Txid>, Vec<Txid>) =
                 txids.iter().partition(|t| full.mempool.contains(t));
@@ -142,16 +153,25 @@ pub fn accept_tx(
     ) {
         Ok(_) => {
             out.observe(Observation::TxAccepted { txid });
-            full.tx_to_announce.push(txid);
-            if !full.tx_flush_pending {
-                full.tx_flush_pending = true;
-                out.push(Output::SetTimer {
-                    timer: Timer::TxAnnounce,
-                    after: ctx.cfg.tx_announce_interval,
-                });
+            if let Some(t) = full.trickle.as_mut() {
+                let cfg = ctx.cfg.trickle;
+                let seen = ctx.oracle_tx_seen(&txid);
+                t.queue(txid, from, |p| seen.seen(p), &cfg, out);
+            } else {
+                full.tx_to_announce.push(txid);
+                if !full.tx_flush_pending {
+                    full.tx_flush_pending = true;
+                    out.push(Output::SetTimer {
+                        timer: Timer::TxAnnounce,
+                        after: ctx.cfg.tx_announce_interval,
+                    });
+                }
             }
         }
         Err(error) => {
+            if let Some(t) = full.trickle.as_mut() {
+                t.forget(&txid);
+            }
             let points = score::mempool_penalty(&error);
             out.observe(Observation::TxRejected {
                 txid,
@@ -164,8 +184,8 @@ pub fn accept_tx(
     }
 }
 
-/// The announcement timer fired: announce the accepted transactions still
-/// in the mempool.
+/// The batch announcement timer fired (trickle off): announce the accepted
+/// transactions still in the mempool to every peer.
 pub fn flush_tx(full: &mut FullNode, out: &mut Outbox) {
     full.tx_flush_pending = false;
     let batch: Vec<Txid> = std::mem::take(&mut full.tx_to_announce)
@@ -174,6 +194,16 @@ pub fn flush_tx(full: &mut FullNode, out: &mut Outbox) {
         .collect();
     if !batch.is_empty() {
         out.push(Output::AnnounceTxs { txids: batch });
+    }
+}
+
+/// A trickle timer fired (outbound peer `peer`'s, or with `None` the
+/// inbound peers'): announce their queued transactions still in the
+/// mempool ([`crate::node::trickle`]).
+pub fn trickle_tx(full: &mut FullNode, peer: Option<NodeIdx>, ctx: &Ctx<'_>, out: &mut Outbox) {
+    if let Some(t) = full.trickle.as_mut() {
+        let mempool = &full.mempool;
+        t.fire(peer, |txid| mempool.contains(txid), &ctx.cfg.trickle, out);
     }
 }
 

@@ -259,6 +259,16 @@ const NETWORK: Shape = Struct(&[
         Struct(&[("per_block", Leaf), ("per_tx", Leaf)]),
     ),
     ("tx_announce_interval", Leaf),
+    (
+        "trickle",
+        Struct(&[
+            ("enabled", Leaf),
+            ("inbound_interval", Leaf),
+            ("outbound_interval", Leaf),
+            ("broadcast_per_s", Leaf),
+            ("broadcast_max", Leaf),
+        ]),
+    ),
 ]);
 
 const NODES: Shape = Struct(&[

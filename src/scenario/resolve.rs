@@ -302,6 +302,7 @@ impl Scenario {
             latency_text(&self.network.latency),
         ));
         out.push_str(&format!("block relay: {}\n", relay_text(self)));
+        out.push_str(&format!("tx relay: {}\n", tx_relay_text(self)));
         let mut stops = Vec::new();
         if let Some(h) = self.stop.height {
             stops.push(format!("height {h}"));
@@ -576,6 +577,37 @@ fn relay_text(s: &Scenario) -> String {
     }
     line.push_str(uplink);
     line
+}
+
+/// One line on how transactions travel (`workload.relay`,
+/// `network.trickle`), for `sim validate`.
+fn tx_relay_text(s: &Scenario) -> String {
+    match s.workload.relay {
+        crate::scenario::TxRelay::Flood => format!(
+            "flood (modelled), {} announcement delay per hop",
+            s.network.tx_announce_interval
+        ),
+        crate::scenario::TxRelay::Messages if !s.network.trickle.enabled => format!(
+            "messages (inv, getdata, tx), announced to all peers in batches every {}",
+            s.network.tx_announce_interval
+        ),
+        crate::scenario::TxRelay::Messages => {
+            let t = &s.network.trickle;
+            let cfg = crate::node::trickle::TrickleConfig {
+                inbound_interval: t.inbound_interval,
+                outbound_interval: t.outbound_interval,
+                broadcast_per_s: t.broadcast_per_s,
+                broadcast_max: t.broadcast_max,
+            };
+            format!(
+                "messages (inv, getdata, tx), trickled per peer: each outbound peer's timer mean {}, one shared inbound timer mean {}, up to {} txids per inv (+5 per 1,000 queued, at most {})",
+                t.outbound_interval,
+                t.inbound_interval,
+                cfg.broadcast_limit(0),
+                t.broadcast_max
+            )
+        }
+    }
 }
 
 fn latency_text(l: &Latency) -> String {

@@ -215,10 +215,17 @@ pub struct Network {
     /// Per-node validation cost model.
     #[serde(default)]
     pub validation: ValidationCost,
-    /// Transactions are announced in batches at this interval ("trickling",
-    /// default `2s`); `0s` announces each at once.
+    /// Transactions are announced to all peers in batches at this interval
+    /// (default `2s`; `0s` announces each at once) unless
+    /// `trickle.enabled`; under `workload.relay: flood`, the announcement
+    /// delay one hop of the modelled flood costs.
     #[serde(default = "default_tx_announce_interval")]
     pub tx_announce_interval: SimDuration,
+    /// Bitcoin Core's transaction trickling (per-peer Poisson timers) under
+    /// `workload.relay: messages`, when `trickle.enabled` (README,
+    /// "Transaction relay").
+    #[serde(default)]
+    pub trickle: Trickle,
     /// How blocks travel between full nodes: BIP152 compact blocks (the
     /// default, Bitcoin's behaviour since Core 0.13) or whole blocks.
     /// (`workload.relay` is how *transactions* travel.)
@@ -227,6 +234,62 @@ pub struct Network {
     /// How a node's uplink sends payloads (default `streaming`).
     #[serde(default)]
     pub uplink: UplinkMode,
+}
+
+/// Transaction trickling (`network.trickle`), with Bitcoin Core's defaults
+/// (`net_processing.cpp`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trickle {
+    /// Trickle announcements per peer as Bitcoin Core does (default
+    /// `false` for now: batches to all peers every
+    /// `network.tx_announce_interval`).
+    #[serde(default)]
+    pub enabled: bool,
+    /// Mean interval of the one Poisson timer a node's inbound peers share
+    /// (default `5s`, Core's `INBOUND_INVENTORY_BROADCAST_INTERVAL`); `0s`
+    /// announces at once.
+    #[serde(default = "default_inbound_interval")]
+    pub inbound_interval: SimDuration,
+    /// Mean interval of each outbound peer's own Poisson timer (default
+    /// `2s`, Core's `OUTBOUND_INVENTORY_BROADCAST_INTERVAL`); `0s`
+    /// announces at once.
+    #[serde(default = "default_outbound_interval")]
+    pub outbound_interval: SimDuration,
+    /// Announcements per second a node aims for (default 7, Core's
+    /// `INVENTORY_BROADCAST_PER_SECOND`): one `inv` carries this times
+    /// `inbound_interval` txids, plus 5 per 1,000 still queued.
+    #[serde(default = "default_broadcast_per_s")]
+    pub broadcast_per_s: u32,
+    /// Most txids in one `inv` (default 1000, Core's
+    /// `INVENTORY_BROADCAST_MAX`).
+    #[serde(default = "default_broadcast_max")]
+    pub broadcast_max: u32,
+}
+
+impl Default for Trickle {
+    fn default() -> Self {
+        Trickle {
+            enabled: false,
+            inbound_interval: default_inbound_interval(),
+            outbound_interval: default_outbound_interval(),
+            broadcast_per_s: default_broadcast_per_s(),
+            broadcast_max: default_broadcast_max(),
+        }
+    }
+}
+
+fn default_inbound_interval() -> SimDuration {
+    SimDuration::from_secs(5)
+}
+fn default_outbound_interval() -> SimDuration {
+    SimDuration::from_secs(2)
+}
+fn default_broadcast_per_s() -> u32 {
+    7
+}
+fn default_broadcast_max() -> u32 {
+    1000
 }
 
 /// How a node's uplink sends messages that carry payloads (blocks,
@@ -1063,6 +1126,7 @@ impl Default for Network {
             control_processing: None,
             validation: ValidationCost::default(),
             tx_announce_interval: default_tx_announce_interval(),
+            trickle: Trickle::default(),
             relay: BlockRelay::default(),
             uplink: UplinkMode::default(),
         }

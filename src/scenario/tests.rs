@@ -463,6 +463,19 @@ fn semantic_errors_name_field_and_range() {
         ),
         ("network: {uplink: sideways}", "network.uplink"),
         (
+            "network: {trickle: {outbound_interval: 2h}}",
+            "network.trickle.outbound_interval: 2h is out of range, allowed: 0s..=1h (Bitcoin Core uses 2s)",
+        ),
+        (
+            "network: {trickle: {broadcast_max: 0}}",
+            "network.trickle.broadcast_max: 0 is out of range, allowed: 1..=5000 (Bitcoin Core uses 1000)",
+        ),
+        (
+            "network: {trickle: {broadcast_per_s: 5000}}",
+            "network.trickle.broadcast_per_s: 5000 is out of range, allowed: 1..=1000 (Bitcoin Core uses 7)",
+        ),
+        ("network: {trickle: {every: 1s}}", "network.trickle"),
+        (
             "workload: {wallets: 1, payments_per_s: 1}",
             "workload.wallets: 1 wallets cannot pay each other",
         ),
@@ -662,6 +675,7 @@ fn summary_names_the_essentials() {
         "nodes: 3 (3 miners, 0 relays, 0 light), total hashrate 1000 H/s (equal)",
         "network: full_mesh, latency constant 100 ms",
         "block relay: compact blocks (BIP152) between the 96.4% of nodes that speak it, up to 3 high-bandwidth peers per node",
+        "tx relay: messages (inv, getdata, tx), announced to all peers in batches every 2s",
         "stop: height 20 (whichever first), then settle 30s",
         "consensus: target_interval 10m",
         "grinding on",

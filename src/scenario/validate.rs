@@ -434,7 +434,44 @@ impl Checker<'_, '_> {
         }
         // After the regions' own checks, so a bad region is named first.
         self.latency(&net.latency, !net.regions.is_empty())?;
-        self.block_relay(&net.relay)
+        self.block_relay(&net.relay)?;
+        self.trickle(&net.trickle)
+    }
+
+    fn trickle(&self, t: &super::Trickle) -> Result<(), ScenarioError> {
+        let hour = SimDuration::from_secs(3600);
+        for (path, d, core) in [
+            ("network.trickle.inbound_interval", t.inbound_interval, "5s"),
+            (
+                "network.trickle.outbound_interval",
+                t.outbound_interval,
+                "2s",
+            ),
+        ] {
+            if d > hour {
+                return Err(self.bad(
+                    path,
+                    &format!("{d} is out of range"),
+                    &format!("0s..=1h (Bitcoin Core uses {core})"),
+                ));
+            }
+        }
+        if !(1..=1000).contains(&t.broadcast_per_s) {
+            return Err(self.bad(
+                "network.trickle.broadcast_per_s",
+                &format!("{} is out of range", t.broadcast_per_s),
+                "1..=1000 (Bitcoin Core uses 7)",
+            ));
+        }
+        // Core: INVENTORY_BROADCAST_MAX <= MAX_PEER_TX_ANNOUNCEMENTS (5,000).
+        if !(1..=5000).contains(&t.broadcast_max) {
+            return Err(self.bad(
+                "network.trickle.broadcast_max",
+                &format!("{} is out of range", t.broadcast_max),
+                "1..=5000 (Bitcoin Core uses 1000)",
+            ));
+        }
+        Ok(())
     }
 
     fn block_relay(&self, r: &super::BlockRelay) -> Result<(), ScenarioError> {

@@ -95,8 +95,13 @@ pub struct Config {
     pub validation_per_block: SimDuration,
     /// Validation cost per transaction in a block.
     pub validation_per_tx: SimDuration,
-    /// Interval between a node's batched transaction announcements.
+    /// Interval between a node's batched transaction announcements (trickle
+    /// off), and the per-hop announcement delay of the modelled flood.
     pub tx_announce_interval: SimDuration,
+    /// Bitcoin Core's transaction trickling under relay by messages.
+    pub trickle_enabled: bool,
+    /// Its settings.
+    pub trickle: crate::node::trickle::TrickleConfig,
     /// Number of wallets.
     pub wallets: usize,
     /// Network-wide payments per second (Poisson).
@@ -176,6 +181,13 @@ impl Config {
             validation_per_block: s.network.validation.per_block,
             validation_per_tx: s.network.validation.per_tx,
             tx_announce_interval: s.network.tx_announce_interval,
+            trickle_enabled: s.network.trickle.enabled,
+            trickle: crate::node::trickle::TrickleConfig {
+                inbound_interval: s.network.trickle.inbound_interval,
+                outbound_interval: s.network.trickle.outbound_interval,
+                broadcast_per_s: s.network.trickle.broadcast_per_s,
+                broadcast_max: s.network.trickle.broadcast_max,
+            },
             wallets: s.workload.wallets as usize,
             payments_per_s: s.workload.payments_per_s,
             initial_balance: Amount::from_sat_unchecked(s.workload.initial_balance_sats),

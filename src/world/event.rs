@@ -5,6 +5,10 @@
 
 pub use crate::node::msg::{Msg, NodeIdx, INV_ENTRY_BYTES, MSG_HEADER_BYTES};
 
+/// The `peer` of an [`Event::TxFlush`] for the timer a node's inbound peers
+/// share.
+pub const INBOUND: NodeIdx = NodeIdx::MAX;
+
 /// Something that happens at an instant of simulated time.
 #[derive(Clone, Debug)]
 pub enum Event {
@@ -35,10 +39,19 @@ pub enum Event {
         /// The message.
         msg: Msg,
     },
-    /// A node announces the transactions it accepted since its last flush.
+    /// A node announces the transactions it accepted since its last flush
+    /// (batched announcements, when the trickle is off).
     TxFlush {
         /// The announcing node.
         node: NodeIdx,
+    },
+    /// A node's transaction-trickle timer fires (`peer`: the outbound
+    /// peer whose timer it is, or [`INBOUND`] for the inbound peers').
+    TxTrickle {
+        /// The announcing node.
+        node: NodeIdx,
+        /// The outbound peer, or [`INBOUND`].
+        peer: NodeIdx,
     },
     /// The workload issues its next payment.
     Payment,
@@ -79,6 +92,7 @@ impl Event {
                 msg.key(),
             ],
             Event::TxFlush { node } => [3, *node as u64, 0],
+            Event::TxTrickle { node, peer } => [12, *node as u64, *peer as u64],
             Event::Payment => [4, 0, 0],
             Event::Timeline { index } => [5, *index as u64, 0],
             Event::SampleBalances => [6, 0, 0],
@@ -99,9 +113,10 @@ impl Event {
     /// The node the event happens at, if any (for trace filters).
     pub fn node(&self) -> Option<NodeIdx> {
         match self {
-            Event::Mine { node } | Event::TxFlush { node } | Event::Validated { node, .. } => {
-                Some(*node)
-            }
+            Event::Mine { node }
+            | Event::TxFlush { node }
+            | Event::TxTrickle { node, .. }
+            | Event::Validated { node, .. } => Some(*node),
             Event::Deliver { to, .. } => Some(*to),
             _ => None,
         }
@@ -115,6 +130,12 @@ impl Event {
                 format!("node {to} <- node {from}: {}", msg.describe())
             }
             Event::TxFlush { node } => format!("node {node}: tx announcement timer fires"),
+            Event::TxTrickle { node, peer } if *peer == INBOUND => {
+                format!("node {node}: tx trickle timer of its inbound peers fires")
+            }
+            Event::TxTrickle { node, peer } => {
+                format!("node {node}: tx trickle timer of outbound peer {peer} fires")
+            }
             Event::Payment => "workload payment".to_string(),
             Event::Timeline { index } => format!("timeline action #{index}"),
             Event::SampleBalances => "sample balances".to_string(),

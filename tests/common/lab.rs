@@ -55,6 +55,7 @@ pub fn node_config(params: Arc<Params>) -> NodeConfig {
         mempool_max_bytes: 1_000_000,
         relay_txs: true,
         tx_announce_interval: SimDuration::from_secs(1),
+        trickle: Default::default(),
         compact: None,
     }
 }
