@@ -1159,8 +1159,7 @@ impl World {
     /// [`Output::AnnounceTxs`]'s; in Bitcoin Core they would also fill the
     /// peer's known filter, which matters only for transactions it has
     /// seen, which it would not announce back anyway).
-    fn trickle_txs(&mut self, node: NodeIdx, to: NodeIdx, batch: Vec<Txid>) {
-        let mut batch = batch;
+    fn trickle_txs(&mut self, node: NodeIdx, to: NodeIdx, mut batch: Vec<Txid>) {
         batch.retain(|t| {
             let k = self.known.tx_track(t);
             !self.known.tx(k).seen(to)
