@@ -333,7 +333,7 @@ fn overview_says_what_block_relay_modelled() {
             );
         } else {
             assert_eq!(o["block_relay"]["mode"], "whole_blocks");
-            assert!(home.contains("whole blocks (inv, getdata, block on every hop)"));
+            assert!(home.contains("<td>whole blocks (no compact relay)<br>"));
             assert!(!home.contains("block-relay-modelled"));
         }
     }

@@ -65,7 +65,7 @@ impl BlockRelayView {
     pub fn mode_words(&self) -> String {
         match self.mode.as_str() {
             "compact" => "compact (BIP152)".into(),
-            "whole_blocks" => "whole blocks (inv, getdata, block on every hop)".into(),
+            "whole_blocks" => "whole blocks (no compact relay)".into(),
             other => other.into(),
         }
     }
