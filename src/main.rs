@@ -193,7 +193,8 @@ output/<name>-set-<8 hex digits of the overrides>), so it never replaces the pla
     /// Serve a finished run as a web explorer, or run a scenario live.
     ///
     /// With a run's output DIRECTORY: the read-only explorer. Pages:
-    /// overview with the fork tree, blocks, /block/HASH, /tx/TXID,
+    /// overview (with how blocks were relayed and what of it was modelled)
+    /// and the fork tree, blocks, /block/HASH, /tx/TXID,
     /// /address/ADDR, /node/N and a search box; the same data as JSON under
     /// /api/ (described at /api/openapi.json). Never writes to DIR.
     ///

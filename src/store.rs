@@ -39,7 +39,10 @@ pub const ARRIVALS_MAX_NODES: usize = 1_000;
 pub const MAX_ASM_CHARS: usize = 200;
 
 /// The database schema version, stored as SQLite's `user_version`.
-pub const SCHEMA_VERSION: i32 = 1;
+///
+/// History: 1, the first; 2 added the `run` table's `block_relay_mode`,
+/// `block_relay_modelled` and `block_relay_note` keys.
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Error building or reading a run's database.
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +60,10 @@ pub enum StoreError {
     #[error("{0}: no {CHAIN_SQLITE} (not a run directory, or run with --no-db)")]
     Missing(PathBuf),
     /// The file is a database of another schema version.
-    #[error("{path}: schema version {found}, this forklab reads {SCHEMA_VERSION}")]
+    #[error(
+        "{path}: schema version {found}, this forklab reads {SCHEMA_VERSION}; \
+         run the scenario again with this forklab to rebuild it"
+    )]
     Version {
         /// The database file.
         path: PathBuf,

@@ -124,6 +124,9 @@ fn every_route_answers_with_its_status_and_shape() {
     let o = json(&s, "/api/overview", 200);
     assert_eq!(o["name"], "small");
     assert_eq!(o["main_chain_height"], 30);
+    // small.yaml relays compact blocks with no padding: nothing modelled.
+    assert_eq!(o["block_relay"]["mode"], "compact");
+    assert_eq!(o["block_relay"]["modelled"], serde_json::json!([]));
     let tree = json(&s, "/api/tree", 200);
     let blocks = rows(&dir.join("blocks.csv"));
     assert_eq!(tree.as_array().unwrap().len(), blocks.len());
@@ -196,6 +199,19 @@ fn every_route_answers_with_its_status_and_shape() {
     ] {
         assert!(api["paths"].get(p).is_some(), "openapi.json lacks {p}");
     }
+    let schemas = &api["components"]["schemas"];
+    assert!(
+        schemas["Overview"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&"block_relay".into()),
+        "{}",
+        schemas["Overview"]
+    );
+    assert_eq!(
+        schemas["BlockRelayView"]["required"],
+        serde_json::json!(["mode", "modelled", "note"])
+    );
 
     // 400: malformed parameters, with a JSON message.
     let zeros = "0".repeat(64);
@@ -226,6 +242,14 @@ fn every_route_answers_with_its_status_and_shape() {
     let home = page(&s, "/", 200);
     assert!(home.contains("id=\"fork-tree\"") && home.contains(tip));
     assert!(home.contains("class=\"tree-block\""));
+    assert!(
+        home.contains("<tr id=\"block-relay\"><th>block relay</th><td>compact (BIP152)<br>"),
+        "overview states the block relay"
+    );
+    assert!(
+        !home.contains("block-relay-modelled"),
+        "no modelled line when nothing is modelled"
+    );
     let bl = page(&s, "/blocks", 200);
     assert!(bl.contains("id=\"blocks\""));
     page(&s, "/blocks?from=0&to=4", 200);
@@ -273,4 +297,44 @@ fn serve_refuses_what_is_not_a_run() {
         e.contains("chain.sqlite") && e.trim_end().lines().count() == 1,
         "{e}"
     );
+}
+
+#[test]
+fn overview_says_what_block_relay_modelled() {
+    let base = scratch("explorer", "block_relay");
+    let short = ["--no-charts", "--set", "stop={height: 4, settle: 10s}"];
+    let padded = base.join("padded");
+    let padding = [&short[..], &["--set", "consensus.block_fill_bytes=200000"]].concat();
+    run_to("tests/scenarios/small.yaml", &padded, &padding);
+    let whole = base.join("whole");
+    let off = [&short[..], &["--set", "network.relay.compact=false"]].concat();
+    run_to("tests/scenarios/small.yaml", &whole, &off);
+
+    for (dir, modelled) in [(&padded, true), (&whole, false)] {
+        let m: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        let s = serve(dir);
+        let o = json(&s, "/api/overview", 200);
+        assert_eq!(o["block_relay"], m["block_relay"], "{dir:?}");
+        let home = page(&s, "/", 200);
+        let note = m["block_relay"]["note"].as_str().unwrap();
+        assert!(home.contains(note), "{dir:?}: the note is on the page");
+        if modelled {
+            assert_eq!(
+                o["block_relay"]["modelled"],
+                serde_json::json!(["compact_block_padding"])
+            );
+            assert!(
+                home.contains(
+                    "<tr id=\"block-relay-modelled\"><th>modelled, not computed</th>\
+                     <td>reconstruction failures of padded blocks (SimBlock's rates)</td></tr>"
+                ),
+                "the modelled line is shown"
+            );
+        } else {
+            assert_eq!(o["block_relay"]["mode"], "whole_blocks");
+            assert!(home.contains("<td>whole blocks (no compact relay)<br>"));
+            assert!(!home.contains("block-relay-modelled"));
+        }
+    }
 }

@@ -298,3 +298,89 @@ fn show_looks_up_blocks_txs_addresses_and_nodes() {
     let nodb = scratch("store", "show-nodb");
     fails_with_2(&["show", nodb.to_str().unwrap(), "node", "0"]);
 }
+
+#[test]
+fn database_keeps_the_manifests_block_relay() {
+    let base = scratch("store", "block_relay");
+    let short = ["--no-charts", "--set", "stop={height: 5, settle: 10s}"];
+    let runs: [(&str, Vec<&str>); 3] = [
+        ("compact", vec![]),
+        ("padded", vec!["--set", "consensus.block_fill_bytes=200000"]),
+        (
+            "whole",
+            vec![
+                "--set",
+                "network.relay.compact=false",
+                "--set",
+                "consensus.block_fill_bytes=200000",
+            ],
+        ),
+    ];
+    let mut seen = Vec::new();
+    for (name, extra) in &runs {
+        let dir = base.join(name);
+        run_to(
+            "tests/scenarios/small.yaml",
+            &dir,
+            &[&short[..], &extra[..]].concat(),
+        );
+        let m: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        let want = &m["block_relay"];
+
+        // The raw facts, as a SQL user reads them.
+        let c = db(&dir);
+        let fact = |k: &str| -> String {
+            c.query_row("SELECT value FROM run WHERE key = ?1", [k], |r| r.get(0))
+                .unwrap_or_else(|e| panic!("{name}: run.{k}: {e}"))
+        };
+        assert_eq!(fact("format_version"), "2");
+        assert_eq!(fact("block_relay_mode"), want["mode"].as_str().unwrap());
+        assert_eq!(fact("block_relay_note"), want["note"].as_str().unwrap());
+        let modelled: Vec<&str> = want["modelled"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(fact("block_relay_modelled"), modelled.join(","), "{name}");
+
+        // Read back through the store: the manifest's object, field for field.
+        let o = forklab::store::read::Store::open(&dir)
+            .unwrap()
+            .overview()
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&o.block_relay).unwrap(),
+            *want,
+            "{name}: chain.sqlite's block relay differs from the manifest's"
+        );
+        seen.push((o.block_relay.mode.clone(), o.block_relay.modelled_words()));
+    }
+    assert_eq!(
+        seen,
+        [
+            ("compact".to_string(), None),
+            (
+                "compact".to_string(),
+                Some("reconstruction failures of padded blocks (SimBlock's rates)".to_string())
+            ),
+            ("whole_blocks".to_string(), None),
+        ]
+    );
+
+    // A database of the previous schema version is refused in one line.
+    let old = base.join("old");
+    fs::create_dir_all(&old).unwrap();
+    fs::copy(base.join("padded/chain.sqlite"), old.join("chain.sqlite")).unwrap();
+    Connection::open(old.join("chain.sqlite"))
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 1")
+        .unwrap();
+    let e = fails_with_2(&["show", old.to_str().unwrap(), "node", "0"]);
+    assert!(
+        e.contains("schema version 1, this forklab reads 2")
+            && e.contains("run the scenario again"),
+        "{e}"
+    );
+}

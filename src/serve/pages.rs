@@ -184,6 +184,13 @@ pub async fn overview(State(x): State<Explorer>) -> PageResult {
                 tr { th { "events" } td { (o.events) } }
                 tr { th { "event digest" } td { code { (o.event_digest) } } }
                 tr { th { "proof of work" } td { @if o.pow_ground { "ground (nonces searched)" } @else { "modelled (nonces not searched)" } } }
+                tr #block-relay {
+                    th { "block relay" }
+                    td { (o.block_relay.mode_words()) br; span.muted { (o.block_relay.note) } }
+                }
+                @if let Some(m) = o.block_relay.modelled_words() {
+                    tr #block-relay-modelled { th { "modelled, not computed" } td { (m) } }
+                }
                 tr { th { "forklab" } td { (o.forklab_version) } }
             }
             h2 { "Fork tree" }

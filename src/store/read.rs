@@ -154,6 +154,16 @@ impl Store {
             reorgs: self.count("SELECT COUNT(*) FROM reorgs")?,
             arrivals_recorded: self.fact("arrivals")? == "1",
             pow_ground: self.fact("pow_ground")? == "1",
+            block_relay: BlockRelayView {
+                mode: self.fact("block_relay_mode")?,
+                modelled: self
+                    .fact("block_relay_modelled")?
+                    .split(',')
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                note: self.fact("block_relay_note")?,
+            },
         })
     }
 

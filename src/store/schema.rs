@@ -63,7 +63,7 @@ pub const INDEXES: &[&str] = &[
 pub const TABLES: &[Table] = &[
     Table {
         name: "run",
-        doc: "facts about the run, one per key: format_version, forklab_version, name, seed, events, event_digest, final_tip, main_chain_height, nodes, arrivals (1 if the arrivals table was filled), tips (1 if tip changes were recorded), pow_ground, scenario (the resolved scenario as JSON)",
+        doc: "facts about the run, one per key: format_version, forklab_version, name, seed, events, event_digest, final_tip, main_chain_height, nodes, arrivals (1 if the arrivals table was filled), tips (1 if tip changes were recorded), pow_ground, block_relay_mode (compact or whole_blocks), block_relay_modelled (the modelled parts of block relay, comma-separated: compact_block_padding, or empty when every message was simulated), block_relay_note (in words), scenario (the resolved scenario as JSON)",
         columns: &[
             ("key", "TEXT PRIMARY KEY NOT NULL", "the fact's name"),
             ("value", "TEXT NOT NULL", "its value, as text"),

@@ -40,6 +40,55 @@ pub struct Overview {
     pub arrivals_recorded: bool,
     /// Whether nonces were really ground.
     pub pow_ground: bool,
+    /// How blocks were relayed, and which part of it was modelled.
+    pub block_relay: BlockRelayView,
+}
+
+/// How a run's blocks travelled between nodes: the manifest's
+/// `block_relay`, as the run's database stores it (`run` table keys
+/// `block_relay_mode`, `block_relay_modelled`, `block_relay_note`).
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlockRelayView {
+    /// `compact` (BIP152 between the nodes that speak it) or
+    /// `whole_blocks` (`inv`, `getdata`, `block` on every hop).
+    pub mode: String,
+    /// The modelled (not simulated message by message) parts of block
+    /// relay: `compact_block_padding` when compact relay carried padded
+    /// blocks (`consensus.block_fill_bytes`), else empty.
+    pub modelled: Vec<String>,
+    /// Plain-words explanation.
+    pub note: String,
+}
+
+impl BlockRelayView {
+    /// The relay mode in plain words, e.g. `compact (BIP152)`.
+    pub fn mode_words(&self) -> String {
+        match self.mode.as_str() {
+            "compact" => "compact (BIP152)".into(),
+            "whole_blocks" => "whole blocks (no compact relay)".into(),
+            other => other.into(),
+        }
+    }
+
+    /// What was modelled rather than computed, in plain words (one phrase
+    /// per entry of `modelled`, joined by "; "), or `None` when every
+    /// message was simulated.
+    pub fn modelled_words(&self) -> Option<String> {
+        if self.modelled.is_empty() {
+            return None;
+        }
+        let words: Vec<String> = self
+            .modelled
+            .iter()
+            .map(|m| match m.as_str() {
+                "compact_block_padding" => {
+                    "reconstruction failures of padded blocks (SimBlock's rates)".to_string()
+                }
+                other => other.replace('_', " "),
+            })
+            .collect();
+        Some(words.join("; "))
+    }
 }
 
 /// A block in a list or the fork tree.

@@ -7,6 +7,7 @@ use std::path::Path;
 use rusqlite::{params, Connection};
 
 use super::schema::{INDEXES, TABLES};
+use super::view::BlockRelayView;
 use super::{StoreError, ARRIVALS_MAX_NODES, MAX_ASM_CHARS, SCHEMA_VERSION};
 use crate::ledger::sighash::verify_p2pkh_input;
 use crate::ledger::{Address, BlockHash, Encodable, OutPoint, ScriptBuf, Transaction, Txid};
@@ -46,6 +47,8 @@ pub struct RunInfo {
     pub scenario_json: String,
     /// Whether nonces were ground.
     pub pow_ground: bool,
+    /// How blocks were relayed (the manifest's `block_relay`).
+    pub block_relay: BlockRelayView,
 }
 
 /// What [`write()`] stored.
@@ -226,6 +229,9 @@ fn fill(
         ("arrivals", (arrivals_on as u8).to_string()),
         ("tips", (m.records_tips() as u8).to_string()),
         ("pow_ground", (info.pow_ground as u8).to_string()),
+        ("block_relay_mode", info.block_relay.mode.clone()),
+        ("block_relay_modelled", info.block_relay.modelled.join(",")),
+        ("block_relay_note", info.block_relay.note.clone()),
         ("scenario", info.scenario_json.clone()),
     ];
     insert_all(db, "run", |s| {

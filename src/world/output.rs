@@ -213,6 +213,16 @@ impl BlockRelayNote {
     }
 }
 
+impl From<&BlockRelayNote> for crate::store::view::BlockRelayView {
+    fn from(n: &BlockRelayNote) -> Self {
+        crate::store::view::BlockRelayView {
+            mode: n.mode.clone(),
+            modelled: n.modelled.clone(),
+            note: n.note.clone(),
+        }
+    }
+}
+
 /// Error writing the output directory.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
@@ -597,6 +607,7 @@ fn write_files(
             seed: manifest.seed,
             scenario_json: manifest.scenario.to_string(),
             pow_ground: manifest.pow.ground,
+            block_relay: (&manifest.block_relay).into(),
         };
         let digest = out.digest.hex();
         let result = crate::store::RunResult {

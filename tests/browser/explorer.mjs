@@ -2,7 +2,9 @@
 // playwright-core: runs scenarios/three_nodes.yaml, serves it, opens the
 // overview, clicks a block in the fork tree, sees its transactions, opens a
 // payment and then its receiving address, uses the search box, checks the
-// 404 page; asserts on the DOM at every step and saves screenshots.
+// 404 page; asserts on the DOM at every step and saves screenshots. Then a
+// short padded run of scenarios/simblock_compare.yaml (50 nodes, 3 blocks),
+// whose overview must say which part of block relay was modelled.
 //
 // Usage: node tests/browser/explorer.mjs   (from the repository root)
 // Env: SIM, CHROMIUM, LOG_DIR (see chromium.mjs).
@@ -20,10 +22,26 @@ execFileSync(sim, ["run", "scenarios/three_nodes.yaml", "--out", run, "--quiet",
   stdio: "inherit",
 });
 
+// Compact relay of padded blocks: the padding's reconstruction is modelled.
+const padded = join(work, "simblock_compare");
+execFileSync(
+  sim,
+  [
+    "run", "scenarios/simblock_compare.yaml", "--set", "nodes.count=50", "--set", "stop.height=3",
+    "--out", padded, "--quiet", "--no-charts",
+  ],
+  { stdio: "inherit" },
+);
+
 const server = spawn(sim, ["serve", run, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
 const base = await servedAt(server);
+const paddedServer = spawn(sim, ["serve", padded, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+const paddedBase = await servedAt(paddedServer);
 
-process.on("exit", () => server.kill());
+process.on("exit", () => {
+  server.kill();
+  paddedServer.kill();
+});
 const context = await launch();
 let failed = false;
 try {
@@ -40,6 +58,9 @@ try {
   check(blocks === api.length && blocks > 100, `fork tree draws all ${api.length} blocks`);
   const stale = await page.locator('#fork-tree a.tree-block[data-main="0"]').count();
   check(stale === api.filter((b) => !b.main_chain).length && stale > 0, `${stale} stale blocks drawn apart`);
+  // three_nodes relays compact blocks with no padding: nothing modelled.
+  check((await page.textContent("#block-relay td")).startsWith("compact (BIP152)"), "block relay: compact (BIP152)");
+  check((await page.locator("#block-relay-modelled").count()) === 0, "no modelled line when nothing is modelled");
   await shot("1-overview");
 
   // Click a main-chain block that holds payments.
@@ -83,12 +104,34 @@ try {
   check(nope.status() === 404, "unknown page answers 404");
   check((await page.textContent("#error-message")).includes("no such page"), "404 page explains");
   await shot("6-not-found");
+
+  // A padded SimBlock-style run: the overview says what was modelled.
+  const sb = await page.goto(`${paddedBase}/`);
+  check(sb.status() === 200, "padded run's overview answers 200");
+  check((await page.textContent("h1")).includes("simblock_compare"), "overview names the padded run");
+  const relay = (await page.innerText("#block-relay")).replace(/\s+/g, " ");
+  check(relay.includes("block relay compact (BIP152)"), `block relay line shown: ${relay.slice(0, 60)}`);
+  const modelled = page.locator("#block-relay-modelled");
+  check(await modelled.isVisible(), "modelled line visible");
+  const said = (await modelled.innerText()).replace(/\s+/g, " ").trim();
+  check(
+    said === "modelled, not computed reconstruction failures of padded blocks (SimBlock's rates)",
+    `modelled line reads: ${said}`,
+  );
+  const o = await (await page.request.get(`${paddedBase}/api/overview`)).json();
+  check(
+    JSON.stringify(o.block_relay.modelled) === '["compact_block_padding"]',
+    "API: block_relay.modelled is [compact_block_padding]",
+  );
+  await modelled.scrollIntoViewIfNeeded();
+  await shot("7-padded-overview");
 } catch (e) {
   failed = true;
   console.error(e);
 } finally {
   await context.close();
   server.kill();
+  paddedServer.kill();
 }
 console.log(failed ? "browser test FAILED" : `browser test passed; screenshots in ${logDir}`);
 process.exit(failed ? 1 : 0);
