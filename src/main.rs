@@ -12,9 +12,10 @@ use forklab::sim::SimDuration;
 
 mod cli;
 
-/// mimalloc instead of the system allocator: the run loop's small, short-lived
-/// allocations (outboxes, message payloads, compact-block slots) are ~18% of a
-/// 10,000-node run's user CPU less with it (BENCHMARKS.md, "Allocator").
+/// mimalloc instead of the system allocator, for the run loop's many small,
+/// short-lived allocations (message payloads, compact-block slots): a
+/// 10,000-node run took 4.88–5.29 s of user CPU against glibc's 5.74–6.68 s
+/// (BENCHMARKS.md, "Announcements behind a pending one, and mimalloc").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -25,9 +26,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Keeps freed memory instead of returning it to the OS after a delay: a run
-/// frees and reallocates its message payloads continuously, and every page
-/// returned came back zeroed by the kernel (12% of the profile of a
-/// 10,000-node run with the default delay, 1,000 ms).
+/// frees and reallocates message payloads continuously (4.70–5.05 s against
+/// 4.88–5.29 s of user CPU for a 10,000-node run; BENCHMARKS.md).
 fn keep_freed_memory() {
     // SAFETY: sets one of mimalloc's global options; called before any
     // thread is started.
