@@ -226,6 +226,11 @@ pub struct World {
     /// Extra addresses endowed in the genesis block after the wallets and
     /// attackers (the live lab's students; none in a batch run).
     students: usize,
+    /// Block announcements behind one already on its way are elided
+    /// (`announce_blocks`): only while every delivery is sure to be acted
+    /// on, so not with attackers, a timeline that partitions or takes
+    /// nodes offline, or live inputs that may.
+    elide_behind_pending: bool,
 }
 
 impl World {
@@ -407,14 +412,29 @@ impl World {
             observer: None,
             live: Vec::new(),
             students: students.len(),
+            elide_behind_pending: cfg
+                .timeline
+                .iter()
+                .all(|(_, a)| matches!(a, TimelineAction::SetHashrate { .. })),
             nodes,
             cache,
             cfg,
         };
         world.install_adversaries(attack_plans, first_attack_vout);
+        if !world.adversaries.is_empty() {
+            world.elide_behind_pending = false;
+        }
         world.assign_compact(&streams, &full_nodes);
         world.schedule_initial();
         world
+    }
+
+    /// The run will take live inputs ([`World::inject`]: the live lab, or
+    /// the replay of its session), which may partition the network or take
+    /// nodes offline: block announcements are then never elided behind a
+    /// pending one (see `announce_blocks`). Call before the first step.
+    pub fn expect_live_inputs(&mut self) {
+        self.elide_behind_pending = false;
     }
 
     /// Installs a callback that sees every event as it is processed (`sim replay --trace`).
@@ -1195,6 +1215,12 @@ impl World {
     /// state cannot change in a way that would make them wanted before the
     /// arrival). Skipping those no-op deliveries keeps the event count near
     /// one announcement per node and block even on dense graphs.
+    ///
+    /// Where every delivery is sure to be acted on (`elide_behind_pending`),
+    /// an announcement that would arrive after another already on its way
+    /// to the same peer is left out too: by its arrival the peer holds the
+    /// block or has a live request for it
+    /// ([`crate::node::known::BlockTrack::covered_by_pending`]).
     fn announce_blocks(&mut self, i: NodeIdx, skip: Option<NodeIdx>, all: Arc<[BlockHash]>) {
         // Announced blocks are mined blocks (genesis is never announced as
         // new); their tracks are looked up once, not once per peer (on the
@@ -1218,7 +1244,11 @@ impl World {
             at: SimTime,
         ) -> bool {
             match ids[k] {
-                Some(b) => w.known.track(b).wants(p, at),
+                Some(b) => {
+                    let t = w.known.track(b);
+                    t.wants(p, at)
+                        && !(w.elide_behind_pending && t.covered_by_pending(p, w.queue.now(), at))
+                }
                 None => w.wants_block(p, &all[k], at),
             }
         }
@@ -1254,6 +1284,17 @@ impl World {
                         .collect(),
                 )
             };
+            if self.elide_behind_pending {
+                let now = self.queue.now();
+                let Msg::InvBlocks(sent) = &msg else {
+                    unreachable!("an announcement is an inv")
+                };
+                for h in sent.iter() {
+                    if let Some(t) = self.known.block_mut(h) {
+                        t.note_pending(p, now, at);
+                    }
+                }
+            }
             self.metrics.message_sent(msg.kind(), msg.wire_size());
             self.queue
                 .schedule_hinted(

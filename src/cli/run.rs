@@ -732,6 +732,9 @@ pub fn replay(args: ReplayArgs) -> CliResult {
         }
     }
     let mut world = World::with_students(config, &students);
+    if live.is_some() {
+        world.expect_live_inputs();
+    }
     // Note when each window of `every` events starts, so a divergence can
     // be named by simulated time (what --from and --to take).
     let window_starts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

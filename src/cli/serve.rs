@@ -179,7 +179,8 @@ fn serve_live(args: ServeArgs) -> CliResult {
     let full_nodes: Vec<u32> = (0..config.nodes.len() as u32)
         .filter(|&i| config.nodes[i as usize].role != Role::Light)
         .collect();
-    let world = World::with_students(config, &pkhs);
+    let mut world = World::with_students(config, &pkhs);
+    world.expect_live_inputs();
     let wallets: Vec<String> = world
         .wallets()
         .iter()

@@ -30,6 +30,12 @@ pub struct BlockTrack {
     /// Request time per node in ns, `u64::MAX` = none. Freed once every
     /// node holds the block.
     requested_at: Vec<u64>,
+    /// Per node, the arrival time in ns of an announcement on its way to
+    /// it (the earliest scheduled while none was pending), `u64::MAX` =
+    /// none noted. Kept only where the world elides announcements behind a
+    /// pending one (see [`BlockTrack::covered_by_pending`]); freed with
+    /// `requested_at`.
+    inv_at: Vec<u64>,
     holders: usize,
 }
 
@@ -39,6 +45,7 @@ impl BlockTrack {
             by_attacker,
             have: vec![0; nodes.div_ceil(64)],
             requested_at: vec![u64::MAX; nodes],
+            inv_at: Vec::new(),
             holders: 0,
         }
     }
@@ -55,6 +62,7 @@ impl BlockTrack {
             self.holders += 1;
             if self.holders == self.requested_at.len() {
                 self.requested_at = Vec::new();
+                self.inv_at = Vec::new();
             }
         }
     }
@@ -71,6 +79,58 @@ impl BlockTrack {
     pub fn clear_requested(&mut self, i: NodeIdx) {
         if let Some(r) = self.requested_at.get_mut(i as usize) {
             *r = u64::MAX;
+        }
+    }
+
+    /// Whether an announcement arriving at node `i` at `at` (scheduled
+    /// `now`) is sure to find the node holding the block or with a live
+    /// request for it, because of an announcement already on its way that
+    /// arrives first, at `t1` (`now < t1 <= at`, noted by
+    /// [`BlockTrack::note_pending`]):
+    ///
+    /// - at `t1` the node holds the block (permanent), or has a live
+    ///   request: one made before `t1` but at or after `now` (live until at
+    ///   least `now + REQUEST_TIMEOUT`), or its request from before `now`
+    ///   if that is still live at `t1` — the case excluded here, as it may
+    ///   lapse before `at`; otherwise the announcement at `t1` makes it
+    ///   request at `t1`;
+    /// - so at `at < now + REQUEST_TIMEOUT` the request is still live.
+    ///
+    /// This holds only when every announcement scheduled is delivered and
+    /// acted on as an honest full node does (no partitions, nobody going
+    /// offline, no attackers), and requests are only cleared by a dropped
+    /// delivery: the world asks only then.
+    pub fn covered_by_pending(&self, i: NodeIdx, now: SimTime, at: SimTime) -> bool {
+        let (now, at) = (now.as_nanos(), at.as_nanos());
+        let Some(&t1) = self.inv_at.get(i as usize) else {
+            return false;
+        };
+        if t1 == u64::MAX || t1 <= now || t1 > at {
+            return false;
+        }
+        let timeout = REQUEST_TIMEOUT.as_nanos();
+        if at - now >= timeout {
+            return false;
+        }
+        match self.requested_at.get(i as usize) {
+            Some(&r) if r != u64::MAX => r.saturating_add(timeout) <= t1,
+            _ => true,
+        }
+    }
+
+    /// An announcement scheduled `now` arrives at node `i` at `at`: noted
+    /// unless one noted earlier is still on its way and arrives first.
+    pub fn note_pending(&mut self, i: NodeIdx, now: SimTime, at: SimTime) {
+        if self.requested_at.is_empty() {
+            return;
+        }
+        if self.inv_at.is_empty() {
+            self.inv_at = vec![u64::MAX; self.requested_at.len()];
+        }
+        let (now, at) = (now.as_nanos(), at.as_nanos());
+        let t = &mut self.inv_at[i as usize];
+        if *t == u64::MAX || *t <= now || at < *t {
+            *t = at;
         }
     }
 
@@ -284,5 +344,83 @@ impl Known {
     /// many have seen it).
     pub fn full_nodes(&self) -> usize {
         self.full_nodes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    fn t(ms: u64) -> SimTime {
+        SimTime::from_nanos(ms * MS)
+    }
+
+    #[test]
+    fn a_later_announcement_is_covered_by_one_on_its_way() {
+        let mut b = BlockTrack::new(4, false);
+        assert!(!b.covered_by_pending(1, t(0), t(50)), "nothing noted");
+        b.note_pending(1, t(0), t(30));
+        assert!(b.covered_by_pending(1, t(10), t(50)));
+        assert!(
+            b.covered_by_pending(1, t(10), t(30)),
+            "same time: scheduled first, acted on first"
+        );
+        assert!(
+            !b.covered_by_pending(1, t(10), t(20)),
+            "arrives before the pending one"
+        );
+        assert!(!b.covered_by_pending(2, t(10), t(50)), "another node");
+        assert!(
+            !b.covered_by_pending(1, t(30), t(50)),
+            "the pending one arrived already"
+        );
+        let late = t(10) + REQUEST_TIMEOUT;
+        assert!(
+            !b.covered_by_pending(1, t(10), late),
+            "a request could lapse first"
+        );
+    }
+
+    #[test]
+    fn the_earliest_pending_arrival_is_kept() {
+        let mut b = BlockTrack::new(2, false);
+        b.note_pending(0, t(0), t(80));
+        b.note_pending(0, t(1), t(40));
+        b.note_pending(0, t(2), t(60));
+        assert!(b.covered_by_pending(0, t(3), t(45)));
+        assert!(!b.covered_by_pending(0, t(3), t(39)));
+        // Once it has arrived, the next one noted replaces it.
+        b.note_pending(0, t(50), t(90));
+        assert!(b.covered_by_pending(0, t(51), t(95)));
+        assert!(!b.covered_by_pending(0, t(51), t(85)));
+    }
+
+    #[test]
+    fn an_old_request_that_may_lapse_first_is_not_covered() {
+        let mut b = BlockTrack::new(2, false);
+        // Requested at 0: live until 20 s, so at 19.9 s the pending
+        // announcement is ignored and one arriving at 20.1 s would ask again.
+        b.set_requested(0, t(0));
+        b.note_pending(0, t(19_000), t(19_900));
+        assert!(b.wants(0, t(20_100)));
+        assert!(!b.covered_by_pending(0, t(19_000), t(20_100)));
+        // A request that has lapsed by the pending arrival is renewed then.
+        let mut c = BlockTrack::new(2, false);
+        c.set_requested(0, t(0));
+        c.note_pending(0, t(20_000), t(20_500));
+        assert!(c.covered_by_pending(0, t(20_000), t(21_000)));
+    }
+
+    #[test]
+    fn holding_everywhere_frees_the_notes() {
+        let mut b = BlockTrack::new(2, false);
+        b.note_pending(0, t(0), t(10));
+        b.set_have(0);
+        b.set_have(1);
+        assert!(b.inv_at.is_empty() && b.requested_at.is_empty());
+        b.note_pending(0, t(0), t(10));
+        assert!(!b.covered_by_pending(0, t(1), t(20)));
     }
 }

@@ -15,6 +15,15 @@
 //!   64 buckets before it is popped (in practice a few), which suits a
 //!   simulator's queue of hundreds of thousands of events far better than a
 //!   comparison heap whose every pop walks a path of cold cache lines.
+//!   It is written here rather than taken from the `radix-heap` crate
+//!   because the run loop needs what that crate's `RadixHeapMap` does not
+//!   offer: a look at the least and second-least entries without popping
+//!   them (`RadixIndex::first`, `RadixIndex::second`: the prefetch hints,
+//!   worth about a third of a 10,000-node run's CPU, BENCHMARKS.md) and
+//!   FIFO order among equal times (the crate is a max-heap that pops the
+//!   last-inserted of equal keys, so keys would have to carry the sequence
+//!   number reversed). The property tests below check it against a sorted
+//!   reference.
 //! - [`EventQueue::cancel`] marks the event's slot empty in O(1) and leaves
 //!   its index entry to be skipped later (lazy deletion, as in Shadow's event
 //!   queue); cancelled entries that reach the front are dropped at once, so
