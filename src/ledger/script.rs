@@ -53,6 +53,10 @@ pub mod opcodes {
 
 use opcodes::*;
 
+/// The longest script an output may carry and still be spent (Bitcoin
+/// Core's `MAX_SCRIPT_SIZE`).
+pub const MAX_SCRIPT_SIZE: usize = 10_000;
+
 /// Bitcoin Core's name of a non-push opcode (`GetOpName`), except that
 /// small numbers keep their `OP_` names (see the module docs).
 pub fn opcode_name(op: u8) -> &'static str {
@@ -298,6 +302,14 @@ impl ScriptBuf {
     /// Whether the script is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Whether no input can ever spend an output locked by this script:
+    /// it starts with `OP_RETURN` or is longer than [`MAX_SCRIPT_SIZE`]
+    /// (Bitcoin Core's `CScript::IsUnspendable`). Such outputs never enter
+    /// the UTXO set.
+    pub fn is_unspendable(&self) -> bool {
+        self.0.first() == Some(&OP_RETURN) || self.0.len() > MAX_SCRIPT_SIZE
     }
 
     /// Appends a data push using the shortest push opcode for its length

@@ -220,8 +220,11 @@ impl UtxoSet {
         Some(coin)
     }
 
-    /// Adds every output of `tx` (txid `txid`) as created at `height`.
-    /// Fails without change if one of them already exists.
+    /// Adds every spendable output of `tx` (txid `txid`) as created at
+    /// `height`; unspendable ones (`OP_RETURN`, oversized scripts:
+    /// [`crate::ledger::script::ScriptBuf::is_unspendable`]) are left out,
+    /// as Bitcoin Core's `AddCoin` does. Fails without change if one of
+    /// them already exists.
     pub fn add_tx_outputs_with_txid(
         &mut self,
         tx: &Transaction,
@@ -229,12 +232,13 @@ impl UtxoSet {
         height: u32,
     ) -> Result<(), UtxoError> {
         let is_coinbase = tx.is_coinbase();
-        if let Some(vout) =
-            (0..tx.output.len() as u32).find(|&vout| self.contains(&OutPoint { txid, vout }))
-        {
+        if let Some(vout) = spendable(tx).find(|&vout| self.contains(&OutPoint { txid, vout })) {
             return Err(UtxoError::OutputExists(OutPoint { txid, vout }));
         }
         for (vout, output) in tx.output.iter().enumerate() {
+            if output.script_pubkey.is_unspendable() {
+                continue;
+            }
             let coin = Coin {
                 output: output.clone(),
                 height,
@@ -334,7 +338,7 @@ impl UtxoSet {
         // re-created by its spender's undo only after its creator removed it.
         let mut coins = undo.spent.iter().rev();
         for (tx, txid) in block.txdata.iter().zip(txids).rev() {
-            for vout in 0..tx.output.len() as u32 {
+            for vout in spendable(tx) {
                 let outpoint = OutPoint { txid: *txid, vout };
                 next.remove_coin(&outpoint)
                     .ok_or(UtxoError::MissingOutput(outpoint))?;
@@ -357,6 +361,15 @@ impl UtxoSet {
         let txids: Vec<Txid> = block.txdata.iter().map(|t| t.compute_txid()).collect();
         self.disconnect_block_with_txids(block, &txids, undo)
     }
+}
+
+/// The output indices of `tx` that enter the UTXO set.
+fn spendable(tx: &Transaction) -> impl Iterator<Item = u32> + '_ {
+    tx.output
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| !o.script_pubkey.is_unspendable())
+        .map(|(vout, _)| vout as u32)
 }
 
 fn check_txid_count(block: &Block, txids: &[Txid]) -> Result<(), UtxoError> {
@@ -421,6 +434,52 @@ mod tests {
 
     fn coinbase(height: u32, value: u64, script: ScriptBuf) -> Transaction {
         Transaction::new_coinbase(height, 0, Amount::from_sat_unchecked(value), script)
+    }
+
+    #[test]
+    fn unspendable_outputs_never_enter_the_set() {
+        let mut op_return = ScriptBuf(vec![crate::ledger::script::opcodes::OP_RETURN]);
+        op_return.push_slice(b"hello");
+        let oversized = ScriptBuf(vec![0x51; crate::ledger::script::MAX_SCRIPT_SIZE + 1]);
+        let largest = ScriptBuf(vec![0x51; crate::ledger::script::MAX_SCRIPT_SIZE]);
+        let cb = Transaction {
+            output: vec![
+                TxOut {
+                    value: Amount::from_sat_unchecked(50),
+                    script_pubkey: p2pkh(1),
+                },
+                TxOut {
+                    value: Amount::ZERO,
+                    script_pubkey: op_return,
+                },
+                TxOut {
+                    value: Amount::ZERO,
+                    script_pubkey: oversized,
+                },
+                TxOut {
+                    value: Amount::from_sat_unchecked(7),
+                    script_pubkey: largest,
+                },
+            ],
+            ..coinbase(1, 0, p2pkh(9))
+        };
+        let txid = cb.compute_txid();
+        let b = block(vec![cb]);
+        let mut set = UtxoSet::new();
+        let undo = set.connect_block(&b, 1).unwrap();
+        let has = |set: &UtxoSet, vout| set.contains(&OutPoint { txid, vout });
+        assert!(has(&set, 0) && !has(&set, 1) && !has(&set, 2) && has(&set, 3));
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.total_value(), Amount::from_sat_unchecked(57));
+        // Spending the OP_RETURN output finds no coin.
+        let spend_it = spend(&[OutPoint { txid, vout: 1 }], &[(0, p2pkh(2))]);
+        let err = set
+            .apply_tx(&spend_it, spend_it.compute_txid(), 2, &mut Vec::new())
+            .unwrap_err();
+        assert!(matches!(err, UtxoError::MissingInput { .. }), "{err:?}");
+        // Disconnecting removes exactly what connecting added.
+        set.disconnect_block(&b, &undo).unwrap();
+        assert_eq!(set.len(), 0);
     }
 
     #[test]
