@@ -1268,31 +1268,21 @@ impl World {
             }
             let msg = Msg::InvBlocks(all.clone());
             let at = self.delivery_time(i, p, &msg);
-            let wanted = (0..all.len())
+            let wanted: smallvec::SmallVec<[usize; 4]> = (0..all.len())
                 .filter(|&j| wants(self, ids, &all, p, j, at))
-                .count();
-            if wanted == 0 {
+                .collect();
+            if wanted.is_empty() {
                 continue;
             }
-            let msg = if wanted == all.len() {
+            let msg = if wanted.len() == all.len() {
                 msg
             } else {
-                Msg::InvBlocks(
-                    (0..all.len())
-                        .filter(|&j| wants(self, ids, &all, p, j, at))
-                        .map(|j| all[j])
-                        .collect(),
-                )
+                Msg::InvBlocks(wanted.iter().map(|&j| all[j]).collect())
             };
             if self.elide_behind_pending {
                 let now = self.queue.now();
-                let Msg::InvBlocks(sent) = &msg else {
-                    unreachable!("an announcement is an inv")
-                };
-                for h in sent.iter() {
-                    if let Some(t) = self.known.block_mut(h) {
-                        t.note_pending(p, now, at);
-                    }
+                for b in wanted.iter().filter_map(|&j| ids[j]) {
+                    self.known.track_mut(b).note_pending(p, now, at);
                 }
             }
             self.metrics.message_sent(msg.kind(), msg.wire_size());

@@ -34,11 +34,10 @@ fn explorer() -> &'static (tokio::runtime::Runtime, Explorer) {
             seed: scenario.seed,
             scenario_json: serde_json::to_string(&scenario).expect("json"),
             pow_ground: true,
-            block_relay: (&forklab::world::output::BlockRelayNote::of(
+            block_relay: forklab::world::output::BlockRelayNote::of(
                 &scenario.network.relay,
                 scenario.consensus.block_fill_bytes,
-            ))
-                .into(),
+            ),
         };
         let digest = out.digest.hex();
         let result = forklab::store::RunResult {

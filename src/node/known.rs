@@ -299,6 +299,12 @@ impl Known {
         &self.tracks[id as usize]
     }
 
+    /// The track at index `id`, to update.
+    #[inline]
+    pub fn track_mut(&mut self, id: u32) -> &mut BlockTrack {
+        &mut self.tracks[id as usize]
+    }
+
     /// The track of mined block `hash`.
     #[inline]
     pub fn block(&self, hash: &BlockHash) -> Option<&BlockTrack> {

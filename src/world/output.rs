@@ -171,19 +171,9 @@ impl RelayNote {
 }
 
 /// How blocks travelled between nodes (`network.relay`), and which part of
-/// it was modelled rather than computed.
-#[derive(Serialize, Debug, Clone)]
-pub struct BlockRelayNote {
-    /// `compact` (BIP152 between the nodes that speak it) or `whole_blocks`
-    /// (`inv`, `getdata`, `block` on every hop).
-    pub mode: String,
-    /// The modelled parts of block relay: `compact_block_padding` when
-    /// compact relay carried padded blocks (`consensus.block_fill_bytes`),
-    /// else empty: every message was simulated.
-    pub modelled: Vec<String>,
-    /// Plain-words explanation.
-    pub note: String,
-}
+/// it was modelled rather than computed: the manifest's `block_relay`, the
+/// same record the run's database stores and the explorer shows.
+pub type BlockRelayNote = crate::store::view::BlockRelayView;
 
 impl BlockRelayNote {
     /// The note for a scenario's block relay and block padding.
@@ -209,16 +199,6 @@ impl BlockRelayNote {
             mode: "compact".into(),
             modelled: vec!["compact_block_padding".into()],
             note: "compact blocks (BIP152) as simulated messages, except the padding (consensus.block_fill_bytes), whose reconstruction was modelled as in SimBlock: it took network.relay.padding.compact_bytes of a cmpctblock, a receiver missed part of it with probability failure_churn or failure_control and fetched a share drawn from SimBlock's tables in the blocktxn".into(),
-        }
-    }
-}
-
-impl From<&BlockRelayNote> for crate::store::view::BlockRelayView {
-    fn from(n: &BlockRelayNote) -> Self {
-        crate::store::view::BlockRelayView {
-            mode: n.mode.clone(),
-            modelled: n.modelled.clone(),
-            note: n.note.clone(),
         }
     }
 }
@@ -607,7 +587,7 @@ fn write_files(
             seed: manifest.seed,
             scenario_json: manifest.scenario.to_string(),
             pow_ground: manifest.pow.ground,
-            block_relay: (&manifest.block_relay).into(),
+            block_relay: manifest.block_relay.clone(),
         };
         let digest = out.digest.hex();
         let result = crate::store::RunResult {
