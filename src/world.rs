@@ -93,6 +93,32 @@ enum Kind {
 /// the mining RNG (read only when a miner's rate changes), so the run loop
 /// prefetches a prefix of the record.
 #[repr(C)]
+/// A control message's delivery, drawn and worked out on demand
+/// ([`World::control_delivery`]).
+struct ControlDelivery {
+    now: SimTime,
+    latency: crate::net::link::LatencyDraw,
+    processing: SimDuration,
+}
+
+impl ControlDelivery {
+    /// The arrival time ([`World::delivery_time`]'s sum, in its order).
+    fn at(&self) -> SimTime {
+        self.now + self.latency.value() + self.processing
+    }
+
+    /// `(low, high)` bracketing [`Self::at`], without working out the
+    /// latency ([`crate::net::link::LatencyDraw::bounds`]; additions are
+    /// monotone).
+    fn bounds(&self) -> (SimTime, SimTime) {
+        let (low, high) = self.latency.bounds();
+        (
+            self.now + low + self.processing,
+            self.now + high + self.processing,
+        )
+    }
+}
+
 struct Node {
     kind: Kind,
     /// Peers (a full node's peers are full nodes; its light clients are
@@ -1094,13 +1120,12 @@ impl World {
     /// sender's uplink for payloads and drawing the link latency).
     fn delivery_time(&mut self, from: NodeIdx, to: NodeIdx, msg: &Msg) -> SimTime {
         let now = self.queue.now();
-        let bytes = msg.wire_size();
         let (fr, tr) = (
             self.regions[from as usize] as usize,
             self.regions[to as usize] as usize,
         );
         let done = if msg.uses_uplink() {
-            let tx_time = self.cfg.link.transmission(bytes, fr, tr);
+            let tx_time = self.cfg.link.transmission(msg.wire_size(), fr, tr);
             self.uplinks[from as usize].enqueue(now, tx_time).1
         } else {
             now
@@ -1128,6 +1153,25 @@ impl World {
                     .saturating_mul(b.txdata.len() as u64);
         }
         at
+    }
+
+    /// [`Self::delivery_time`] of a control message (one that uses no
+    /// uplink, such as an `inv`) from `from` to `to`, drawn but worked out
+    /// on demand: [`ControlDelivery::at`] is exactly what `delivery_time`
+    /// would have returned, with `from`'s random stream advanced the same.
+    fn control_delivery(&mut self, from: NodeIdx, to: NodeIdx) -> ControlDelivery {
+        let (fr, tr) = (
+            self.regions[from as usize] as usize,
+            self.regions[to as usize] as usize,
+        );
+        ControlDelivery {
+            now: self.queue.now(),
+            latency: self
+                .cfg
+                .link
+                .draw(fr, tr, &mut self.nodes[from as usize].net_rng),
+            processing: self.cfg.control_processing,
+        }
     }
 
     /// Whether node `i` would request block `h` at time `at`: it does not
@@ -1252,6 +1296,7 @@ impl World {
                 None => w.wants_block(p, &all[k], at),
             }
         }
+        let now = self.queue.now();
         for k in 0..self.nodes[i as usize].peers.len() {
             let p = self.nodes[i as usize].peers[k];
             // Full nodes' peer lists hold only full nodes (light clients
@@ -1266,8 +1311,24 @@ impl World {
             if holds_all {
                 continue;
             }
+            debug_assert!(!Msg::InvBlocks(all.clone()).uses_uplink());
+            let delivery = self.control_delivery(i, p);
+            if let [Some(b)] = ids {
+                // One mined block (the usual case): most announcements are
+                // decided by bounds on the arrival time, without working
+                // it out; the random stream has advanced all the same.
+                let worth = self.known.track(*b).worth_announcing(
+                    p,
+                    now,
+                    delivery.bounds(),
+                    self.elide_behind_pending,
+                );
+                if worth == Some(false) {
+                    continue;
+                }
+            }
             let msg = Msg::InvBlocks(all.clone());
-            let at = self.delivery_time(i, p, &msg);
+            let at = delivery.at();
             let wanted: smallvec::SmallVec<[usize; 4]> = (0..all.len())
                 .filter(|&j| wants(self, ids, &all, p, j, at))
                 .collect();
@@ -1280,7 +1341,6 @@ impl World {
                 Msg::InvBlocks(wanted.iter().map(|&j| all[j]).collect())
             };
             if self.elide_behind_pending {
-                let now = self.queue.now();
                 for b in wanted.iter().filter_map(|&j| ids[j]) {
                     self.known.track_mut(b).note_pending(p, now, at);
                 }

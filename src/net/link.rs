@@ -282,7 +282,26 @@ impl LatencyModel {
 
     /// Draws one latency.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
-        SimDuration::from_millis_f64(self.sample_ms(rng))
+        self.draw(rng).value()
+    }
+
+    /// Draws one latency whose value is worked out only when asked for
+    /// ([`LatencyDraw::value`], the same as [`Self::sample`] would have
+    /// returned): the random stream advances exactly as `sample` advances
+    /// it, and [`LatencyDraw::bounds`] brackets the value cheaply.
+    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> LatencyDraw {
+        match *self {
+            // Only for a finite-mean shape: the upper bound needs
+            // `U^(1/shape) >= U`.
+            LatencyModel::Pareto { mean_ms, shape } if shape > 1.0 => {
+                let scale = mean_ms * (shape - 1.0) / shape;
+                let u = 1.0 - rng.gen::<f64>(); // (0, 1]
+                LatencyDraw(Drawn::Pareto { scale, shape, u })
+            }
+            _ => LatencyDraw(Drawn::Exact(SimDuration::from_millis_f64(
+                self.sample_ms(rng),
+            ))),
+        }
     }
 
     /// Draws one latency in (fractional) milliseconds, never negative.
@@ -314,13 +333,75 @@ impl LatencyModel {
             LatencyModel::Pareto { mean_ms, shape } => {
                 let scale = mean_ms * (shape - 1.0) / shape;
                 let u = 1.0 - rng.gen::<f64>(); // (0, 1]
-                scale / u.powf(1.0 / shape)
+                pareto_ms(scale, shape, u)
             }
         };
-        if ms.is_nan() {
-            0.0
-        } else {
-            ms.max(0.0)
+        not_negative(ms)
+    }
+}
+
+/// A Pareto draw in milliseconds from its uniform `u` in (0, 1].
+fn pareto_ms(scale: f64, shape: f64, u: f64) -> f64 {
+    scale / u.powf(1.0 / shape)
+}
+
+/// `ms`, or 0 for NaN and negative values.
+fn not_negative(ms: f64) -> f64 {
+    if ms.is_nan() {
+        0.0
+    } else {
+        ms.max(0.0)
+    }
+}
+
+/// One latency drawn by [`LatencyModel::draw`]: its random numbers are
+/// taken, its value is computed on demand.
+#[derive(Clone, Copy, Debug)]
+pub struct LatencyDraw(Drawn);
+
+#[derive(Clone, Copy, Debug)]
+enum Drawn {
+    Exact(SimDuration),
+    /// A Pareto draw before its `powf` (shape above 1).
+    Pareto {
+        scale: f64,
+        shape: f64,
+        u: f64,
+    },
+}
+
+impl LatencyDraw {
+    /// The latency: what [`LatencyModel::sample`] returns for the same
+    /// random numbers.
+    pub fn value(&self) -> SimDuration {
+        match self.0 {
+            Drawn::Exact(d) => d,
+            Drawn::Pareto { scale, shape, u } => {
+                SimDuration::from_millis_f64(not_negative(pareto_ms(scale, shape, u)))
+            }
+        }
+    }
+
+    /// `(low, high)` with `low <= self.value() <= high`, without a `powf`.
+    ///
+    /// A Pareto draw is `scale / p` with `p = U^(1/shape)` in `[U, 1]`
+    /// (`U <= 1`, `shape > 1`); a faithfully rounded `powf` keeps `p` in
+    /// that range, and division is monotone, so `scale` and `scale / U`
+    /// (widened by 2^-40 against rounding) bracket it in milliseconds.
+    /// The conversion to nanoseconds rounds to nearest
+    /// ([`SimDuration::from_millis_f64`], monotone): truncating bounds the
+    /// rounded value from below, truncating plus one from above.
+    pub fn bounds(&self) -> (SimDuration, SimDuration) {
+        match self.0 {
+            Drawn::Exact(d) => (d, d),
+            Drawn::Pareto { scale, u, .. } => {
+                // The same steps as `from_millis_f64` before its rounding;
+                // `as` saturates.
+                let ns = |ms: f64| not_negative(ms) / 1000.0 * 1e9;
+                let low = ns(scale) as u64;
+                let high = (ns(scale / u * (1.0 + f64::EPSILON * 4096.0)) as u64).saturating_add(1);
+                (SimDuration::from_nanos(low), SimDuration::from_nanos(high))
+            }
         }
     }
 }
@@ -614,6 +695,17 @@ impl LinkModel {
         self.model(from_region, to_region).sample(rng)
     }
 
+    /// [`Self::latency`], with the value computed on demand
+    /// ([`LatencyModel::draw`]).
+    pub fn draw<R: Rng + ?Sized>(
+        &self,
+        from_region: usize,
+        to_region: usize,
+        rng: &mut R,
+    ) -> LatencyDraw {
+        self.model(from_region, to_region).draw(rng)
+    }
+
     /// Upload bandwidth of a node in `region`, bit/s.
     pub fn up_bps(&self, region: usize) -> f64 {
         self.up_bps[region]
@@ -762,6 +854,61 @@ mod tests {
         // Every draw is at least the scale, mean * (shape - 1) / shape.
         let mut r = rng(2);
         assert!((0..10_000).all(|_| m.sample_ms(&mut r) >= 80.0));
+    }
+
+    /// A draw's value is what `sample` returns from the same stream, the
+    /// stream ends in the same state, and the bounds bracket the value.
+    #[test]
+    fn a_draw_is_the_sample_and_its_bounds_bracket_it() {
+        let models = [
+            LatencyModel::Constant { ms: 40.0 },
+            LatencyModel::Uniform {
+                min_ms: 10.0,
+                max_ms: 30.0,
+            },
+            LatencyModel::Normal {
+                mean_ms: 50.0,
+                sd_ms: 40.0,
+            },
+            LatencyModel::LogNormal {
+                mean_ms: 50.0,
+                sd_ms: 20.0,
+            },
+            LatencyModel::Pareto {
+                mean_ms: 100.0,
+                shape: 5.0,
+            },
+            // SimBlock's rule at its smallest and largest means: shapes 2.2
+            // (wide bounds) and 65 (tight).
+            LatencyModel::simblock(11.0),
+            LatencyModel::simblock(325.0),
+            // An infinite-mean shape: worked out at once.
+            LatencyModel::Pareto {
+                mean_ms: 100.0,
+                shape: 0.5,
+            },
+        ];
+        for (k, m) in models.iter().enumerate() {
+            let (mut a, mut b) = (rng(k as u64), rng(k as u64));
+            for _ in 0..20_000 {
+                let d = m.draw(&mut a);
+                let v = d.value();
+                assert_eq!(v, m.sample(&mut b), "{m:?}");
+                let (low, high) = d.bounds();
+                assert!(low <= v && v <= high, "{m:?}: {low:?} {v:?} {high:?}");
+            }
+            assert_eq!(a.gen::<u64>(), b.gen::<u64>(), "{m:?}: streams apart");
+        }
+        // The extremes of U: 1 (the scale exactly) and the smallest draw.
+        for u in [1.0, f64::EPSILON / 2.0] {
+            let d = LatencyDraw(Drawn::Pareto {
+                scale: 6.0,
+                shape: 2.2,
+                u,
+            });
+            let (low, high) = d.bounds();
+            assert!(low <= d.value() && d.value() <= high, "u = {u}");
+        }
     }
 
     #[test]

@@ -101,21 +101,25 @@ impl BlockTrack {
     /// offline, no attackers), and requests are only cleared by a dropped
     /// delivery: the world asks only then.
     pub fn covered_by_pending(&self, i: NodeIdx, now: SimTime, at: SimTime) -> bool {
-        let (now, at) = (now.as_nanos(), at.as_nanos());
-        let Some(&t1) = self.inv_at.get(i as usize) else {
-            return false;
-        };
-        if t1 == u64::MAX || t1 <= now || t1 > at {
-            return false;
+        self.covered_window(i, now)
+            .is_some_and(|(from, until)| from <= at.as_nanos() && at.as_nanos() < until)
+    }
+
+    /// The arrival times `[from, until)` in ns at which an announcement to
+    /// node `i` scheduled `now` is covered by a pending one
+    /// ([`Self::covered_by_pending`]); `None` if at none.
+    fn covered_window(&self, i: NodeIdx, now: SimTime) -> Option<(u64, u64)> {
+        let now = now.as_nanos();
+        let &t1 = self.inv_at.get(i as usize)?;
+        if t1 == u64::MAX || t1 <= now {
+            return None;
         }
         let timeout = REQUEST_TIMEOUT.as_nanos();
-        if at - now >= timeout {
-            return false;
-        }
-        match self.requested_at.get(i as usize) {
+        let old_request_lapses = match self.requested_at.get(i as usize) {
             Some(&r) if r != u64::MAX => r.saturating_add(timeout) <= t1,
             _ => true,
-        }
+        };
+        old_request_lapses.then(|| (t1, now.saturating_add(timeout)))
     }
 
     /// An announcement scheduled `now` arrives at node `i` at `at`: noted
@@ -137,14 +141,54 @@ impl BlockTrack {
     /// Whether node `i` would request the block at `at`: it does not hold
     /// it and has no request younger than [`REQUEST_TIMEOUT`].
     pub fn wants(&self, i: NodeIdx, at: SimTime) -> bool {
+        self.wanted_from(i).is_some_and(|w| at.as_nanos() >= w)
+    }
+
+    /// The time in ns from which node `i` would request the block
+    /// ([`Self::wants`]), `None` if never (it holds it).
+    fn wanted_from(&self, i: NodeIdx) -> Option<u64> {
         if self.has(i) {
-            return false;
+            return None;
         }
         match self.requested_at.get(i as usize) {
-            Some(&r) if r != u64::MAX => {
-                at.saturating_duration_since(SimTime::from_nanos(r)) >= REQUEST_TIMEOUT
-            }
-            _ => true,
+            Some(&r) if r != u64::MAX => r.checked_add(REQUEST_TIMEOUT.as_nanos()),
+            _ => Some(0),
+        }
+    }
+
+    /// Whether an announcement to node `i` scheduled `now` and arriving at
+    /// some time in `[low, high]` is worth sending: `Some` if the answer
+    /// is the same at every such time (`wants(i, at)`, and not
+    /// `covered_by_pending(i, now, at)` when `elide_behind_pending`),
+    /// `None` if it depends on the exact time.
+    pub fn worth_announcing(
+        &self,
+        i: NodeIdx,
+        now: SimTime,
+        (low, high): (SimTime, SimTime),
+        elide_behind_pending: bool,
+    ) -> Option<bool> {
+        let (low, high) = (low.as_nanos(), high.as_nanos());
+        // Wanted from a time on: decided unless that time is in (low, high].
+        let Some(w) = self.wanted_from(i) else {
+            return Some(false);
+        };
+        if high < w {
+            return Some(false);
+        }
+        if low < w {
+            return None;
+        }
+        if !elide_behind_pending {
+            return Some(true);
+        }
+        // Covered on an interval: decided if [low, high] is inside or
+        // outside it.
+        match self.covered_window(i, now) {
+            None => Some(true),
+            Some((from, until)) if from <= low && high < until => Some(false),
+            Some((from, until)) if high < from || until <= low => Some(true),
+            Some(_) => None,
         }
     }
 }
@@ -417,6 +461,87 @@ mod tests {
         c.set_requested(0, t(0));
         c.note_pending(0, t(20_000), t(20_500));
         assert!(c.covered_by_pending(0, t(20_000), t(21_000)));
+    }
+
+    proptest::proptest! {
+        /// Whatever the track's state, a decision from bounds is the one
+        /// the exact rule makes at every arrival time between them.
+        #[test]
+        fn worth_announcing_agrees_with_the_exact_rule_between_its_bounds(
+            has in proptest::bool::ANY,
+            requested in proptest::option::of(0u64..40_000),
+            pending in proptest::option::of((0u64..40_000, 0u64..40_000)),
+            now in 0u64..40_000,
+            low in 0u64..45_000,
+            width in 0u64..25_000,
+            elide in proptest::bool::ANY,
+        ) {
+            let mut b = BlockTrack::new(2, false);
+            if has {
+                b.set_have(0);
+            }
+            if let Some(r) = requested {
+                b.set_requested(0, t(r));
+            }
+            if let Some((at, arrives)) = pending {
+                b.note_pending(0, t(at), t(at + arrives));
+            }
+            let (now, low) = (t(now), t(now + low));
+            let high = low + SimDuration::from_nanos(width * MS);
+            let exact = |at: SimTime| b.wants(0, at) && !(elide && b.covered_by_pending(0, now, at));
+            if let Some(worth) = b.worth_announcing(0, now, (low, high), elide) {
+                // Every millisecond between the bounds, and the nanoseconds
+                // around each end.
+                let ms = (low.as_nanos()..=high.as_nanos()).step_by(MS as usize);
+                let ends = [low, high].into_iter().flat_map(|x| {
+                    let x = x.as_nanos();
+                    [x.saturating_sub(1).max(low.as_nanos()), x, (x + 1).min(high.as_nanos())]
+                });
+                for at in ms.chain(ends) {
+                    proptest::prop_assert_eq!(exact(SimTime::from_nanos(at)), worth, "at {}", at);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn worth_announcing_leaves_undecided_what_depends_on_the_time() {
+        let mut b = BlockTrack::new(2, false);
+        assert_eq!(b.worth_announcing(0, t(0), (t(5), t(50)), true), Some(true));
+        b.set_requested(0, t(0));
+        // The request lapses at 20 s: decided before, open across it.
+        assert_eq!(
+            b.worth_announcing(0, t(10), (t(100), t(900)), true),
+            Some(false)
+        );
+        assert_eq!(
+            b.worth_announcing(0, t(10), (t(19_000), t(21_000)), true),
+            None
+        );
+        assert_eq!(
+            b.worth_announcing(0, t(10), (t(20_000), t(21_000)), false),
+            Some(true)
+        );
+        let mut c = BlockTrack::new(2, false);
+        c.note_pending(0, t(0), t(30));
+        assert_eq!(
+            c.worth_announcing(0, t(10), (t(40), t(60)), true),
+            Some(false)
+        );
+        assert_eq!(c.worth_announcing(0, t(10), (t(20), t(60)), true), None);
+        assert_eq!(
+            c.worth_announcing(0, t(10), (t(12), t(29)), true),
+            Some(true)
+        );
+        assert_eq!(
+            c.worth_announcing(0, t(10), (t(40), t(60)), false),
+            Some(true)
+        );
+        c.set_have(0);
+        assert_eq!(
+            c.worth_announcing(0, t(10), (t(40), t(60)), true),
+            Some(false)
+        );
     }
 
     #[test]
