@@ -651,8 +651,18 @@ impl World {
         let (to, hash, compact) = match self.queue.peek() {
             Some(Event::Deliver { to, msg, .. }) => match msg {
                 Msg::InvBlocks(hashes) => {
-                    // The shared list the digest and the node will read.
+                    // The shared list the digest and the node will read,
+                    // and what the node looks at first: its entries of the
+                    // block's known column and its BIP152 peers.
                     crate::sim::prefetch_range(hashes.as_ptr().addr(), 32);
+                    if let [h] = &hashes[..] {
+                        if let Some(t) = self.known.block(h) {
+                            t.prefetch(*to);
+                        }
+                    }
+                    if let Some(Kind::Full(full)) = self.nodes.get(*to as usize).map(|n| &n.kind) {
+                        crate::sim::prefetch_range(full.cmpct.peers.as_ptr().addr(), 64);
+                    }
                     return;
                 }
                 Msg::Block(_, hash, _) => (*to, Some(hash), None),
