@@ -54,7 +54,10 @@ impl BlockTrack {
     /// announcement's arrival reads). Changes nothing.
     pub fn prefetch(&self, i: NodeIdx) {
         crate::sim::prefetch_range(self.have.as_ptr().wrapping_add(i as usize / 64).addr(), 8);
-        crate::sim::prefetch_range(self.requested_at.as_ptr().wrapping_add(i as usize).addr(), 8);
+        crate::sim::prefetch_range(
+            self.requested_at.as_ptr().wrapping_add(i as usize).addr(),
+            8,
+        );
     }
 
     /// Whether node `i` holds the block (permanent once true).

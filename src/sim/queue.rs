@@ -107,6 +107,12 @@ type Key = (u64, u64, u32, u32);
 /// from `last` first (from the top) in bit `b`.
 const BUCKETS: usize = 64;
 
+/// Buckets up to this one are sorted whole into `head` when their turn
+/// comes, instead of being split bit by bit: they span at most 2^21 ns
+/// (about 2 ms), so few events are scheduled into them afterwards (each
+/// such push is a sorted insert).
+const SORT_UP_TO: usize = 20;
+
 /// No entry (greater than every real key: no event gets seq `u64::MAX`).
 const NONE_KEY: Key = (u64::MAX, u64::MAX, u32::MAX, NO_HINT);
 
@@ -121,24 +127,28 @@ fn before(a: &Key, b: &Key) -> bool {
 /// problem", 1990), which fits a discrete-event queue because no event is
 /// scheduled before the current time.
 ///
-/// - `last` is the time of the last popped entry (so never after the
-///   queue's clock, and never after any entry);
-/// - `head` holds the entries at time `last`, in `seq` order (FIFO);
+/// - `last` is the least time when `head` was last filled (so never after
+///   the queue's clock, and never after any entry);
+/// - `head` holds the entries with times up to `head_end`, sorted by
+///   `(time, seq)`;
 /// - `buckets[b]` holds those whose time's highest bit differing from
-///   `last` is bit `b`, unordered: every entry of a bucket comes before
-///   every entry of a higher one. The two least entries of each bucket are
-///   noted in `best` (stale ones included), so the least entry of the
-///   queue is read in O(1).
+///   `last` is bit `b`, unordered: every entry of a bucket comes after
+///   `head_end` and before every entry of a higher bucket. The two least
+///   entries of each bucket are noted in `best` (stale ones included), so
+///   the least entry of the queue is read in O(1).
 ///
 /// When `head` is empty, a pop redistributes the lowest non-empty bucket
 /// around its least time, which becomes `last`: its entries at that time go
-/// to `head` (sorted by `seq`), the others to lower buckets. An entry moves
-/// down at most 64 times and usually a few, and every step touches the ends
-/// of short vectors instead of a path through a large heap.
+/// to `head` (sorted by `seq`), the others to lower buckets; a low bucket
+/// (up to [`SORT_UP_TO`], a span of about 2 ms) is instead sorted into
+/// `head` whole, and `head_end` becomes the end of its span. An entry moves
+/// down a few times (at most 64), and every step touches the ends of short
+/// vectors instead of a path through a large heap.
 #[derive(Debug)]
 struct RadixIndex {
     last: u64,
     head: VecDeque<Key>,
+    head_end: u64,
     buckets: Vec<Vec<Key>>,
     best: [(Key, Key); BUCKETS],
     /// Bit `b` set when `buckets[b]` is not empty.
@@ -150,6 +160,7 @@ impl RadixIndex {
         RadixIndex {
             last: 0,
             head: VecDeque::new(),
+            head_end: 0,
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             best: [(NONE_KEY, NONE_KEY); BUCKETS],
             nonempty: 0,
@@ -165,10 +176,15 @@ impl RadixIndex {
     /// Adds `key`, whose time is not before `last`.
     fn push(&mut self, key: Key) {
         debug_assert!(key.0 >= self.last);
-        if key.0 == self.last {
-            // Later seq than everything in `head` (seqs only grow, and
-            // `head` was filled from earlier entries).
-            self.head.push_back(key);
+        if key.0 <= self.head_end {
+            // After every entry of `head` at or before its time (seqs only
+            // grow): usually the back.
+            if self.head.back().is_none_or(|k| k.0 <= key.0) {
+                self.head.push_back(key);
+            } else {
+                let at = self.head.partition_point(|k| k.0 <= key.0);
+                self.head.insert(at, key);
+            }
         } else {
             self.push_bucket(key);
         }
@@ -234,15 +250,24 @@ impl RadixIndex {
         let last = self.best[b].0 .0;
         self.best[b] = (NONE_KEY, NONE_KEY);
         self.last = last;
-        for &key in &entries {
-            if key.0 == last {
-                self.head.push_back(key);
-            } else {
-                self.push_bucket(key);
+        if b <= SORT_UP_TO {
+            // The bucket's entries share `last`'s bits above `b` and have
+            // bit `b` set: its span ends where the bits below are all set.
+            entries.sort_unstable_by_key(|k| (k.0, k.1));
+            self.head.extend(entries.iter().copied());
+            self.head_end = last | ((1 << b) - 1);
+        } else {
+            self.head_end = last;
+            for &key in &entries {
+                if key.0 == last {
+                    self.head.push_back(key);
+                } else {
+                    self.push_bucket(key);
+                }
             }
-        }
-        if self.head.len() > 1 {
-            self.head.make_contiguous().sort_unstable_by_key(|k| k.1);
+            if self.head.len() > 1 {
+                self.head.make_contiguous().sort_unstable_by_key(|k| k.1);
+            }
         }
         // Keep the bucket's capacity for its next fill.
         entries.clear();
@@ -687,6 +712,8 @@ mod tests {
             3 => (0u64..50).prop_map(Op::Schedule),
             // Far apart too, so entries travel through many radix buckets.
             1 => (0u64..1 << 40).prop_map(Op::Schedule),
+            // Into the span of a bucket sorted whole into the head.
+            1 => (0u64..1 << 22).prop_map(Op::Schedule),
             1 => any::<usize>().prop_map(Op::Cancel),
             2 => Just(Op::Pop),
         ]
