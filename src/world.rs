@@ -246,6 +246,9 @@ pub struct World {
     /// client) and of its peer list's buffer: prefetch hints only, never
     /// dereferenced (a stale one would only waste a prefetch).
     hint_addrs: Vec<(usize, usize)>,
+    /// The node of the event after next when the run loop last prefetched
+    /// (`NO_HINT` for none), so it is not fetched again as the next one.
+    prefetched_second: u32,
     /// Inputs from outside the run (`sim serve FILE`), by the index their
     /// [`Event::Live`] carries (see [`live`]).
     live: Vec<LiveAction>,
@@ -412,6 +415,7 @@ impl World {
             flood: flood::Flood::default(),
             flood_pick: Vec::new(),
             hint_addrs: nodes.iter().map(Node::hint_addrs).collect(),
+            prefetched_second: crate::sim::queue::NO_HINT,
             node_cfg: NodeConfig {
                 params: cfg.params.clone(),
                 genesis_time: cfg.genesis_time,
@@ -617,14 +621,16 @@ impl World {
     /// - For the next event, whose node was prefetched one event ago: if it
     ///   delivers a block, the lines the node's block index and active chain
     ///   will be read at ([`Chainstate::prefetch_accept`]).
-    fn prefetch_next(&self) {
+    fn prefetch_next(&mut self) {
         self.queue.prefetch_upcoming();
         // Hints are the node an event happens at (NO_HINT, out of range,
         // for the rest), read beside the key without touching the event.
-        for hint in [self.queue.peek_second_hint(), self.queue.peek_hint()]
-            .into_iter()
-            .flatten()
-        {
+        // The next event's node was fetched a step ago as the one after
+        // next, unless an event scheduled since comes first.
+        let (second, first) = (self.queue.peek_second_hint(), self.queue.peek_hint());
+        let first = first.filter(|&h| h != self.prefetched_second);
+        self.prefetched_second = second.unwrap_or(crate::sim::queue::NO_HINT);
+        for hint in [second, first].into_iter().flatten() {
             let to = hint as usize;
             if let Some(node) = self.nodes.get(to) {
                 crate::sim::prefetch_prefix(node, std::mem::offset_of!(Node, mine_rng));
