@@ -119,18 +119,23 @@ impl ControlDelivery {
     }
 }
 
+/// A node's record. `repr(C)`, in this order: everything an event may read
+/// comes before `mine_rng` (drawn from only when the node mines), so the run
+/// loop's prefetch of the record's first `offset_of!(Node, mine_rng)` bytes
+/// covers it.
+#[repr(C)]
 struct Node {
     kind: Kind,
+    /// Index into `World::adversaries` for an attacker's node: its inputs
+    /// go to its [`crate::adversary::node::AttackerNode`] (`None` for every
+    /// honest node, so honest events pay one branch for adversaries).
+    adv: Option<u16>,
     /// Peers (a full node's peers are full nodes; its light clients are
     /// listed in its state).
     peers: Vec<NodeIdx>,
     mine_event: Option<EventId>,
     /// The `(bits, hashrate)` the pending mining event was drawn for.
     mine_rate: (crate::ledger::CompactTarget, f64),
-    /// Index into `World::adversaries` for an attacker's node: its inputs
-    /// go to its [`crate::adversary::node::AttackerNode`] (`None` for every
-    /// honest node, so honest events pay one branch for adversaries).
-    adv: Option<u16>,
     spec: NodeSpec,
     net_rng: ChaCha12Rng,
     mine_rng: ChaCha12Rng,
@@ -807,7 +812,13 @@ impl World {
             tips_watched: !self.adversaries.is_empty(),
             gamma: !self.gamma_nodes.is_empty() && self.gamma_nodes[i as usize],
         };
-        if let Some(a) = self.nodes[i as usize].adv {
+        // Without adversaries no node is one: skip reading the record.
+        let adv = if self.adversaries.is_empty() {
+            None
+        } else {
+            self.nodes[i as usize].adv
+        };
+        if let Some(a) = adv {
             self.call_attacker(i, a as usize, input, oracles, &mut out);
         } else {
             let mut ctx = Ctx::new(
