@@ -159,6 +159,9 @@ struct Entry {
 #[derive(Clone, Debug, Default)]
 pub struct PeerScores {
     nodes: Vec<Vec<Entry>>,
+    /// Entries in all lists (never removed): while none, lookups skip the
+    /// node's list, which a large run reads cold on every block.
+    pairs: usize,
 }
 
 impl PeerScores {
@@ -171,6 +174,7 @@ impl PeerScores {
     pub fn with_nodes(nodes: usize) -> PeerScores {
         PeerScores {
             nodes: vec![Vec::new(); nodes],
+            pairs: 0,
         }
     }
 
@@ -183,6 +187,7 @@ impl PeerScores {
         let i = match list.binary_search_by_key(&peer, |e| e.peer) {
             Ok(i) => i,
             Err(i) => {
+                self.pairs += 1;
                 list.insert(
                     i,
                     Entry {
@@ -198,6 +203,9 @@ impl PeerScores {
     }
 
     fn get(&self, node: u32, peer: u32) -> Option<&Entry> {
+        if self.pairs == 0 {
+            return None;
+        }
         let list = self.nodes.get(node as usize)?;
         list.binary_search_by_key(&peer, |e| e.peer)
             .ok()
@@ -234,6 +242,9 @@ impl PeerScores {
     /// Records a block from `peer` that connected to `node`'s tree: ends
     /// the peer's run of unconnecting blocks (its score stays).
     pub fn record_connecting(&mut self, node: u32, peer: u32) {
+        if self.pairs == 0 {
+            return;
+        }
         if let Some(list) = self.nodes.get_mut(node as usize) {
             if let Ok(i) = list.binary_search_by_key(&peer, |e| e.peer) {
                 list[i].unconnecting = 0;
