@@ -87,12 +87,6 @@ enum Kind {
     Light(Box<LightNode>),
 }
 
-/// A node's record in the world: its state machine, and what the world
-/// keeps for it (links, the mining timer, its random streams). `repr(C)`:
-/// the fields every relay event reads come first, then the relay RNG, then
-/// the mining RNG (read only when a miner's rate changes), so the run loop
-/// prefetches a prefix of the record.
-#[repr(C)]
 /// A control message's delivery, drawn and worked out on demand
 /// ([`World::control_delivery`]).
 struct ControlDelivery {
@@ -119,10 +113,12 @@ impl ControlDelivery {
     }
 }
 
-/// A node's record. `repr(C)`, in this order: everything an event may read
-/// comes before `mine_rng` (drawn from only when the node mines), so the run
-/// loop's prefetch of the record's first `offset_of!(Node, mine_rng)` bytes
-/// covers it.
+/// A node's record in the world: its state machine, and what the world
+/// keeps for it (links, the mining timer, its random streams). `repr(C)`:
+/// the fields every relay event reads come first, then the relay RNG, then
+/// the mining RNG (read only when a miner's rate changes), so the run loop
+/// prefetches a prefix of the record (up to `offset_of!(Node, mine_rng)`).
+/// A test checks that order.
 #[repr(C)]
 struct Node {
     kind: Kind,
@@ -1655,5 +1651,31 @@ impl World {
             converged,
             cache_stats,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Node;
+    use std::mem::offset_of;
+
+    /// The run loop prefetches a node's record up to `mine_rng`: every
+    /// field an event reads lies before it. (A `repr(C)` lost in an edit let
+    /// the compiler move `adv`, read on every event, past it.)
+    #[test]
+    fn a_node_record_keeps_what_events_read_before_its_mining_rng() {
+        let end = offset_of!(Node, mine_rng);
+        for (field, at) in [
+            ("kind", offset_of!(Node, kind)),
+            ("adv", offset_of!(Node, adv)),
+            ("peers", offset_of!(Node, peers)),
+            ("mine_event", offset_of!(Node, mine_event)),
+            ("mine_rate", offset_of!(Node, mine_rate)),
+            ("spec", offset_of!(Node, spec)),
+            ("net_rng", offset_of!(Node, net_rng)),
+        ] {
+            assert!(at < end, "{field} at {at}, past mine_rng at {end}");
+        }
+        assert!(end < std::mem::size_of::<Node>());
     }
 }
