@@ -592,7 +592,8 @@ impl PartialBlock {
     /// header's Merkle root and the tree is not mutated. Any error means
     /// the receiver fetches the full block.
     pub fn finish(self, txn: Option<&BlockTxn>) -> Result<Block, CompactError> {
-        self.finish_checked(txn, |_| None)
+        let hash = self.header.block_hash();
+        self.finish_checked(&hash, txn, |_| None)
             .map(CheckedBlock::into_block)
     }
 
@@ -600,8 +601,13 @@ impl PartialBlock {
     /// `known_txid` may supply the txid of a prefilled or fetched
     /// transaction the caller already knows (looked up by allocation, so a
     /// large shared coinbase is not rehashed); the others are computed.
+    /// `block_hash` is the hash of this block's header, as the caller
+    /// checked it (a `blocktxn` for another block is refused; the relay
+    /// checked the header against the hash when the `cmpctblock` came, so
+    /// the header is not hashed again for every `blocktxn`).
     pub fn finish_checked(
         mut self,
+        block_hash: &BlockHash,
         txn: Option<&BlockTxn>,
         known_txid: impl Fn(&Arc<Transaction>) -> Option<Txid>,
     ) -> Result<CheckedBlock, CompactError> {
@@ -616,7 +622,7 @@ impl PartialBlock {
                 })
             }
             Some(t) => {
-                if t.block_hash != self.header.block_hash() || t.txs.len() != wanted {
+                if t.block_hash != *block_hash || t.txs.len() != wanted {
                     return Err(CompactError::WrongBlockTxn {
                         block: t.block_hash,
                         got: t.txs.len(),

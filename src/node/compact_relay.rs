@@ -618,7 +618,8 @@ fn complete(
     ctx: &mut Ctx<'_>,
     out: &mut Outbox,
 ) {
-    let checked: CheckedBlock = match partial.finish_checked(txn, |t| ctx.shared_txid(t)) {
+    // `hash` is the header's: `on_cmpctblock` checked it.
+    let checked: CheckedBlock = match partial.finish_checked(&hash, txn, |t| ctx.shared_txid(t)) {
         Ok(c) => c,
         Err(_) => {
             fall_back(hash, from, ctx, out);
