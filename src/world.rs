@@ -96,7 +96,7 @@ struct ControlDelivery {
 }
 
 impl ControlDelivery {
-    /// The arrival time ([`World::delivery_time`]'s sum, in its order).
+    /// The arrival time: latency after now, then the processing delay.
     fn at(&self) -> SimTime {
         self.now + self.latency.value() + self.processing
     }
@@ -1142,28 +1142,22 @@ impl World {
     /// When `msg` sent now from `from` would arrive at `to` (reserving the
     /// sender's uplink for payloads and drawing the link latency).
     fn delivery_time(&mut self, from: NodeIdx, to: NodeIdx, msg: &Msg) -> SimTime {
+        if !msg.uses_uplink() {
+            return self.control_delivery(from, to).at();
+        }
         let now = self.queue.now();
         let (fr, tr) = (
             self.regions[from as usize] as usize,
             self.regions[to as usize] as usize,
         );
-        let done = if msg.uses_uplink() {
-            let tx_time = self.cfg.link.transmission(msg.wire_size(), fr, tr);
-            self.uplinks[from as usize].enqueue(now, tx_time).1
-        } else {
-            now
-        };
+        let tx_time = self.cfg.link.transmission(msg.wire_size(), fr, tr);
+        let done = self.uplinks[from as usize].enqueue(now, tx_time).1;
         let latency = self
             .cfg
             .link
             .latency(fr, tr, &mut self.nodes[from as usize].net_rng);
-        let processing = if msg.uses_uplink() {
-            self.cfg.processing
-        } else {
-            self.cfg.control_processing
-        };
-        let mut at = done + latency + processing;
-        if self.cfg.uplink == crate::scenario::UplinkMode::StopAndWait && msg.uses_uplink() {
+        let mut at = done + latency + self.cfg.processing;
+        if self.cfg.uplink == crate::scenario::UplinkMode::StopAndWait {
             // SimBlock's sender: busy until the payload has arrived and been
             // processed (its `delay` includes the processing time).
             self.uplinks[from as usize].busy_until = at;
@@ -1178,10 +1172,10 @@ impl World {
         at
     }
 
-    /// [`Self::delivery_time`] of a control message (one that uses no
-    /// uplink, such as an `inv`) from `from` to `to`, drawn but worked out
-    /// on demand: [`ControlDelivery::at`] is exactly what `delivery_time`
-    /// would have returned, with `from`'s random stream advanced the same.
+    /// The delivery of a control message (one that uses no uplink, such as
+    /// an `inv`) from `from` to `to`: its latency drawn from `from`'s
+    /// random stream, its arrival ([`ControlDelivery::at`]) worked out on
+    /// demand. [`Self::delivery_time`] of such a message is its `at()`.
     fn control_delivery(&mut self, from: NodeIdx, to: NodeIdx) -> ControlDelivery {
         let (fr, tr) = (
             self.regions[from as usize] as usize,
@@ -1336,25 +1330,30 @@ impl World {
             }
             debug_assert!(!Msg::InvBlocks(all.clone()).uses_uplink());
             let delivery = self.control_delivery(i, p);
-            if let [Some(b)] = ids {
-                // One mined block (the usual case): most announcements are
-                // decided by bounds on the arrival time, without working
-                // it out; the random stream has advanced all the same.
-                let worth = self.known.track(*b).worth_announcing(
+            // One mined block (the usual case): most announcements are
+            // decided by bounds on the arrival time, without working it
+            // out; the random stream has advanced all the same.
+            let decided = match ids {
+                [Some(b)] => self.known.track(*b).worth_announcing(
                     p,
                     now,
                     delivery.bounds(),
                     self.elide_behind_pending,
-                );
-                if worth == Some(false) {
-                    continue;
-                }
+                ),
+                _ => None,
+            };
+            if decided == Some(false) {
+                continue;
             }
             let msg = Msg::InvBlocks(all.clone());
             let at = delivery.at();
-            let wanted: smallvec::SmallVec<[usize; 4]> = (0..all.len())
-                .filter(|&j| wants(self, ids, &all, p, j, at))
-                .collect();
+            let wanted: smallvec::SmallVec<[usize; 4]> = if decided == Some(true) {
+                smallvec::smallvec![0]
+            } else {
+                (0..all.len())
+                    .filter(|&j| wants(self, ids, &all, p, j, at))
+                    .collect()
+            };
             if wanted.is_empty() {
                 continue;
             }

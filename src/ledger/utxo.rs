@@ -235,23 +235,14 @@ impl UtxoSet {
         if let Some(vout) = spendable(tx).find(|&vout| self.contains(&OutPoint { txid, vout })) {
             return Err(UtxoError::OutputExists(OutPoint { txid, vout }));
         }
-        for (vout, output) in tx.output.iter().enumerate() {
-            if output.script_pubkey.is_unspendable() {
-                continue;
-            }
+        for vout in spendable(tx) {
             let coin = Coin {
-                output: output.clone(),
+                output: tx.output[vout as usize].clone(),
                 height,
                 is_coinbase,
             };
-            self.insert_coin(
-                OutPoint {
-                    txid,
-                    vout: vout as u32,
-                },
-                coin,
-            )
-            .expect("checked above that no output exists");
+            self.insert_coin(OutPoint { txid, vout }, coin)
+                .expect("checked above that no output exists");
         }
         Ok(())
     }

@@ -294,8 +294,7 @@ impl LatencyModel {
             // Only for a finite-mean shape: the upper bound needs
             // `U^(1/shape) >= U`.
             LatencyModel::Pareto { mean_ms, shape } if shape > 1.0 => {
-                let scale = mean_ms * (shape - 1.0) / shape;
-                let u = 1.0 - rng.gen::<f64>(); // (0, 1]
+                let (scale, u) = pareto_uniform(mean_ms, shape, rng);
                 LatencyDraw(Drawn::Pareto { scale, shape, u })
             }
             _ => LatencyDraw(Drawn::Exact(SimDuration::from_millis_f64(
@@ -331,13 +330,19 @@ impl LatencyModel {
                 (mu + sigma2.sqrt() * z).exp()
             }
             LatencyModel::Pareto { mean_ms, shape } => {
-                let scale = mean_ms * (shape - 1.0) / shape;
-                let u = 1.0 - rng.gen::<f64>(); // (0, 1]
+                let (scale, u) = pareto_uniform(mean_ms, shape, rng);
                 pareto_ms(scale, shape, u)
             }
         };
         not_negative(ms)
     }
+}
+
+/// A Pareto draw's scale for `mean_ms` and `shape`, and its uniform `u`
+/// in (0, 1] taken from `rng`.
+fn pareto_uniform<R: Rng + ?Sized>(mean_ms: f64, shape: f64, rng: &mut R) -> (f64, f64) {
+    let scale = mean_ms * (shape - 1.0) / shape;
+    (scale, 1.0 - rng.gen::<f64>())
 }
 
 /// A Pareto draw in milliseconds from its uniform `u` in (0, 1].
