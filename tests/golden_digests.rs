@@ -8,7 +8,7 @@
 //! golden file in its own commit with the reason:
 //!
 //! ```text
-//! FORKLAB_BLESS=1 cargo test --release --test golden_digests
+//! FORKLAB_BLESS=1 cargo test --profile test-release --test golden_digests
 //! ```
 
 use std::fmt::Write as _;
