@@ -40,7 +40,7 @@ def sim_binary() -> Path:
         return path
     path = REPO / "target" / "release" / "sim"
     if not path.is_file():
-        print("building sim (cargo build --release), this takes a minute...")
+        print("building sim (cargo build --release), this takes a few minutes...")
         subprocess.run(["cargo", "build", "--release"], cwd=REPO, check=True)
     return path
 
