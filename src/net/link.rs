@@ -294,8 +294,7 @@ impl LatencyModel {
             // Only for a finite-mean shape: the upper bound needs
             // `U^(1/shape) >= U`.
             LatencyModel::Pareto { mean_ms, shape } if shape > 1.0 => {
-                let (scale, u) = pareto_uniform(mean_ms, shape, rng);
-                LatencyDraw(Drawn::Pareto { scale, shape, u })
+                ParetoDraws::new(mean_ms, shape).draw(rng)
             }
             _ => LatencyDraw(Drawn::Exact(SimDuration::from_millis_f64(
                 self.sample_ms(rng),
@@ -329,25 +328,67 @@ impl LatencyModel {
                 let z: f64 = StandardNormal.sample(rng);
                 (mu + sigma2.sqrt() * z).exp()
             }
-            LatencyModel::Pareto { mean_ms, shape } => {
-                let (scale, u) = pareto_uniform(mean_ms, shape, rng);
-                pareto_ms(scale, shape, u)
-            }
+            LatencyModel::Pareto { mean_ms, shape } => pareto_ms(
+                pareto_scale(mean_ms, shape),
+                1.0 / shape,
+                pareto_uniform(rng),
+            ),
         };
         not_negative(ms)
     }
 }
 
-/// A Pareto draw's scale for `mean_ms` and `shape`, and its uniform `u`
-/// in (0, 1] taken from `rng`.
-fn pareto_uniform<R: Rng + ?Sized>(mean_ms: f64, shape: f64, rng: &mut R) -> (f64, f64) {
-    let scale = mean_ms * (shape - 1.0) / shape;
-    (scale, 1.0 - rng.gen::<f64>())
+/// A Pareto model's scale (its minimum) for `mean_ms` and `shape`.
+fn pareto_scale(mean_ms: f64, shape: f64) -> f64 {
+    mean_ms * (shape - 1.0) / shape
 }
 
-/// A Pareto draw in milliseconds from its uniform `u` in (0, 1].
-fn pareto_ms(scale: f64, shape: f64, u: f64) -> f64 {
-    scale / u.powf(1.0 / shape)
+/// A Pareto draw's uniform `u` in (0, 1], taken from `rng`.
+fn pareto_uniform<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    1.0 - rng.gen::<f64>()
+}
+
+/// A Pareto draw in milliseconds from its uniform `u` in (0, 1], for a
+/// shape whose reciprocal is `inv_shape`.
+fn pareto_ms(scale: f64, inv_shape: f64, u: f64) -> f64 {
+    scale / u.powf(inv_shape)
+}
+
+/// What every [`LatencyDraw`] of one Pareto model (shape above 1) shares,
+/// worked out once per model: [`LinkModel`] keeps one per region pair, so
+/// a draw costs a random number, and its bounds one division.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct ParetoDraws {
+    scale: f64,
+    inv_shape: f64,
+    /// The lower bound of every draw: the scale in nanoseconds, truncated
+    /// (see [`LatencyDraw::bounds`]).
+    low: SimDuration,
+    /// The scale in nanoseconds widened by 2^-40 against rounding: over
+    /// `u`, an upper bound of the draw before its rounding to nanoseconds.
+    high_times_u: f64,
+}
+
+impl ParetoDraws {
+    fn new(mean_ms: f64, shape: f64) -> Self {
+        let scale = pareto_scale(mean_ms, shape);
+        // The same steps as `SimDuration::from_millis_f64` before its
+        // rounding; `as` saturates.
+        let ns = not_negative(scale) / 1000.0 * 1e9;
+        ParetoDraws {
+            scale,
+            inv_shape: 1.0 / shape,
+            low: SimDuration::from_nanos(ns as u64),
+            high_times_u: ns * (1.0 + f64::EPSILON * 4096.0),
+        }
+    }
+
+    fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> LatencyDraw {
+        LatencyDraw(Drawn::Pareto {
+            consts: *self,
+            u: pareto_uniform(rng),
+        })
+    }
 }
 
 /// `ms`, or 0 for NaN and negative values.
@@ -369,8 +410,7 @@ enum Drawn {
     Exact(SimDuration),
     /// A Pareto draw before its `powf` (shape above 1).
     Pareto {
-        scale: f64,
-        shape: f64,
+        consts: ParetoDraws,
         u: f64,
     },
 }
@@ -381,9 +421,11 @@ impl LatencyDraw {
     pub fn value(&self) -> SimDuration {
         match self.0 {
             Drawn::Exact(d) => d,
-            Drawn::Pareto { scale, shape, u } => {
-                SimDuration::from_millis_f64(not_negative(pareto_ms(scale, shape, u)))
-            }
+            Drawn::Pareto { consts, u } => SimDuration::from_millis_f64(not_negative(pareto_ms(
+                consts.scale,
+                consts.inv_shape,
+                u,
+            ))),
         }
     }
 
@@ -392,20 +434,18 @@ impl LatencyDraw {
     /// A Pareto draw is `scale / p` with `p = U^(1/shape)` in `[U, 1]`
     /// (`U <= 1`, `shape > 1`); a faithfully rounded `powf` keeps `p` in
     /// that range, and division is monotone, so `scale` and `scale / U`
-    /// (widened by 2^-40 against rounding) bracket it in milliseconds.
-    /// The conversion to nanoseconds rounds to nearest
-    /// ([`SimDuration::from_millis_f64`], monotone): truncating bounds the
-    /// rounded value from below, truncating plus one from above.
+    /// bracket it. In nanoseconds: the scale's, truncated (the conversion
+    /// rounds to nearest and is monotone), and the scale's widened by
+    /// 2^-40 (far more than the few roundings of either side), over `U`,
+    /// truncated plus one. The lower bound is the model's; the upper costs
+    /// one division.
     pub fn bounds(&self) -> (SimDuration, SimDuration) {
         match self.0 {
             Drawn::Exact(d) => (d, d),
-            Drawn::Pareto { scale, u, .. } => {
-                // The same steps as `from_millis_f64` before its rounding;
+            Drawn::Pareto { consts, u } => {
                 // `as` saturates.
-                let ns = |ms: f64| not_negative(ms) / 1000.0 * 1e9;
-                let low = ns(scale) as u64;
-                let high = (ns(scale / u * (1.0 + f64::EPSILON * 4096.0)) as u64).saturating_add(1);
-                (SimDuration::from_nanos(low), SimDuration::from_nanos(high))
+                let high = ((consts.high_times_u / u) as u64).saturating_add(1);
+                (consts.low, SimDuration::from_nanos(high))
             }
         }
     }
@@ -615,6 +655,9 @@ pub struct LinkModel {
     regions: usize,
     /// `models[from * regions + to]`.
     models: Vec<LatencyModel>,
+    /// Per model, its [`ParetoDraws`] if it is a Pareto model with a
+    /// shape above 1 (what [`LatencyModel::draw`] would work out per draw).
+    pareto: Vec<Option<ParetoDraws>>,
     up_bps: Vec<f64>,
     down_bps: Vec<f64>,
 }
@@ -632,6 +675,7 @@ impl LinkModel {
         check_positive("down_mbps", down_mbps)?;
         Ok(LinkModel {
             regions: 1,
+            pareto: vec![pareto_draws(&latency)],
             models: vec![latency],
             up_bps: vec![up_mbps * 1e6],
             down_bps: vec![down_mbps * 1e6],
@@ -657,6 +701,7 @@ impl LinkModel {
         }
         Ok(LinkModel {
             regions: regions.len(),
+            pareto: models.iter().map(pareto_draws).collect(),
             models,
             up_bps: regions.up_mbps.iter().map(|m| m * 1e6).collect(),
             down_bps: regions.down_mbps.iter().map(|m| m * 1e6).collect(),
@@ -708,7 +753,11 @@ impl LinkModel {
         to_region: usize,
         rng: &mut R,
     ) -> LatencyDraw {
-        self.model(from_region, to_region).draw(rng)
+        let model = self.model(from_region, to_region);
+        match self.pareto[from_region * self.regions + to_region] {
+            Some(p) => p.draw(rng),
+            None => model.draw(rng),
+        }
     }
 
     /// Upload bandwidth of a node in `region`, bit/s.
@@ -725,6 +774,17 @@ impl LinkModel {
     /// `to_region` ([`transmission_delay`] with their bandwidths).
     pub fn transmission(&self, bytes: u64, from_region: usize, to_region: usize) -> SimDuration {
         transmission_delay(bytes, self.up_bps[from_region], self.down_bps[to_region])
+    }
+}
+
+/// The [`ParetoDraws`] of `model`, if it is a Pareto model with a shape
+/// above 1 (the models [`LatencyModel::draw`] defers the `powf` of).
+fn pareto_draws(model: &LatencyModel) -> Option<ParetoDraws> {
+    match *model {
+        LatencyModel::Pareto { mean_ms, shape } if shape > 1.0 => {
+            Some(ParetoDraws::new(mean_ms, shape))
+        }
+        _ => None,
     }
 }
 
@@ -907,12 +967,36 @@ mod tests {
         // The extremes of U: 1 (the scale exactly) and the smallest draw.
         for u in [1.0, f64::EPSILON / 2.0] {
             let d = LatencyDraw(Drawn::Pareto {
-                scale: 6.0,
-                shape: 2.2,
+                consts: ParetoDraws::new(11.0, 2.2),
                 u,
             });
             let (low, high) = d.bounds();
             assert!(low <= d.value() && d.value() <= high, "u = {u}");
+        }
+    }
+
+    /// A region matrix's draws (from the Pareto constants it keeps per
+    /// pair) take the same random numbers and give the same values as its
+    /// models' `sample`, inside their bounds, for every pair of SimBlock's
+    /// 2019 matrix and for a non-Pareto jitter.
+    #[test]
+    fn link_model_draws_match_its_models() {
+        for jitter in [Jitter::Simblock, Jitter::Uniform { spread: 0.5 }] {
+            let link = LinkModel::from_regions(&Regions::simblock_2019(), jitter).unwrap();
+            let n = link.region_count();
+            let (mut a, mut b) = (rng(9), rng(9));
+            for k in 0..20_000 {
+                let (from, to) = (k % n, (k / n) % n);
+                let d = link.draw(from, to, &mut a);
+                let v = d.value();
+                assert_eq!(v, link.latency(from, to, &mut b), "{jitter:?} {from}->{to}");
+                let (low, high) = d.bounds();
+                assert!(
+                    low <= v && v <= high,
+                    "{from}->{to}: {low:?} {v:?} {high:?}"
+                );
+            }
+            assert_eq!(a.gen::<u64>(), b.gen::<u64>(), "{jitter:?}: streams apart");
         }
     }
 
