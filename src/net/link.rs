@@ -290,13 +290,9 @@ impl LatencyModel {
     /// returned): the random stream advances exactly as `sample` advances
     /// it, and [`LatencyDraw::bounds`] brackets the value cheaply.
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> LatencyDraw {
-        match *self {
-            // Only for a finite-mean shape: the upper bound needs
-            // `U^(1/shape) >= U`.
-            LatencyModel::Pareto { mean_ms, shape } if shape > 1.0 => {
-                ParetoDraws::new(mean_ms, shape).draw(rng)
-            }
-            _ => LatencyDraw(Drawn::Exact(SimDuration::from_millis_f64(
+        match pareto_draws(self) {
+            Some(p) => p.draw(rng),
+            None => LatencyDraw(Drawn::Exact(SimDuration::from_millis_f64(
                 self.sample_ms(rng),
             ))),
         }
@@ -778,7 +774,8 @@ impl LinkModel {
 }
 
 /// The [`ParetoDraws`] of `model`, if it is a Pareto model with a shape
-/// above 1 (the models [`LatencyModel::draw`] defers the `powf` of).
+/// above 1 (the models [`LatencyModel::draw`] defers the `powf` of: only a
+/// finite-mean shape, as the upper bound needs `U^(1/shape) >= U`).
 fn pareto_draws(model: &LatencyModel) -> Option<ParetoDraws> {
     match *model {
         LatencyModel::Pareto { mean_ms, shape } if shape > 1.0 => {
