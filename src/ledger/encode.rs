@@ -194,7 +194,13 @@ pub trait Encodable {
 
 /// Length of `b` encoded as var-bytes (CompactSize length, then the bytes).
 pub fn var_bytes_len(b: &[u8]) -> usize {
-    varint_len(b.len() as u64) + b.len()
+    var_bytes_len_of(b.len())
+}
+
+/// Length of `len` bytes encoded as var-bytes, for a size worked out
+/// before the bytes exist.
+pub fn var_bytes_len_of(len: usize) -> usize {
+    varint_len(len as u64) + len
 }
 
 /// A value that can be read from its consensus encoding.

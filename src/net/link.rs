@@ -726,8 +726,14 @@ impl LinkModel {
     /// # Panics
     /// If a region index is out of range (see [`Self::check_region`]).
     pub fn model(&self, from_region: usize, to_region: usize) -> &LatencyModel {
+        &self.models[self.pair(from_region, to_region)]
+    }
+
+    /// The index of a region pair in `models` and `pareto` (panics like
+    /// [`Self::model`]).
+    fn pair(&self, from_region: usize, to_region: usize) -> usize {
         assert!(from_region < self.regions && to_region < self.regions);
-        &self.models[from_region * self.regions + to_region]
+        from_region * self.regions + to_region
     }
 
     /// Draws the propagation latency of one message (panics like
@@ -749,10 +755,10 @@ impl LinkModel {
         to_region: usize,
         rng: &mut R,
     ) -> LatencyDraw {
-        let model = self.model(from_region, to_region);
-        match self.pareto[from_region * self.regions + to_region] {
+        let k = self.pair(from_region, to_region);
+        match self.pareto[k] {
             Some(p) => p.draw(rng),
-            None => model.draw(rng),
+            None => self.models[k].draw(rng),
         }
     }
 

@@ -147,7 +147,7 @@ pub fn assemble_block_with_txids(
 /// the script length (253 and 65,536 bytes, where the length grows by 2
 /// bytes); for those the block ends up 2 bytes over or under `fill`.
 fn padding_len(fill: usize, coinbase_size: usize, body_size: usize, n_tx: usize) -> Option<usize> {
-    use crate::ledger::encode::varint_len;
+    use crate::ledger::encode::{var_bytes_len_of, varint_len};
     if fill == 0 {
         return None;
     }
@@ -156,16 +156,10 @@ fn padding_len(fill: usize, coinbase_size: usize, body_size: usize, n_tx: usize)
         return None;
     }
     // The block's size once the coinbase has its second output: an 8-byte
-    // value and the script of `pad + 6` bytes with its length (the output
-    // count stays one byte).
+    // value and the script of `pad + 6` bytes (the output count stays one
+    // byte).
     let block_size = |pad: usize| {
-        80 + varint_len(n_tx as u64)
-            + body_size
-            + coinbase_size
-            + 8
-            + varint_len((pad + 6) as u64)
-            + pad
-            + 6
+        80 + varint_len(n_tx as u64) + body_size + coinbase_size + 8 + var_bytes_len_of(pad + 6)
     };
     let mut pad = fill - size_now - 16;
     for _ in 0..3 {
@@ -240,7 +234,7 @@ mod tests {
         let payout = ScriptBuf::new_p2pkh(&key.public_key().pubkey_hash());
         let cb = Transaction::new_coinbase(100, 7, Amount::from_sat_unchecked(50), payout);
         let base = block_size(&cb, 0, 1);
-        let mut over = 0;
+        let mut off = 0;
         let fills = (base + 200..base + 320)
             .chain(base + 65_500..base + 65_620)
             .chain([535_000]);
@@ -254,12 +248,12 @@ mod tests {
             let size = block_size(&padded, 0, 1);
             assert!(size.abs_diff(fill) <= 2, "fill {fill} size {size}");
             if size != fill {
-                over += 1;
+                off += 1;
             }
         }
         // Two unreachable sizes at each step (a 1-byte length becomes 3
         // bytes, a 3-byte one 5).
-        assert_eq!(over, 4);
+        assert_eq!(off, 4);
         assert_eq!(padding_len(0, cb.size(), 0, 1), None);
         assert_eq!(padding_len(base + 10, cb.size(), 0, 1), None);
     }
