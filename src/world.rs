@@ -1176,6 +1176,7 @@ impl World {
     /// an `inv`) from `from` to `to`: its latency drawn from `from`'s
     /// random stream, its arrival ([`ControlDelivery::at`]) worked out on
     /// demand. [`Self::delivery_time`] of such a message is its `at()`.
+    #[inline(always)] // in the announcement loop: no 64-byte return through memory
     fn control_delivery(&mut self, from: NodeIdx, to: NodeIdx) -> ControlDelivery {
         let (fr, tr) = (
             self.regions[from as usize] as usize,

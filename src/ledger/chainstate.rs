@@ -77,6 +77,10 @@ use super::validate::{self, BlockError, SigCache, TxError, MEDIAN_TIME_SPAN};
 pub struct BlockInfo {
     /// The block hash.
     pub hash: BlockHash,
+    /// The hash again, as a shared one-entry list: what a message naming
+    /// this block alone (an `inv` of a new tip) carries, so the nodes that
+    /// take the block share one list instead of allocating one each.
+    pub hash_list: Arc<[BlockHash]>,
     /// The block.
     pub block: Arc<Block>,
     /// Height (genesis is 0).
@@ -340,6 +344,7 @@ impl BlockCache {
             .unwrap_or_default();
         let info = Arc::new(BlockInfo {
             hash,
+            hash_list: Arc::new([hash]),
             block: genesis.clone(),
             height: 0,
             chain_work: work,
@@ -469,6 +474,7 @@ impl BlockCache {
         let entry = self.entries.get(hash).expect("looked up above");
         let info = Arc::new(BlockInfo {
             hash: *hash,
+            hash_list: Arc::new([*hash]),
             block: entry.block.clone(),
             height,
             chain_work: parent.chain_work.saturating_add(work),

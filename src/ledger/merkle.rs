@@ -47,8 +47,12 @@ pub fn merkle_root(txids: &[Txid]) -> Option<MerkleNode> {
 /// (with a repeated tail) has the same root. A block whose tree is mutated
 /// must be rejected as invalid without marking its hash as permanently bad.
 pub fn merkle_root_checked(txids: &[Txid]) -> (Option<MerkleNode>, bool) {
-    if txids.is_empty() {
-        return (None, false);
+    match txids {
+        [] => return (None, false),
+        // One leaf is its own root, nothing paired (a coinbase-only block):
+        // no level to allocate.
+        [t] => return (Some(MerkleNode::from(*t)), false),
+        _ => {}
     }
     let mut level: Vec<MerkleNode> = txids.iter().map(|t| MerkleNode::from(*t)).collect();
     let mut mutated = false;
@@ -325,6 +329,7 @@ mod tests {
         // 4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b).
         let t = txid("4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b");
         assert_eq!(merkle_root(&[t]), Some(MerkleNode::from(t)));
+        assert_eq!(merkle_root_checked(&[t]), (Some(MerkleNode::from(t)), false));
         assert_eq!(merkle_root(&[]), None);
         assert_eq!(merkle_root_checked(&[]), (None, false));
     }

@@ -379,6 +379,7 @@ impl ParetoDraws {
         }
     }
 
+    #[inline(always)]
     fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> LatencyDraw {
         LatencyDraw(Drawn::Pareto {
             consts: *self,
@@ -749,6 +750,7 @@ impl LinkModel {
 
     /// [`Self::latency`], with the value computed on demand
     /// ([`LatencyModel::draw`]).
+    #[inline(always)]
     pub fn draw<R: Rng + ?Sized>(
         &self,
         from_region: usize,

@@ -341,7 +341,9 @@ pub fn on_tip_change(
     // Hashes of the connected blocks, oldest first, read from the block
     // tree (walking back from the new tip) rather than rehashed.
     let connected: Arc<[BlockHash]> = if change.connected.len() == 1 {
-        Arc::new([change.new_tip]) // the common case: one allocation
+        // The common case: the list the block's info shares.
+        debug_assert_eq!(full.chain.tip(), change.new_tip);
+        full.chain.tip_info().hash_list.clone()
     } else {
         let mut connected = Vec::with_capacity(change.connected.len());
         let mut h = change.new_tip;

@@ -253,7 +253,9 @@ impl RadixIndex {
         if b <= SORT_UP_TO {
             // The bucket's entries share `last`'s bits above `b` and have
             // bit `b` set: its span ends where the bits below are all set.
-            entries.sort_unstable_by_key(|k| (k.0, k.1));
+            // One 128-bit comparison per pair instead of two 64-bit ones
+            // (the same order: time in the high half, seq in the low).
+            entries.sort_unstable_by_key(|k| (u128::from(k.0) << 64) | u128::from(k.1));
             self.head.extend(entries.iter().copied());
             self.head_end = last | ((1 << b) - 1);
         } else {
