@@ -329,7 +329,10 @@ mod tests {
         // 4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b).
         let t = txid("4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b");
         assert_eq!(merkle_root(&[t]), Some(MerkleNode::from(t)));
-        assert_eq!(merkle_root_checked(&[t]), (Some(MerkleNode::from(t)), false));
+        assert_eq!(
+            merkle_root_checked(&[t]),
+            (Some(MerkleNode::from(t)), false)
+        );
         assert_eq!(merkle_root(&[]), None);
         assert_eq!(merkle_root_checked(&[]), (None, false));
     }
