@@ -116,10 +116,17 @@ const SORT_UP_TO: usize = 20;
 /// No entry (greater than every real key: no event gets seq `u64::MAX`).
 const NONE_KEY: Key = (u64::MAX, u64::MAX, u32::MAX, NO_HINT);
 
+/// A key's place in the order: time, then seq, as one number (time in the
+/// high half), so two keys compare in one 128-bit comparison.
+#[inline(always)]
+fn order(k: &Key) -> u128 {
+    (u128::from(k.0) << 64) | u128::from(k.1)
+}
+
 /// Whether key `a` comes before key `b` (by time, then seq).
 #[inline(always)]
 fn before(a: &Key, b: &Key) -> bool {
-    (a.0, a.1) < (b.0, b.1)
+    order(a) < order(b)
 }
 
 /// The order of the queue: a monotone radix heap over event times (Ahuja,
@@ -253,9 +260,7 @@ impl RadixIndex {
         if b <= SORT_UP_TO {
             // The bucket's entries share `last`'s bits above `b` and have
             // bit `b` set: its span ends where the bits below are all set.
-            // One 128-bit comparison per pair instead of two 64-bit ones
-            // (the same order: time in the high half, seq in the low).
-            entries.sort_unstable_by_key(|k| (u128::from(k.0) << 64) | u128::from(k.1));
+            entries.sort_unstable_by_key(order);
             self.head.extend(entries.iter().copied());
             self.head_end = last | ((1 << b) - 1);
         } else {
