@@ -55,7 +55,10 @@ pub fn on_message(
         }
         Msg::GetBlocks(hashes) => serve_blocks(full, from, &hashes, ctx, out),
         Msg::Block(block, hash, _) => receive_block(full, Some(from), block, hash, ctx, out),
-        Msg::SendTip => out.send(from, Msg::InvBlocks(Arc::new([full.chain.tip()]))),
+        Msg::SendTip => out.send(
+            from,
+            Msg::InvBlocks(full.chain.tip_info().hash_list.clone()),
+        ),
         Msg::InvTx(txids) => {
             if let Some(t) = full.trickle.as_mut() {
                 // The peer knows these (Core's `AddKnownTx`).
