@@ -326,12 +326,21 @@ impl World {
                         watched,
                     )))
                 }
-                _ => Kind::Full(Box::new(FullNode::new(
-                    genesis.clone(),
-                    cfg.params.clone(),
-                    cfg.mempool_max_bytes,
-                    &mut cache,
-                ))),
+                _ => {
+                    let mut full = Box::new(FullNode::new(
+                        genesis.clone(),
+                        cfg.params.clone(),
+                        cfg.mempool_max_bytes,
+                        &mut cache,
+                    ));
+                    // Room for the blocks up to the stop height (and a few
+                    // stale ones) up front: grown by doubling instead, every
+                    // node's chain leaves its outgrown buffers behind.
+                    if let Some(h) = cfg.stop_height {
+                        full.chain.reserve(h as usize + 4);
+                    }
+                    Kind::Full(full)
+                }
             };
             nodes.push(Node {
                 spec: spec.clone(),

@@ -123,8 +123,22 @@ impl<V: Keyed> BlockIndex<V> {
         self.slots[i] = pos;
     }
 
+    /// Makes room for `additional` more entries without growing.
+    pub fn reserve(&mut self, additional: usize) {
+        let want = (self.entries.len() + additional) * 2;
+        if want > self.slots.len() {
+            self.rehash(want.next_power_of_two());
+        }
+        self.entries.reserve_exact(additional);
+    }
+
     fn grow(&mut self) {
-        self.slots = vec![EMPTY; self.slots.len() * 2];
+        self.rehash(self.slots.len() * 2);
+    }
+
+    /// Places every entry again in `slots` (a power of two) positions.
+    fn rehash(&mut self, slots: usize) {
+        self.slots = vec![EMPTY; slots];
         for pos in 0..self.entries.len() {
             let hash = *self.entries[pos].key();
             self.place(&hash, pos as u32);
@@ -208,11 +222,20 @@ mod tests {
         /// Behaves like a map: same answers as a `BTreeMap` after any
         /// sequence of inserts (with repeats), values in insertion order.
         #[test]
-        fn matches_a_map(keys in proptest::collection::vec(0u8..64, 0..300), probe in 0u8..80) {
+        fn matches_a_map(
+            keys in proptest::collection::vec(0u8..64, 0..300),
+            probe in 0u8..80,
+            reserve in proptest::option::of((0usize..300, 0usize..200)),
+        ) {
             let mut ix = BlockIndex::default();
             let mut model = BTreeMap::new();
             let mut order = Vec::new();
             for (i, k) in keys.iter().enumerate() {
+                // Reserving room at any point changes no answer.
+                if let Some((_, n)) = reserve.filter(|&(at, _)| at == i) {
+                    ix.reserve(n);
+                    prop_assert!(ix.slots.len() >= (ix.len() + n) * 2);
+                }
                 let key = h([*k; 32]);
                 prop_assert_eq!(ix.insert(E(key, i)).map(|e| e.1), model.insert(*k, i));
                 if !order.contains(k) {

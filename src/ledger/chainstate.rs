@@ -731,6 +731,13 @@ impl Chainstate {
         }
     }
 
+    /// Makes room for `blocks` more blocks in the tree and the active chain.
+    pub fn reserve(&mut self, blocks: usize) {
+        self.index.reserve(blocks);
+        self.active.reserve_exact(blocks);
+        self.undo.reserve_exact(blocks);
+    }
+
     /// Sets how many orphans are kept before the oldest is evicted.
     pub fn set_max_orphans(&mut self, max: usize) {
         self.max_orphans = max;

@@ -13,12 +13,14 @@
 
 use std::fmt;
 
+use sha2::{Digest, Sha256};
+
 use super::amount::Amount;
 use super::encode::{
     var_bytes_len, varint_len, write_var_bytes, write_varint, Decodable, DecodeError, Encodable,
     Reader,
 };
-use super::hash::Txid;
+use super::hash::{sha256, Txid};
 use super::script::ScriptBuf;
 
 /// A reference to an output of an earlier transaction.
@@ -85,9 +87,16 @@ pub struct Transaction {
 }
 
 impl Transaction {
-    /// Computes the txid: `sha256d` of the serialization (hashes every call).
+    /// Computes the txid: `sha256d` of the serialization (hashes every call;
+    /// a long script is hashed where it lies, not copied).
     pub fn compute_txid(&self) -> Txid {
-        Txid::hash(&self.encode())
+        let mut sink = TxidSink {
+            sha: Sha256::new(),
+            buf: Vec::with_capacity(self.encoded_len().min(4 * TxidSink::COPY_MAX)),
+        };
+        self.serialize_into(&mut sink);
+        sink.sha.update(&sink.buf);
+        Txid::from_byte_array(sha256(&sink.sha.finalize()))
     }
 
     /// Serialized size in bytes.
@@ -212,11 +221,17 @@ impl Decodable for OutPoint {
     }
 }
 
+impl TxIn {
+    fn serialize_into(&self, sink: &mut impl TxSink) {
+        self.previous_output.encode_to(sink.buf());
+        sink.var_bytes(&self.script_sig.0);
+        sink.buf().extend_from_slice(&self.sequence.to_le_bytes());
+    }
+}
+
 impl Encodable for TxIn {
     fn encode_to(&self, out: &mut Vec<u8>) {
-        self.previous_output.encode_to(out);
-        write_var_bytes(out, &self.script_sig.0);
-        out.extend_from_slice(&self.sequence.to_le_bytes());
+        self.serialize_into(out);
     }
 
     fn encoded_len(&self) -> usize {
@@ -234,10 +249,17 @@ impl Decodable for TxIn {
     }
 }
 
+impl TxOut {
+    fn serialize_into(&self, sink: &mut impl TxSink) {
+        sink.buf()
+            .extend_from_slice(&self.value.to_sat().to_le_bytes());
+        sink.var_bytes(&self.script_pubkey.0);
+    }
+}
+
 impl Encodable for TxOut {
     fn encode_to(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.value.to_sat().to_le_bytes());
-        write_var_bytes(out, &self.script_pubkey.0);
+        self.serialize_into(out);
     }
 
     fn encoded_len(&self) -> usize {
@@ -254,18 +276,78 @@ impl Decodable for TxOut {
     }
 }
 
-impl Encodable for Transaction {
-    fn encode_to(&self, out: &mut Vec<u8>) {
+impl Transaction {
+    /// The serialization, in order, into `sink` (the one statement of the
+    /// layout, for [`Encodable::encode_to`] and [`Transaction::compute_txid`]).
+    fn serialize_into(&self, sink: &mut impl TxSink) {
+        let out = sink.buf();
         out.extend_from_slice(&self.version.to_le_bytes());
         write_varint(out, self.input.len() as u64);
         for i in &self.input {
-            i.encode_to(out);
+            i.serialize_into(sink);
         }
-        write_varint(out, self.output.len() as u64);
+        write_varint(sink.buf(), self.output.len() as u64);
         for o in &self.output {
-            o.encode_to(out);
+            o.serialize_into(sink);
         }
-        out.extend_from_slice(&self.lock_time.to_le_bytes());
+        sink.buf().extend_from_slice(&self.lock_time.to_le_bytes());
+    }
+}
+
+/// Where [`Transaction::serialize_into`] writes: fixed-size fields go to a
+/// buffer, scripts are handed over whole, so a sink that hashes
+/// ([`TxidSink`]) can read a long script where it lies instead of copying
+/// it.
+trait TxSink {
+    /// The buffer fixed-size fields are appended to.
+    fn buf(&mut self) -> &mut Vec<u8>;
+    /// Takes a script as var-bytes (its CompactSize length, then the bytes).
+    fn var_bytes(&mut self, b: &[u8]);
+}
+
+impl TxSink for Vec<u8> {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        self
+    }
+
+    fn var_bytes(&mut self, b: &[u8]) {
+        write_var_bytes(self, b);
+    }
+}
+
+/// Hashes a serialization as it is written: scripts up to
+/// [`TxidSink::COPY_MAX`] bytes are buffered with the fields around them,
+/// longer ones (a padded coinbase's 535 kB `OP_RETURN`) go to SHA-256
+/// directly, so computing a txid never copies the transaction.
+struct TxidSink {
+    sha: Sha256,
+    buf: Vec<u8>,
+}
+
+impl TxidSink {
+    const COPY_MAX: usize = 1024;
+}
+
+impl TxSink for TxidSink {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    fn var_bytes(&mut self, b: &[u8]) {
+        if b.len() <= Self::COPY_MAX {
+            write_var_bytes(&mut self.buf, b);
+        } else {
+            write_varint(&mut self.buf, b.len() as u64);
+            self.sha.update(&self.buf);
+            self.buf.clear();
+            self.sha.update(b);
+        }
+    }
+}
+
+impl Encodable for Transaction {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.serialize_into(out);
     }
 
     fn encoded_len(&self) -> usize {
@@ -303,6 +385,44 @@ impl Decodable for Transaction {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The streamed txid is `sha256d` of the encoding, for scripts kept
+    /// in the buffer and scripts hashed in place (either side of
+    /// `TxidSink::COPY_MAX`, in inputs and outputs, up to a padded
+    /// coinbase's 535 kB).
+    #[test]
+    fn txid_hashes_the_encoding_for_every_script_length() {
+        let m = TxidSink::COPY_MAX;
+        for (sig, outs) in [
+            (0, vec![25]),
+            (m, vec![m, m]),
+            (m + 1, vec![m - 1, m + 1, 3]),
+            (100, vec![535_000, 25]),
+            (70_000, vec![]),
+        ] {
+            let tx = Transaction {
+                version: 1,
+                input: vec![TxIn {
+                    previous_output: OutPoint::NULL,
+                    script_sig: ScriptBuf((0..sig).map(|i| i as u8).collect()),
+                    sequence: 0xffff_fffe,
+                }],
+                output: outs
+                    .iter()
+                    .map(|&n| TxOut {
+                        value: Amount::from_sat_unchecked(n as u64),
+                        script_pubkey: ScriptBuf(vec![0x6a; n]),
+                    })
+                    .collect(),
+                lock_time: 7,
+            };
+            assert_eq!(
+                tx.compute_txid(),
+                Txid::hash(&tx.encode()),
+                "{sig} {outs:?}"
+            );
+        }
+    }
 
     #[test]
     fn coinbase_height_round_trips() {
