@@ -2,6 +2,7 @@
 
 pub mod load;
 pub mod plot;
+pub mod prefault;
 pub mod run;
 pub mod serve;
 pub mod show;

@@ -154,6 +154,7 @@ pub fn run(args: RunArgs) -> CliResult {
     check_budget(&scenario, file, args.scenario.force)?;
     let config = Config::from_scenario(&scenario)
         .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+    let _prefault = super::prefault::start(scenario.estimate().memory_bytes());
     let out_dir = args
         .out
         .clone()
