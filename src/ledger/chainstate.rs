@@ -613,6 +613,27 @@ struct OrphanEntry {
     seq: u64,
 }
 
+/// What checking a child reads of its parent, copied out of the parent's
+/// shared [`BlockInfo`] (no reference count taken and dropped per block).
+#[derive(Clone, Copy)]
+struct ParentView {
+    hash: BlockHash,
+    chain_work: Work,
+    median_time_past: u32,
+    next_bits: CompactTarget,
+}
+
+impl ParentView {
+    fn of(info: &BlockInfo) -> Self {
+        ParentView {
+            hash: info.hash,
+            chain_work: info.chain_work,
+            median_time_past: info.median_time_past,
+            next_bits: info.next_bits,
+        }
+    }
+}
+
 /// Sequence number of the first block after genesis (genesis has 0).
 /// Numbers below it are handed out, counting down, by
 /// [`Chainstate::prefer_on_tie`], so a preferred block sorts before every
@@ -789,7 +810,7 @@ impl Chainstate {
                 newly_invalid: Vec::new(),
             });
         }
-        let old_tip = self.tip_info().clone();
+        let old_tip = self.tip_at();
         let mut newly_invalid = Vec::new();
         let first = self.add_to_tree(block, hash, now, cache);
         if let Err(e) = &first {
@@ -828,7 +849,7 @@ impl Chainstate {
         self.activate_best_chain(cache, &mut newly_invalid);
         Ok(AcceptOutcome {
             status: AcceptStatus::Accepted,
-            tip_change: self.tip_change_from(&old_tip),
+            tip_change: self.tip_change_from(old_tip),
             newly_invalid,
         })
     }
@@ -882,11 +903,11 @@ impl Chainstate {
             // Extending the tip, the best candidate (the common case): its
             // status and sequence number are known without an index probe.
             Some(&(_, Reverse(seq), best)) if best == prev && prev == self.tip() => {
-                (self.tip_info().clone(), BlockStatus::Valid, seq)
+                (ParentView::of(self.tip_info()), BlockStatus::Valid, seq)
             }
             _ => {
                 let parent = self.index.get(&prev).expect("parent is in the tree");
-                (parent.info.clone(), parent.status, parent.seq)
+                (ParentView::of(&parent.info), parent.status, parent.seq)
             }
         };
         debug_assert_eq!(
@@ -958,7 +979,7 @@ impl Chainstate {
             let mut cur = self.index[&best].info.clone();
             if cur.parent == self.tip() {
                 // The common case, one block on the tip: no walk.
-                if let Err(e) = self.connect_tip(&cur, cache) {
+                if let Err((e, cur)) = self.connect_tip(cur, cache) {
                     self.invalidate(&cur, e, newly_invalid);
                 }
                 continue;
@@ -973,7 +994,7 @@ impl Chainstate {
                 self.disconnect_tip(cache);
             }
             for info in path.into_iter().rev() {
-                if let Err(e) = self.connect_tip(&info, cache) {
+                if let Err((e, info)) = self.connect_tip(info, cache) {
                     self.invalidate(&info, e, newly_invalid);
                     break;
                 }
@@ -987,31 +1008,38 @@ impl Chainstate {
             .is_some_and(|a| a.hash == info.hash)
     }
 
+    /// Connects `info` on the tip, moving it into the active chain; on
+    /// failure gives it back with the error.
     fn connect_tip(
         &mut self,
-        info: &Arc<BlockInfo>,
+        info: Arc<BlockInfo>,
         cache: &mut BlockCache,
-    ) -> Result<(), BlockError> {
+    ) -> Result<(), (BlockError, Arc<BlockInfo>)> {
         debug_assert_eq!(info.parent, self.tip());
-        let connected = cache.connect(info, &self.utxos, &self.params)?;
+        let connected = match cache.connect(&info, &self.utxos, &self.params) {
+            Ok(connected) => connected,
+            Err(e) => return Err((e, info)),
+        };
         match connected.utxo_after {
             Some(after) => self.utxos = after,
             None => {
                 // The memo says the block is valid on this very state; only
                 // apply it (no signature or value checks needed).
-                let undo = self
+                match self
                     .utxos
                     .connect_block_with_txids(&info.block, &info.txids, info.height)
-                    .map_err(utxo_error_to_block_error)?;
-                debug_assert_eq!(undo, *connected.undo);
+                {
+                    Ok(undo) => debug_assert_eq!(undo, *connected.undo),
+                    Err(e) => return Err((utxo_error_to_block_error(e), info)),
+                }
             }
         }
-        self.active.push(info.clone());
-        self.undo.push(connected.undo);
         self.index
             .get_mut(&info.hash)
             .expect("connected blocks are in the tree")
             .status = BlockStatus::Valid;
+        self.active.push(info);
+        self.undo.push(connected.undo);
         Ok(())
     }
 
@@ -1072,18 +1100,32 @@ impl Chainstate {
         }
     }
 
-    fn tip_change_from(&self, old_tip: &Arc<BlockInfo>) -> Option<TipChange> {
-        if old_tip.hash == self.tip() {
+    /// The tip's hash and height, to compare with after a change
+    /// ([`Chainstate::tip_change_from`]).
+    fn tip_at(&self) -> (BlockHash, u32) {
+        let tip = self.tip_info();
+        (tip.hash, tip.height)
+    }
+
+    /// The change from the tip `(hash, height)` (see
+    /// [`Chainstate::tip_at`]) to the current one, if any.
+    fn tip_change_from(&self, (old_hash, old_height): (BlockHash, u32)) -> Option<TipChange> {
+        if old_hash == self.tip() {
             return None;
         }
         let mut disconnected = Vec::new();
-        let mut cur = old_tip.clone();
-        while !self.is_active(&cur) {
+        // Still active (the new tip extends it: the common case), the old
+        // tip is found by height; otherwise in the tree.
+        let mut cur = match self.active.get(old_height as usize) {
+            Some(info) if info.hash == old_hash => info,
+            _ => &self.index[&old_hash].info,
+        };
+        while !self.is_active(cur) {
             disconnected.push(cur.block.clone());
-            cur = self.index[&cur.parent].info.clone();
+            cur = &self.index[&cur.parent].info;
         }
         Some(TipChange {
-            old_tip: old_tip.hash,
+            old_tip: old_hash,
             new_tip: self.tip(),
             fork_point: cur.hash,
             disconnected,
@@ -1123,9 +1165,9 @@ impl Chainstate {
         if self.candidates.remove(&old_key) {
             self.candidates.insert((old_key.0, Reverse(seq), *hash));
         }
-        let old_tip = self.tip_info().clone();
+        let old_tip = self.tip_at();
         self.activate_best_chain(cache, &mut outcome.newly_invalid);
-        outcome.tip_change = self.tip_change_from(&old_tip);
+        outcome.tip_change = self.tip_change_from(old_tip);
         outcome
     }
 
