@@ -81,6 +81,23 @@ pub use live::{LiveAction, LiveError};
 /// many heights below the best mined block (pruned every this many heights).
 const SNAPSHOT_KEEP: u32 = 16;
 
+/// The most blocks a node's chain is reserved for up front
+/// ([`chain_reservation`]).
+const RESERVE_MAX_BLOCKS: u32 = 1_024;
+
+/// Blocks to reserve room for in every full node's chain: the stop height
+/// (and a few stale blocks) when the height alone ends the run and is at
+/// most [`RESERVE_MAX_BLOCKS`]. Grown by doubling instead, 10,000 chains
+/// leave their outgrown buffers behind (16.6 MiB at 100 blocks); a run a
+/// time or event limit ends early, or a very high stop, reserves nothing,
+/// so the reservation never exceeds what the run's memory budget counted.
+fn chain_reservation(cfg: &Config) -> Option<usize> {
+    match (cfg.stop_height, cfg.stop_time, cfg.stop_events) {
+        (Some(h), None, None) if h <= RESERVE_MAX_BLOCKS => Some(h as usize + 4),
+        _ => None,
+    }
+}
+
 /// A node's state machine.
 enum Kind {
     Full(Box<FullNode>),
@@ -333,11 +350,8 @@ impl World {
                         cfg.mempool_max_bytes,
                         &mut cache,
                     ));
-                    // Room for the blocks up to the stop height (and a few
-                    // stale ones) up front: grown by doubling instead, every
-                    // node's chain leaves its outgrown buffers behind.
-                    if let Some(h) = cfg.stop_height {
-                        full.chain.reserve(h as usize + 4);
+                    if let Some(blocks) = chain_reservation(&cfg) {
+                        full.chain.reserve(blocks);
                     }
                     Kind::Full(full)
                 }
@@ -1667,6 +1681,27 @@ impl World {
 mod tests {
     use super::Node;
     use std::mem::offset_of;
+
+    /// Only a run the height alone ends, at a modest height, reserves
+    /// room in every chain (the memory budget counts no more).
+    #[test]
+    fn chains_are_reserved_only_for_a_height_stop() {
+        let reservation = |stop: &str| {
+            let scenario = crate::scenario::Scenario::from_yaml_str(
+                &format!("name: r\nstop: {stop}\nnodes: {{ count: 3 }}\n"),
+                "r.yaml",
+                &[],
+            )
+            .unwrap();
+            super::chain_reservation(&super::Config::from_scenario(&scenario).unwrap())
+        };
+        assert_eq!(reservation("{ height: 100 }"), Some(104));
+        assert_eq!(reservation("{ height: 1024 }"), Some(1028));
+        assert_eq!(reservation("{ height: 1025 }"), None);
+        assert_eq!(reservation("{ height: 100, time: 1m }"), None);
+        assert_eq!(reservation("{ height: 100, events: 5000 }"), None);
+        assert_eq!(reservation("{ time: 1h }"), None);
+    }
 
     /// The run loop prefetches a node's record up to `mine_rng`: every
     /// field an event reads lies before it. (A `repr(C)` lost in an edit let

@@ -318,7 +318,7 @@ impl TxSink for Vec<u8> {
 /// Hashes a serialization as it is written: scripts up to
 /// [`TxidSink::COPY_MAX`] bytes are buffered with the fields around them,
 /// longer ones (a padded coinbase's 535 kB `OP_RETURN`) go to SHA-256
-/// directly, so computing a txid never copies the transaction.
+/// directly, so computing a txid never copies a long script.
 struct TxidSink {
     sha: Sha256,
     buf: Vec<u8>,
