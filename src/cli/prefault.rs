@@ -2,9 +2,10 @@
 //!
 //! The first write to a fresh page costs a page fault in which the kernel
 //! zeroes it (a 2 MB huge page, under mimalloc's arenas). A 10,000-node
-//! run writes about 270 MB it never returns, and on this project's VMs the
-//! faults took 0.1–0.9 s of its 3–3.7 s wall time, most right after
-//! another program freed its memory (BENCHMARKS.md, "Faulting in ahead").
+//! run commits 265.6 MiB it never returns, and on this project's VM its
+//! runs spent 0.03–0.93 s of system time, in 2.8–3.8 s of wall time, most
+//! right after another program freed its memory (BENCHMARKS.md, "Faulting
+//! in ahead, and less memory per node").
 //!
 //! [`start`] spawns a thread that asks the kernel to populate
 //! (`MADV_POPULATE_WRITE`, Linux 5.14) mimalloc's arena from its start: up
