@@ -164,7 +164,12 @@ pub fn run(args: RunArgs) -> CliResult {
     remove_stale(&out_dir);
     let world = World::new(config);
     let (world, wall) = execute(world, !args.quiet);
-    let (summary, manifest, out) = finish(world, &scenario, &args.scenario.sets, args.seed, None);
+    let (summary, manifest, out, retired) =
+        finish_retiring(world, &scenario, &args.scenario.sets, args.seed, None);
+    // The process exits after writing: the operating system takes the
+    // world's memory back at once, instead of `free` for every allocation
+    // (tens of milliseconds for 10,000 nodes, BENCHMARKS.md).
+    retired.abandon();
     let options = output::OutputOptions {
         charts: !args.no_charts,
         db: !args.no_db,
@@ -194,10 +199,28 @@ pub(crate) fn finish(
     seed: Option<u64>,
     live: Option<output::LiveNote>,
 ) -> (Summary, Manifest, forklab::world::RunOutput) {
+    let (summary, manifest, out, _retired) = finish_retiring(world, scenario, sets, seed, live);
+    (summary, manifest, out)
+}
+
+/// [`finish`], also handing back the world's state
+/// ([`forklab::world::Retired`]) for the caller to free or abandon.
+fn finish_retiring(
+    world: World,
+    scenario: &Scenario,
+    sets: &[String],
+    seed: Option<u64>,
+    live: Option<output::LiveNote>,
+) -> (
+    Summary,
+    Manifest,
+    forklab::world::RunOutput,
+    forklab::world::Retired,
+) {
     let sim_time = world.now().as_secs_f64();
     let grind = world.config().grind;
     let relay = world.config().tx_relay;
-    let out = world.finish();
+    let (out, retired) = world.finish_retiring();
     let summary = Summary::of(&out, sim_time, out.txs_confirmed);
     let mut overrides = sets.to_vec();
     if let Some(seed) = seed {
@@ -242,7 +265,7 @@ pub(crate) fn finish(
         manifest_sha256: String::new(),
         live,
     };
-    (summary, manifest, out)
+    (summary, manifest, out, retired)
 }
 
 /// Seconds for a reader: `8.25 s` below 10 s, `1234.5 s` above, with
