@@ -168,7 +168,7 @@ pub fn run(args: RunArgs) -> CliResult {
         finish_retiring(world, &scenario, &args.scenario.sets, args.seed, None);
     // The process exits after writing: the operating system takes the
     // world's memory back at once, instead of `free` for every allocation
-    // (tens of milliseconds for 10,000 nodes, BENCHMARKS.md).
+    // (about 23 ms for 10,000 nodes, BENCHMARKS.md).
     retired.abandon();
     let options = output::OutputOptions {
         charts: !args.no_charts,
