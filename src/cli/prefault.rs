@@ -9,10 +9,22 @@
 //!
 //! [`start`] spawns a thread that asks the kernel to populate
 //! (`MADV_POPULATE_WRITE`, Linux 5.14) mimalloc's arena from its start: up
-//! to the scenario's memory estimate at once, then to [`LOOKAHEAD`] past
-//! the allocator's committed memory (a process-wide total, so the arena
-//! offset it is compared with runs ahead of it: the 10,000-node run's peak
-//! RSS went from 274 to 301 MB). Populating a page writes nothing into it
+//! to [`INITIAL_FACTOR`] times the scenario's memory estimate at once, then
+//! to [`LOOKAHEAD`] past the allocator's committed memory (a process-wide
+//! total, so the arena offset it is compared with runs ahead of it: the
+//! 10,000-node run's peak RSS went from 274 to 301 MB, and to 328 MB with
+//! the larger first step).
+//!
+//! The first step is larger than the estimate because, when only the
+//! estimate was populated at once, the run's own thread still zeroed pages
+//! in the middle of the run (1.0–1.5 s into a 3 s run started after the
+//! machine sat idle for 5 s: about 86 ms of `clear_page_erms` on that
+//! thread under `perf`), while the populating thread sat idle, waiting for
+//! the committed total to move. Started after 5 or 10 s idle, the
+//! 10,000-node run took a median 2.81 and 2.87 s of wall time in two sets
+//! of six and five alternating runs, against 2.905 and 3.06 s before;
+//! started back to back, 2.73 against 2.785 s (BENCHMARKS.md, "Faulting
+//! in ahead after an idle machine"). Populating a page writes nothing into it
 //! (a present page is left as it is), so the run computes the same bytes;
 //! the faults are taken on the other core while the run's thread works.
 //! It does nothing on one core, outside Linux, or when the kernel refuses.
@@ -22,6 +34,13 @@ use std::sync::Arc;
 
 /// How far ahead of the allocator's committed memory the thread populates.
 pub const LOOKAHEAD: usize = 16 << 20;
+
+/// Populated at once, as a multiple of the scenario's memory estimate:
+/// the estimate counts what the run stores, not the allocator's huge-page
+/// rounding and free space. For the 10,000-node SimBlock run it is
+/// 194.7 MB, and the run's peak resident size was 303,260 KiB (310.5 MB)
+/// before this step was enlarged from 1 to 1.6 times the estimate.
+pub const INITIAL_FACTOR: f64 = 1.6;
 
 /// Runs smaller than this (by the scenario's memory estimate) are not
 /// worth a thread.
@@ -56,7 +75,7 @@ pub fn start(estimate: f64) -> Option<Prefault> {
     let (start, end) = arena()?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    let initial = (estimate as usize).min(end - start);
+    let initial = ((estimate * INITIAL_FACTOR) as usize).min(end - start);
     std::thread::Builder::new()
         .name("prefault".into())
         .spawn(move || populate(start, end, initial, &flag))
