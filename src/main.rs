@@ -60,7 +60,8 @@ A run with --seed or --set writes to its own default directory (output/<name>-se
 output/<name>-set-<8 hex digits of the overrides>), so it never replaces the plain run's output.
 
 On Linux with two or more cores, a run estimated at 64 MB or more faults its memory in ahead
-on a second thread (same output, a little more memory); FORKLAB_PREFAULT=0 turns that off."
+on a second thread: same output, more resident memory (up to 128 MB past the estimate at
+once; README, 'Faulting in ahead'). FORKLAB_PREFAULT=0 turns that off."
     )]
     Run(cli::run::RunArgs),
     /// Check a scenario without running it.
