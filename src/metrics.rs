@@ -6,7 +6,7 @@
 //! that reads the files back.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::ledger::address::Address;
 use crate::ledger::chainstate::TipChange;
@@ -74,7 +74,7 @@ pub struct MinedBlock<'a> {
     /// Its `blocks.csv` row.
     pub row: &'a BlockRow,
     /// The block.
-    pub block: &'a Arc<Block>,
+    pub block: &'a Rc<Block>,
     /// Its txids in block order (empty before [`Recorder::finish`]).
     pub txids: &'a [Txid],
     /// When it was found (zero for genesis).
@@ -97,7 +97,7 @@ struct BlockRecord {
     row: BlockRow,
     found: SimTime,
     /// The block itself (shared with the block cache, not copied).
-    block: Arc<Block>,
+    block: Rc<Block>,
     /// Its txids, in block order (filled by [`Recorder::finish`]).
     txids: Vec<Txid>,
     /// First arrival (ns after found) at each node that got it.
@@ -172,7 +172,7 @@ fn secs(t: SimTime) -> f64 {
 
 impl Recorder {
     /// A recorder for a run of this shape starting from `genesis`.
-    pub fn new(shape: RunShape, genesis: &Arc<Block>) -> Recorder {
+    pub fn new(shape: RunShape, genesis: &Rc<Block>) -> Recorder {
         let node_count = shape.initial_hashrates.len();
         let mut r = Recorder {
             record_tips: shape.record_tips,
@@ -237,7 +237,7 @@ impl Recorder {
         &mut self,
         now: SimTime,
         miner: u32,
-        block: &Arc<Block>,
+        block: &Rc<Block>,
         hash: BlockHash,
         height: u32,
     ) {
@@ -491,7 +491,7 @@ impl Recorder {
         &mut self,
         nodes: Vec<NodeFinal>,
         main_chain: &[BlockHash],
-        known_txids: impl Fn(&Arc<Block>) -> Option<Vec<Txid>>,
+        known_txids: impl Fn(&Rc<Block>) -> Option<Vec<Txid>>,
     ) {
         let main: std::collections::HashSet<String> =
             main_chain.iter().map(|h| h.to_string()).collect();

@@ -53,7 +53,7 @@ pub mod relay;
 pub mod score;
 pub mod trickle;
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use io::{Ctx, Input, Outbox, Output};
 use msg::Msg;
@@ -82,7 +82,7 @@ impl full::FullNode {
                 }
                 // Reconnected peers exchange tips so the better chain spreads.
                 out.push(Output::SendToPeers {
-                    msg: Msg::InvBlocks(Arc::from(vec![self.chain.tip()])),
+                    msg: Msg::InvBlocks(Rc::from(vec![self.chain.tip()])),
                 });
             }
             // An attacker's inputs ([`crate::adversary::node`]): an honest

@@ -7,9 +7,18 @@
 //! [`NodeIdx`]: the world pops an event, hands the node an
 //! [`Input`] with a [`Ctx`],
 //! and carries out its [`Output`]s in order (`call`, `carry_out`). Blocks
-//! and transactions are immutable `Arc`s stored once, and the shared
+//! and transactions are immutable `Rc`s stored once, and the shared
 //! [`BlockCache`] memoises everything that is a pure function of a block, so
 //! ten thousand nodes on the same tip share one UTXO set.
+//!
+//! A world lives and dies on one thread (runs are parallel, a run is not),
+//! so what it shares is counted by `Rc`, not `Arc`: a 10,000-node run
+//! clones and drops such handles tens of millions of times, and atomic
+//! counts cost it about 4% of its time (BENCHMARKS.md, "Single-threaded
+//! sharing"). A `World` is therefore not `Send`: the live lab builds its
+//! world on the session thread and writes the output there
+//! ([`crate::serve::live::Session::spawn`]); a sweep builds each run on its
+//! worker.
 //!
 //! What the world keeps for nodes: the mining timer (drawn here from the
 //! miner's own stream; see `reschedule_mining_at`), links (uplinks, latency
@@ -45,7 +54,7 @@ pub mod flood;
 pub mod live;
 pub mod output;
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use rand::Rng;
 use rand_chacha::ChaCha12Rng;
@@ -251,7 +260,7 @@ pub struct World {
     workload_rng: ChaCha12Rng,
     metrics: Recorder,
     digest: EventDigest,
-    genesis: Arc<Block>,
+    genesis: Rc<Block>,
     mining: bool,
     ended: bool,
     /// Highest block height mined so far.
@@ -340,7 +349,7 @@ impl World {
             value: cfg.initial_balance,
             script_pubkey: crate::ledger::ScriptBuf::new_p2pkh(pkh),
         }));
-        let genesis = Arc::new(crate::ledger::chainstate::new_genesis(
+        let genesis = Rc::new(crate::ledger::chainstate::new_genesis(
             &cfg.params,
             cfg.genesis_time,
             cfg.initial_bits,
@@ -538,7 +547,7 @@ impl World {
     }
 
     /// The genesis block.
-    pub fn genesis(&self) -> &Arc<Block> {
+    pub fn genesis(&self) -> &Rc<Block> {
         &self.genesis
     }
 
@@ -1022,7 +1031,7 @@ impl World {
 
     /// Submits transaction `txid` to node `i` (a wallet's payment, or an
     /// attacker's own transaction).
-    fn submit_tx(&mut self, i: NodeIdx, txid: Txid, tx: Arc<Transaction>) {
+    fn submit_tx(&mut self, i: NodeIdx, txid: Txid, tx: Rc<Transaction>) {
         self.call(i, Input::SubmitTx { txid, tx });
     }
 
@@ -1143,7 +1152,7 @@ impl World {
     fn record_mined(
         &mut self,
         i: NodeIdx,
-        block: &Arc<Block>,
+        block: &Rc<Block>,
         hash: BlockHash,
         height: u32,
         by_attacker: bool,
@@ -1261,7 +1270,7 @@ impl World {
     /// do nothing on arrival; a peer that has seen all gets no message.
     fn announce_txs(&mut self, node: NodeIdx, batch: Vec<Txid>) {
         let ids: Vec<usize> = batch.iter().map(|t| self.known.tx_track(t)).collect();
-        let batch: Arc<[Txid]> = Arc::from(batch);
+        let batch: Rc<[Txid]> = Rc::from(batch);
         let peers = self.nodes[node as usize].peers.clone();
         for p in peers {
             let unseen = ids.iter().filter(|&&k| !self.known.tx(k).seen(p)).count();
@@ -1293,7 +1302,7 @@ impl World {
             !self.known.tx(k).seen(to)
         });
         if !batch.is_empty() {
-            self.send(node, to, Msg::InvTx(Arc::from(batch)));
+            self.send(node, to, Msg::InvTx(Rc::from(batch)));
         }
     }
 
@@ -1329,7 +1338,7 @@ impl World {
     /// to the same peer is left out too: by its arrival the peer holds the
     /// block or has a live request for it
     /// ([`crate::node::known::BlockTrack::covered_by_pending`]).
-    fn announce_blocks(&mut self, i: NodeIdx, skip: Option<NodeIdx>, all: Arc<[BlockHash]>) {
+    fn announce_blocks(&mut self, i: NodeIdx, skip: Option<NodeIdx>, all: Rc<[BlockHash]>) {
         // Announced blocks are mined blocks (genesis is never announced as
         // new); their tracks are looked up once, not once per peer (on the
         // stack for the usual single block).
@@ -1491,14 +1500,14 @@ impl World {
             );
         }
         match self.cfg.tx_relay {
-            TxRelay::Messages => self.submit_tx(home, txid, Arc::new(tx)),
-            TxRelay::Flood => self.flood_payment(home, txid, Arc::new(tx)),
+            TxRelay::Messages => self.submit_tx(home, txid, Rc::new(tx)),
+            TxRelay::Flood => self.flood_payment(home, txid, Rc::new(tx)),
         }
     }
 
     /// Validates a payment once at its home node (the real mempool rules
     /// against its chain) and floods it ([`flood`]).
-    fn flood_payment(&mut self, home: NodeIdx, txid: Txid, tx: Arc<Transaction>) {
+    fn flood_payment(&mut self, home: NodeIdx, txid: Txid, tx: Rc<Transaction>) {
         let now = self.queue.now();
         let Kind::Full(full) = &self.nodes[home as usize].kind else {
             return;
@@ -1683,7 +1692,7 @@ impl World {
                 }
             })
             .collect();
-        let main_blocks: Vec<Arc<Block>> = main_chain
+        let main_blocks: Vec<Rc<Block>> = main_chain
             .iter()
             .map(|h| chain.get_block(h).expect("active chain blocks are stored"))
             .collect();

@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use forklab::adversary::attacker::Attacker;
 use forklab::adversary::double_spend::{DoubleSpend, DoubleSpendParams};
@@ -37,7 +37,7 @@ struct Lab {
     cache: BlockCache,
     known: Known,
     scores: PeerScores,
-    genesis: Arc<Block>,
+    genesis: Rc<Block>,
     /// Full nodes 0 (the attacker's public node), 1 and 2.
     full: Vec<FullNode>,
     attacker: Attacker,
@@ -146,7 +146,7 @@ impl Lab {
     }
 
     /// Honest node `i` mines a block on its tip (booked and accepted).
-    fn honest_block(&mut self, i: NodeIdx) -> (Arc<Block>, BlockHash) {
+    fn honest_block(&mut self, i: NodeIdx) -> (Rc<Block>, BlockHash) {
         let mined = self
             .honest(i, Input::MiningTimer { txs: None })
             .into_iter()
@@ -162,7 +162,7 @@ impl Lab {
     }
 
     /// The attacker receives `block` from node `from`.
-    fn block_from(&mut self, from: NodeIdx, block: &Arc<Block>) -> Vec<Output> {
+    fn block_from(&mut self, from: NodeIdx, block: &Rc<Block>) -> Vec<Output> {
         let hash = block.block_hash();
         let size = block.size() as u32;
         self.attack(Input::Message {
@@ -172,7 +172,7 @@ impl Lab {
     }
 
     /// The attacker mines privately; returns the block.
-    fn mine(&mut self) -> (Arc<Block>, Vec<Output>) {
+    fn mine(&mut self) -> (Rc<Block>, Vec<Output>) {
         let outs = self.attack(Input::MiningTimer { txs: None });
         let block = outs
             .iter()
@@ -291,7 +291,7 @@ fn a_withheld_block_is_served_on_request_and_a_child_of_it_joins_the_private_bra
     let hash = private.block_hash();
     let outs = lab.attack(Input::Message {
         from: 2,
-        msg: Msg::GetBlocks(Arc::from(vec![hash])),
+        msg: Msg::GetBlocks(Rc::from(vec![hash])),
     });
     assert!(
         matches!(&outs[..], [Output::Send { to: 2, msg: Msg::Block(_, h, _) }] if *h == hash),

@@ -3,7 +3,7 @@
 //! with coinbase and fee, a full node accepting it, and a light client
 //! verifying the payment from headers and a Merkle proof.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use forklab::ledger::chainstate::{new_genesis, AcceptStatus, BlockCache, Chainstate};
 use forklab::ledger::merkle::{merkle_root, MerkleProof};
@@ -86,9 +86,9 @@ fn pay_mine_validate_and_prove() {
             },
         ],
     );
-    let genesis = Arc::new(genesis);
+    let genesis = Rc::new(genesis);
     let mut cache = BlockCache::new();
-    let shared = Arc::new(params.clone());
+    let shared = Rc::new(params.clone());
     let mut node = Chainstate::new(genesis.clone(), shared.clone(), &mut cache);
     assert_eq!(node.balance(&alice_addr.pubkey_hash), btc(50));
     assert_eq!(node.balance(&bob_addr.pubkey_hash), btc(20));
@@ -135,7 +135,7 @@ fn pay_mine_validate_and_prove() {
     );
     let now = b1.header.time;
     let out = node
-        .accept_block(Arc::new(b1.clone()), now, &mut cache)
+        .accept_block(Rc::new(b1.clone()), now, &mut cache)
         .unwrap();
     assert_eq!(out.status, AcceptStatus::Accepted);
     assert!(out.newly_invalid.is_empty());
@@ -157,7 +157,7 @@ fn pay_mine_validate_and_prove() {
     // connected and the tip stays.
     let b2_bad = mine(&params, &b1.header, 2, fee, &miner, vec![payment.clone()]);
     let out = node
-        .accept_block(Arc::new(b2_bad.clone()), now + 600, &mut cache)
+        .accept_block(Rc::new(b2_bad.clone()), now + 600, &mut cache)
         .unwrap();
     assert_eq!(out.newly_invalid.len(), 1);
     assert_eq!(
@@ -170,7 +170,7 @@ fn pay_mine_validate_and_prove() {
     let b2 = mine(&params, &b1.header, 2, Amount::ZERO, &miner, vec![]);
     let b3 = mine(&params, &b2.header, 3, Amount::ZERO, &miner, vec![]);
     for b in [&b2, &b3] {
-        node.accept_block(Arc::new(b.clone()), b.header.time, &mut cache)
+        node.accept_block(Rc::new(b.clone()), b.header.time, &mut cache)
             .unwrap();
     }
     assert_eq!(node.height(), 3);
@@ -218,7 +218,7 @@ fn pay_mine_validate_and_prove() {
         lazy.header.nonce += 1;
     }
     assert!(matches!(
-        node.accept_block(Arc::new(lazy), now + 3_000, &mut cache),
+        node.accept_block(Rc::new(lazy), now + 3_000, &mut cache),
         Err(BlockError::HighHash { .. })
     ));
 }

@@ -5,7 +5,7 @@
 //! Block 170 is the first payment (Satoshi to Hal Finney), spending the
 //! pay-to-public-key coinbase of block 9.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use forklab::ledger::chainstate::{AcceptStatus, BlockCache, Chainstate};
 use forklab::ledger::validate::{BlockError, TxError};
@@ -26,14 +26,14 @@ fn mainnet_blocks() -> Vec<Block> {
 fn replay(blocks: &[Block], params: Params) -> (Chainstate, BlockCache) {
     let mut cache = BlockCache::new();
     let mut chain = Chainstate::new(
-        Arc::new(Block::bitcoin_genesis()),
-        Arc::new(params),
+        Rc::new(Block::bitcoin_genesis()),
+        Rc::new(params),
         &mut cache,
     );
     for (i, block) in blocks.iter().enumerate() {
         let height = i as u32 + 1;
         let out = chain
-            .accept_block(Arc::new(block.clone()), block.header.time, &mut cache)
+            .accept_block(Rc::new(block.clone()), block.header.time, &mut cache)
             .unwrap_or_else(|e| panic!("block {height} rejected: {e}"));
         assert_eq!(out.status, AcceptStatus::Accepted, "block {height}");
         assert!(
@@ -97,12 +97,12 @@ fn bip34_from_height_one_would_reject_block_one() {
     };
     let mut cache = BlockCache::new();
     let mut chain = Chainstate::new(
-        Arc::new(Block::bitcoin_genesis()),
-        Arc::new(params),
+        Rc::new(Block::bitcoin_genesis()),
+        Rc::new(params),
         &mut cache,
     );
     let out = chain.accept_block(
-        Arc::new(blocks[0].clone()),
+        Rc::new(blocks[0].clone()),
         blocks[0].header.time,
         &mut cache,
     );
@@ -141,7 +141,7 @@ fn a_forged_signature_in_block_170_is_caught() {
     let (mut chain, mut cache) = replay(&blocks[..169], params);
     let out = chain
         .accept_block(
-            Arc::new(blocks[169].clone()),
+            Rc::new(blocks[169].clone()),
             blocks[169].header.time,
             &mut cache,
         )

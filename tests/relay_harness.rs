@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use forklab::ledger::chainstate::BlockCache;
 use forklab::ledger::keys::PrivateKey;
@@ -56,7 +56,7 @@ struct Net {
     cache: BlockCache,
     known: Known,
     scores: PeerScores,
-    genesis: Arc<Block>,
+    genesis: Rc<Block>,
     nodes: Vec<Node>,
     peers: Vec<Vec<NodeIdx>>,
     /// Link delay (both ways) per ordered pair; `default_delay` otherwise.
@@ -317,11 +317,7 @@ impl Net {
     }
 
     /// Node `i` mines a block now (with `txs`, or from its mempool).
-    fn mine(
-        &mut self,
-        i: NodeIdx,
-        txs: Option<Vec<(Txid, Arc<Transaction>, Amount)>>,
-    ) -> BlockHash {
+    fn mine(&mut self, i: NodeIdx, txs: Option<Vec<(Txid, Rc<Transaction>, Amount)>>) -> BlockHash {
         let before = self.log.len();
         self.call(i, Input::MiningTimer { txs });
         self.log[before..]
@@ -347,7 +343,7 @@ impl Net {
 
     /// A payment from wallet `from` (its genesis coin number `coin`) to
     /// wallet `to`, paying `frac` of the coin.
-    fn payment(&self, from: usize, coin: u32, to: usize, frac: f64) -> (Txid, Arc<Transaction>) {
+    fn payment(&self, from: usize, coin: u32, to: usize, frac: f64) -> (Txid, Rc<Transaction>) {
         let genesis_txid = self.genesis.txdata[0].compute_txid();
         let outpoint = OutPoint {
             txid: genesis_txid,
@@ -362,7 +358,7 @@ impl Net {
             1_000,
         )
         .expect("the coin pays");
-        (tx.compute_txid(), Arc::new(tx))
+        (tx.compute_txid(), Rc::new(tx))
     }
 }
 
@@ -491,7 +487,7 @@ fn an_invalid_block_is_rejected_with_its_reason_not_relayed_and_scored() {
     let hash = bad.block_hash();
     let size = bad.size() as u32;
     let before = net.log.len();
-    net.send(0, 1, Msg::Block(Arc::new(bad), hash, size));
+    net.send(0, 1, Msg::Block(Rc::new(bad), hash, size));
     net.run();
     let reasons: Vec<_> = net
         .observed(1, before)
@@ -660,7 +656,7 @@ fn a_short_id_collision_falls_back_to_the_whole_block() {
     cb.short_ids[1] = cb.short_ids[0];
     let size = 1_000;
     let before = net.log.len();
-    net.send(0, 1, Msg::CmpctBlock(Arc::new(cb), hash, size));
+    net.send(0, 1, Msg::CmpctBlock(Rc::new(cb), hash, size));
     net.run();
     assert_eq!(net.outcomes(1, before), vec![CompactOutcome::FellBack]);
     assert_eq!(

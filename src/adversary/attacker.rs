@@ -12,7 +12,7 @@
 //! privately, publishing, showing a victim a branch, double-spend attempts,
 //! invalid items) as outputs — is [`super::node::AttackerNode`].
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use super::{Adversary, Outcome};
 use crate::ledger::chainstate::Chainstate;
@@ -67,7 +67,7 @@ pub struct Attacker {
     /// once on).
     pub(crate) private: Option<Chainstate>,
     /// Transactions the next private block carries, with their fees.
-    pub(crate) pending: Vec<(Arc<Transaction>, Amount)>,
+    pub(crate) pending: Vec<(Rc<Transaction>, Amount)>,
     pub(crate) key: PrivateKey,
     pub(crate) script: ScriptBuf,
     pub(crate) coins: Vec<(OutPoint, Amount)>,
@@ -174,7 +174,7 @@ impl Attacker {
     }
 
     /// Transactions the next private block carries.
-    pub fn pending(&self) -> &[(Arc<Transaction>, Amount)] {
+    pub fn pending(&self) -> &[(Rc<Transaction>, Amount)] {
         &self.pending
     }
 
@@ -229,7 +229,7 @@ impl Attacker {
 
     /// The private blocks above the fork point (`private_len` of them),
     /// oldest first, at most `upto`.
-    pub fn private_branch(&self, private_len: u32, upto: u32) -> Vec<Arc<Block>> {
+    pub fn private_branch(&self, private_len: u32, upto: u32) -> Vec<Rc<Block>> {
         let Some(private) = &self.private else {
             return Vec::new();
         };
@@ -312,7 +312,7 @@ pub fn double_spend_pair(
     key: &PrivateKey,
     script: &ScriptBuf,
     merchant: &ScriptBuf,
-) -> (Arc<Transaction>, Arc<Transaction>) {
+) -> (Rc<Transaction>, Rc<Transaction>) {
     let pay = |to: &ScriptBuf| {
         let mut tx = Transaction {
             version: 1,
@@ -329,7 +329,7 @@ pub fn double_spend_pair(
         };
         sighash::sign_p2pkh_input(&mut tx, 0, script, key)
             .expect("the attacker signs its own P2PKH coin");
-        Arc::new(tx)
+        Rc::new(tx)
     };
     (pay(merchant), pay(script))
 }
@@ -348,8 +348,8 @@ mod tests {
         n: u32,
         tag: u64,
         params: &crate::ledger::Params,
-    ) -> Vec<Arc<Block>> {
-        let mut out: Vec<Arc<Block>> = Vec::new();
+    ) -> Vec<Rc<Block>> {
+        let mut out: Vec<Rc<Block>> = Vec::new();
         let mut prev = parent.block_hash();
         let mut time = parent.header.time;
         for k in 0..n {
@@ -365,15 +365,15 @@ mod tests {
                 tag,
             );
             prev = b.block_hash();
-            out.push(Arc::new(b));
+            out.push(Rc::new(b));
         }
         out
     }
 
     #[test]
     fn race_finds_the_fork_and_counts_each_side() {
-        let params = Arc::new(kit_params());
-        let genesis = Arc::new(genesis_with(&params, params.pow_limit.to_compact_lossy()));
+        let params = Rc::new(kit_params());
+        let genesis = Rc::new(genesis_with(&params, params.pow_limit.to_compact_lossy()));
         let mut cache = BlockCache::new();
         let mut private = Chainstate::new(genesis.clone(), params.clone(), &mut cache);
         let mut public = Chainstate::new(genesis.clone(), params.clone(), &mut cache);

@@ -58,7 +58,7 @@
 //!   target, `0xffff << 240`, with probability 2^-16).
 
 use std::fmt;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::ledger::chainstate::{BlockInfo, Chainstate};
 use crate::ledger::encode::varint_len;
@@ -266,9 +266,9 @@ pub enum Crafted {
     /// An invalid transaction.
     Tx(Transaction),
     /// An invalid block.
-    Block(Arc<Block>),
+    Block(Rc<Block>),
     /// Blocks whose parents nobody has (the unknown-parent flood).
-    Blocks(Vec<Arc<Block>>),
+    Blocks(Vec<Rc<Block>>),
 }
 
 /// Why an item could not be crafted (the caller skips it and tries again
@@ -316,7 +316,7 @@ pub fn craft(kind: InvalidKind, ctx: &CraftContext<'_>) -> Result<Crafted, Craft
 }
 
 fn block(b: Block) -> Crafted {
-    Crafted::Block(Arc::new(b))
+    Crafted::Block(Rc::new(b))
 }
 
 /// A block on the context's tip carrying `txs` after its coinbase, valid in
@@ -327,11 +327,11 @@ fn block(b: Block) -> Crafted {
 pub fn block_with_txs(
     ctx: &CraftContext<'_>,
     txs: Vec<Transaction>,
-) -> Result<Arc<Block>, CraftError> {
+) -> Result<Rc<Block>, CraftError> {
     let subsidy = ctx.params.block_subsidy(ctx.height());
     let mut b = template(ctx, subsidy, txs);
     grind(&mut b.header, ctx)?;
-    Ok(Arc::new(b))
+    Ok(Rc::new(b))
 }
 
 /// An outpoint spent on `chain`'s active chain: the last input of the most
@@ -595,7 +595,7 @@ fn oversize_block(ctx: &CraftContext<'_>) -> Result<Block, CraftError> {
     Ok(b)
 }
 
-fn unknown_parent_flood(ctx: &CraftContext<'_>) -> Result<Vec<Arc<Block>>, CraftError> {
+fn unknown_parent_flood(ctx: &CraftContext<'_>) -> Result<Vec<Rc<Block>>, CraftError> {
     let mut out = Vec::with_capacity(ctx.flood_blocks);
     for i in 0..ctx.flood_blocks {
         let mut seed = b"forklab unknown parent".to_vec();
@@ -604,7 +604,7 @@ fn unknown_parent_flood(ctx: &CraftContext<'_>) -> Result<Vec<Arc<Block>>, Craft
         let mut b = plain(ctx);
         b.header.prev_blockhash = BlockHash::hash(&seed);
         grind(&mut b.header, ctx)?;
-        out.push(Arc::new(b));
+        out.push(Rc::new(b));
     }
     Ok(out)
 }
@@ -647,9 +647,9 @@ mod tests {
     /// The attacker's view: genesis, block 1 (wallet 1 pays wallet 2, so
     /// wallet 1's genesis coin is spent) and an empty block 2.
     struct Net {
-        params: Arc<Params>,
-        genesis: Arc<Block>,
-        blocks: Vec<Arc<Block>>,
+        params: Rc<Params>,
+        genesis: Rc<Block>,
+        blocks: Vec<Rc<Block>>,
         attacker: Chainstate,
         spent: OutPoint,
     }
@@ -659,8 +659,8 @@ mod tests {
         p.check_pow = check_pow;
         p.max_block_size = 20_000;
         let bits = Target::from_leading_zero_bits(difficulty).to_compact_lossy();
-        let genesis = Arc::new(genesis_with(&p, bits));
-        let params = Arc::new(p);
+        let genesis = Rc::new(genesis_with(&p, bits));
+        let params = Rc::new(p);
         let mut cache = BlockCache::new();
         let mut attacker = Chainstate::new(genesis.clone(), params.clone(), &mut cache);
         let spent = OutPoint {
@@ -733,7 +733,7 @@ mod tests {
         }
     }
 
-    fn the_block(c: Crafted) -> Arc<Block> {
+    fn the_block(c: Crafted) -> Rc<Block> {
         match c {
             Crafted::Block(b) => b,
             other => panic!("expected a block, got {other:?}"),
@@ -750,7 +750,7 @@ mod tests {
     /// Feeds `block` to a fresh honest node; returns its typed error (from
     /// `Err` or from `newly_invalid`) after checking the node stayed put
     /// and does not hold the block as valid.
-    fn rejection(n: &Net, block: &Arc<Block>) -> BlockError {
+    fn rejection(n: &Net, block: &Rc<Block>) -> BlockError {
         let (mut node, mut cache) = n.honest();
         let tip = node.tip();
         let hash = block.block_hash();
@@ -778,7 +778,7 @@ mod tests {
         let mut pool = Mempool::new(1_000_000);
         let pooled = pool.accept(
             tx.compute_txid(),
-            Arc::new(tx.clone()),
+            Rc::new(tx.clone()),
             node.utxos(),
             node.height(),
             &n.params,
@@ -1000,7 +1000,7 @@ mod tests {
         let accepts = |b: Block| {
             let (mut node, mut cache) = n.honest();
             let hash = b.block_hash();
-            let out: AcceptOutcome = node.accept_block(Arc::new(b), n.now(), &mut cache).unwrap();
+            let out: AcceptOutcome = node.accept_block(Rc::new(b), n.now(), &mut cache).unwrap();
             assert_eq!(out.newly_invalid, vec![]);
             assert_eq!(node.tip(), hash);
         };
@@ -1064,8 +1064,8 @@ mod tests {
             p.check_pow = check_pow;
             let bits = Target::MAX.to_compact_lossy();
             assert_eq!(bits.to_consensus(), 0x2100_ffff);
-            let genesis = Arc::new(genesis_with(&p, bits));
-            let params = Arc::new(p);
+            let genesis = Rc::new(genesis_with(&p, bits));
+            let params = Rc::new(p);
             let mut cache = BlockCache::new();
             let mut node = Chainstate::new(genesis.clone(), params.clone(), &mut cache);
             let tip = node.tip_info().clone();
@@ -1086,9 +1086,9 @@ mod tests {
         let mut p = kit_params();
         p.check_pow = false; // genesis not ground
         let bits = Target::from_leading_zero_bits(24).to_compact_lossy();
-        let genesis = Arc::new(genesis_with(&p, bits));
+        let genesis = Rc::new(genesis_with(&p, bits));
         p.check_pow = true;
-        let params = Arc::new(p);
+        let params = Rc::new(p);
         let mut cache = BlockCache::new();
         let node = Chainstate::new(genesis, params.clone(), &mut cache);
         let mut ctx = CraftContext::new(&params, node.tip_info(), miner_script(), T0 + 60, 0);

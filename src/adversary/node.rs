@@ -34,7 +34,7 @@
 //! The order of outputs is the order of the old world-side execution, so
 //! the event stream of every attack scenario is unchanged by the move.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use super::attacker::{self, Attacker, Attempt, AttemptRecord};
 use super::invalid::{self, AttackerCoin, CraftContext, Crafted};
@@ -157,7 +157,7 @@ impl AttackerNode<'_> {
     fn public_tip(
         &mut self,
         from: NodeIdx,
-        connected: Arc<[BlockHash]>,
+        connected: Rc<[BlockHash]>,
         ctx: &mut Ctx<'_>,
         out: &mut Outbox,
     ) {
@@ -264,7 +264,7 @@ impl AttackerNode<'_> {
     /// branch; the strategy decides what to do with it.
     fn own_private_block(
         &mut self,
-        block: Arc<Block>,
+        block: Rc<Block>,
         hash: BlockHash,
         ctx: &mut Ctx<'_>,
         out: &mut Outbox,
@@ -297,7 +297,7 @@ impl AttackerNode<'_> {
     /// A block from a peer whose parent only the private branch has (an
     /// eclipsed victim mining on it): it joins the private branch. Returns
     /// true if it did.
-    fn private_child(&mut self, block: &Arc<Block>, ctx: &mut Ctx<'_>, out: &mut Outbox) -> bool {
+    fn private_child(&mut self, block: &Rc<Block>, ctx: &mut Ctx<'_>, out: &mut Outbox) -> bool {
         let now_secs = ctx.block_time_secs();
         let parent = block.header.prev_blockhash;
         if self.full.chain.contains(&parent) {
@@ -364,7 +364,7 @@ impl AttackerNode<'_> {
     }
 
     /// The private blocks from the fork point, oldest first, at most `upto`.
-    fn private_branch(&self, upto: u32) -> Vec<Arc<Block>> {
+    fn private_branch(&self, upto: u32) -> Vec<Rc<Block>> {
         let view = self.race_view();
         self.attacker.private_branch(view.private_len, upto)
     }
@@ -559,7 +559,7 @@ impl AttackerNode<'_> {
         match item {
             Crafted::Tx(tx) => {
                 let txid = tx.compute_txid();
-                out.send(to, Msg::Txs(vec![(txid, Arc::new(tx))]));
+                out.send(to, Msg::Txs(vec![(txid, Rc::new(tx))]));
             }
             Crafted::Block(b) => push_block(to, b, out),
             Crafted::Blocks(bs) => {
@@ -605,12 +605,12 @@ impl AttackerNode<'_> {
 /// An `inv` of `path` to `to`, if there is anything to show.
 fn inv_to(to: NodeIdx, path: Vec<BlockHash>, out: &mut Outbox) {
     if !path.is_empty() {
-        out.send(to, Msg::InvBlocks(Arc::from(path)));
+        out.send(to, Msg::InvBlocks(Rc::from(path)));
     }
 }
 
 /// A crafted block, pushed unrequested.
-fn push_block(to: NodeIdx, b: Arc<Block>, out: &mut Outbox) {
+fn push_block(to: NodeIdx, b: Rc<Block>, out: &mut Outbox) {
     let hash = b.block_hash();
     let size = b.size() as u32;
     out.send(to, Msg::Block(b, hash, size));

@@ -20,7 +20,7 @@ pub static LIVE_STOP: OnceLock<Box<dyn Fn() + Send + Sync>> = OnceLock::new();
 pub const MAX_LIVE_NODES: usize = 256;
 
 /// Options of `sim serve` (the live ones apply to a scenario file only).
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct ServeArgs {
     /// A run's output directory (explorer), or a scenario file (live lab).
     pub path: PathBuf,
@@ -179,13 +179,21 @@ fn serve_live(args: ServeArgs) -> CliResult {
     let full_nodes: Vec<u32> = (0..config.nodes.len() as u32)
         .filter(|&i| config.nodes[i as usize].role != Role::Light)
         .collect();
-    let mut world = World::with_students(config, &pkhs);
-    world.expect_live_inputs();
-    let wallets: Vec<String> = world
-        .wallets()
-        .iter()
-        .map(|w| forklab::ledger::Address::from_pubkey_hash(w.pubkey_hash).to_string())
-        .collect();
+    let node_count = config.nodes.len();
+    // The world is built on the session's thread (it shares blocks by
+    // `Rc`), from the scenario this configuration was just checked from.
+    drop(config);
+    let build = {
+        let scenario = scenario.clone();
+        let pkhs = pkhs.clone();
+        move || {
+            let config = forklab::world::Config::from_scenario(&scenario)
+                .expect("the scenario's configuration was checked above");
+            let mut world = World::with_students(config, &pkhs);
+            world.expect_live_inputs();
+            world
+        }
+    };
     warn_bind(
         args.bind,
         "the live lab (its API changes the simulation; it never serves private keys)",
@@ -222,7 +230,7 @@ fn serve_live(args: ServeArgs) -> CliResult {
     let main_addr = main
         .local_addr()
         .map_err(|e| CliError::other(format!("listener: {e}")))?;
-    let mut node_urls = vec![None; world.node_count()];
+    let mut node_urls = vec![None; node_count];
     for (i, l) in &nodes {
         let a = l
             .local_addr()
@@ -232,12 +240,27 @@ fn serve_live(args: ServeArgs) -> CliResult {
     let info = LabInfo {
         name: scenario.name.clone(),
         node_urls: node_urls.clone(),
-        wallets,
+        wallets: Vec::new(), // filled in by the session thread
         students: students.clone(),
     };
     #[allow(clippy::disallowed_methods)] // the CLI may time itself
     let started = std::time::Instant::now();
-    let (lab, thread) = Session::spawn(world, args.speed, info);
+    let finish = {
+        let (scenario, args, students, out_dir) = (
+            scenario.clone(),
+            args.clone(),
+            students.clone(),
+            out_dir.clone(),
+        );
+        move |ended| {
+            let wall = started.elapsed().as_secs_f64();
+            write_session(ended, &scenario, &args, students, &out_dir, wall)
+        }
+    };
+    let (lab, thread) = Session::spawn(build, args.speed, info, finish);
+    let Some(lab) = lab else {
+        return Err(CliError::other("the live session's thread failed"));
+    };
     {
         let lab = lab.clone();
         let _ = LIVE_STOP.set(Box::new(move || lab.stop()));
@@ -287,12 +310,11 @@ fn serve_live(args: ServeArgs) -> CliResult {
         ended
     });
     rt.shutdown_timeout(std::time::Duration::from_secs(1));
-    let ended = match ended {
-        Ok(Ok(e)) => e,
-        _ => return Err(CliError::other("the live session's thread failed")),
-    };
-    let wall = started.elapsed().as_secs_f64();
-    write_session(ended, &scenario, &args, students, &out_dir, wall)
+    match ended {
+        // The session thread wrote the output directory (`write_session`).
+        Ok(Ok(written)) => written,
+        _ => Err(CliError::other("the live session's thread failed")),
+    }
 }
 
 /// Finishes the session's world and writes the output directory with its

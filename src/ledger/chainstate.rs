@@ -4,7 +4,7 @@
 //! # Two structures
 //!
 //! - [`BlockCache`]: one per run (a standalone user makes one). It interns
-//!   every block once as an `Arc<`[`BlockInfo`]`>` (hash, txids, height,
+//!   every block once as an `Rc<`[`BlockInfo`]`>` (hash, txids, height,
 //!   chain work, median time past, the bits a child must carry) and memoises
 //!   what is a pure function of the block: the context-free
 //!   [`validate::check_block`] verdict and the result of connecting it on its
@@ -14,10 +14,10 @@
 //!   [`SigCache`]. So a block is validated once per run, whichever node sees
 //!   it first; every other node takes the memo.
 //! - [`Chainstate`]: one per node, deliberately small: a map from hash to a
-//!   24-byte entry (`Arc<BlockInfo>`, status, sequence number), the active
-//!   chain as a vector of `Arc<BlockInfo>`, the current [`UtxoSet`] (an O(1)
+//!   24-byte entry (`Rc<BlockInfo>`, status, sequence number), the active
+//!   chain as a vector of `Rc<BlockInfo>`, the current [`UtxoSet`] (an O(1)
 //!   clone of a shared snapshot), the undo data of the active chain (shared
-//!   `Arc`s) and the orphans waiting for a parent.
+//!   `Rc`s) and the orphans waiting for a parent.
 //!
 //! A cache must only be shared by nodes running the same [`Params`]: its
 //! verdicts depend on them. A node must be given the same cache for its
@@ -57,7 +57,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Arc;
+use std::rc::Rc;
 
 use super::amount::Amount;
 use super::block::{Block, Header};
@@ -80,9 +80,9 @@ pub struct BlockInfo {
     /// The hash again, as a shared one-entry list: what a message naming
     /// this block alone (an `inv` of a new tip) carries, so the nodes that
     /// take the block share one list instead of allocating one each.
-    pub hash_list: Arc<[BlockHash]>,
+    pub hash_list: Rc<[BlockHash]>,
     /// The block.
-    pub block: Arc<Block>,
+    pub block: Rc<Block>,
     /// Height (genesis is 0).
     pub height: u32,
     /// Cumulative work from genesis to this block, inclusive.
@@ -120,7 +120,7 @@ pub struct Connected {
     /// [`BlockCache::with_snapshots`] and [`BlockCache::prune_snapshots_below`]).
     pub utxo_after: Option<UtxoSet>,
     /// The coins the block spent.
-    pub undo: Arc<BlockUndo>,
+    pub undo: Rc<BlockUndo>,
     /// Total fees the block's transactions paid.
     pub fees: Amount,
 }
@@ -147,11 +147,11 @@ pub struct CacheStats {
 }
 
 struct CacheEntry {
-    block: Arc<Block>,
+    block: Rc<Block>,
     txids: Vec<Txid>,
     size: usize,
     check: Result<(), BlockError>,
-    info: Option<Arc<BlockInfo>>,
+    info: Option<Rc<BlockInfo>>,
     connect: Option<Result<Connected, BlockError>>,
 }
 
@@ -168,12 +168,12 @@ pub struct BlockCache {
     entries: HashKeyMap<BlockHash, CacheEntry>,
     /// Address of each stored block's allocation → its hash. The cache
     /// keeps every stored block alive, so an address here cannot be reused
-    /// by another block: the same `Arc` handed to many nodes is hashed once
+    /// by another block: the same `Rc` handed to many nodes is hashed once
     /// ([`BlockCache::known_hash`]).
     hash_by_addr: HashKeyMap<u64, BlockHash>,
     /// The txids of the block last assembled, computed by its assembler
     /// ([`BlockCache::remember_txids`]), until that block is first checked.
-    mined_txids: Option<(Arc<Block>, Vec<Txid>)>,
+    mined_txids: Option<(Rc<Block>, Vec<Txid>)>,
     sigs: SigCache,
     keep_snapshots: bool,
     check_hits: u64,
@@ -244,12 +244,12 @@ impl BlockCache {
 
     /// The hash of `block` if this very allocation is stored in the cache
     /// (its header was hashed when it was first checked; a block is
-    /// immutable behind its `Arc`), without rehashing.
-    pub fn known_hash(&self, block: &Arc<Block>) -> Option<BlockHash> {
-        let hash = *self.hash_by_addr.get(&(Arc::as_ptr(block).addr() as u64))?;
+    /// immutable behind its `Rc`), without rehashing.
+    pub fn known_hash(&self, block: &Rc<Block>) -> Option<BlockHash> {
+        let hash = *self.hash_by_addr.get(&(Rc::as_ptr(block).addr() as u64))?;
         // The cache holds the block, so the address is its own; check anyway.
         let entry = self.entries.get(&hash)?;
-        Arc::ptr_eq(&entry.block, block).then_some(hash)
+        Rc::ptr_eq(&entry.block, block).then_some(hash)
     }
 
     /// Whether `header` hashes to `hash`, answered from the memo when the
@@ -272,7 +272,7 @@ impl BlockCache {
         // mistake must not become a memo).
         if entry.block.block_hash() == hash {
             self.hash_by_addr
-                .insert(Arc::as_ptr(&entry.block).addr() as u64, hash);
+                .insert(Rc::as_ptr(&entry.block).addr() as u64, hash);
         }
         self.entries.insert(hash, entry);
     }
@@ -283,7 +283,7 @@ impl BlockCache {
     /// instead of hashing every transaction again. A txid is a pure function
     /// of its transaction, so this changes no result, only how often a
     /// 1 MB coinbase is hashed. Only the last assembled block is kept.
-    pub fn remember_txids(&mut self, block: &Arc<Block>, txids: Vec<Txid>) {
+    pub fn remember_txids(&mut self, block: &Rc<Block>, txids: Vec<Txid>) {
         debug_assert!(
             txids.len() == block.txdata.len()
                 && block
@@ -303,7 +303,7 @@ impl BlockCache {
 
     /// The interned info of `hash`, if the cache has built it (its parent
     /// chain is known to the cache).
-    pub fn info(&self, hash: &BlockHash) -> Option<&Arc<BlockInfo>> {
+    pub fn info(&self, hash: &BlockHash) -> Option<&Rc<BlockInfo>> {
         self.entries.get(hash).and_then(|e| e.info.as_ref())
     }
 
@@ -331,7 +331,7 @@ impl BlockCache {
 
     /// Interns `genesis` (trusted: not validated) with its outputs as the
     /// UTXO set at height 0.
-    pub fn intern_genesis(&mut self, genesis: Arc<Block>, params: &Params) -> Arc<BlockInfo> {
+    pub fn intern_genesis(&mut self, genesis: Rc<Block>, params: &Params) -> Rc<BlockInfo> {
         let hash = genesis.block_hash();
         if let Some(info) = self.info(&hash) {
             return info.clone();
@@ -342,9 +342,9 @@ impl BlockCache {
         let work = Target::from_compact(header.bits)
             .map(Target::to_work)
             .unwrap_or_default();
-        let info = Arc::new(BlockInfo {
+        let info = Rc::new(BlockInfo {
             hash,
-            hash_list: Arc::new([hash]),
+            hash_list: Rc::new([hash]),
             block: genesis.clone(),
             height: 0,
             chain_work: work,
@@ -375,7 +375,7 @@ impl BlockCache {
                 info: Some(info.clone()),
                 connect: Some(Ok(Connected {
                     utxo_after: Some(utxos),
-                    undo: Arc::default(),
+                    undo: Rc::default(),
                     fees: Amount::ZERO,
                 })),
             },
@@ -390,12 +390,12 @@ impl BlockCache {
     /// Proof-of-work failures are not stored either (one hash to recheck).
     pub fn check(
         &mut self,
-        block: &Arc<Block>,
+        block: &Rc<Block>,
         hash: BlockHash,
         params: &Params,
     ) -> Result<(), BlockError> {
         if let Some(e) = self.entries.get(&hash) {
-            if Arc::ptr_eq(&e.block, block) || *e.block == **block {
+            if Rc::ptr_eq(&e.block, block) || *e.block == **block {
                 self.check_hits += 1;
                 return e.check.clone();
             }
@@ -403,7 +403,7 @@ impl BlockCache {
         self.check_misses += 1;
         validate::check_proof_of_work(&hash, block.header.bits, params)?;
         let txids: Vec<Txid> = match self.mined_txids.take() {
-            Some((mined, txids)) if Arc::ptr_eq(&mined, block) => txids,
+            Some((mined, txids)) if Rc::ptr_eq(&mined, block) => txids,
             other => {
                 self.mined_txids = other;
                 block.txdata.iter().map(|t| t.compute_txid()).collect()
@@ -430,7 +430,7 @@ impl BlockCache {
 
     /// Builds (once) the info of a block stored by [`BlockCache::check`]
     /// whose parent's info exists.
-    pub fn intern(&mut self, hash: &BlockHash, params: &Params) -> Option<Arc<BlockInfo>> {
+    pub fn intern(&mut self, hash: &BlockHash, params: &Params) -> Option<Rc<BlockInfo>> {
         let entry = self.entries.get(hash)?;
         if let Some(info) = &entry.info {
             return Some(info.clone());
@@ -472,9 +472,9 @@ impl BlockCache {
             params,
         );
         let entry = self.entries.get(hash).expect("looked up above");
-        let info = Arc::new(BlockInfo {
+        let info = Rc::new(BlockInfo {
             hash: *hash,
-            hash_list: Arc::new([*hash]),
+            hash_list: Rc::new([*hash]),
             block: entry.block.clone(),
             height,
             chain_work: parent.chain_work.saturating_add(work),
@@ -516,7 +516,7 @@ impl BlockCache {
         )
         .map(|(undo, fees)| Connected {
             utxo_after: Some(utxos),
-            undo: Arc::new(undo),
+            undo: Rc::new(undo),
             fees,
         });
         if let Some(e) = self.entries.get_mut(&info.hash) {
@@ -569,10 +569,10 @@ pub struct TipChange {
     /// Last common block of the old and new chains.
     pub fork_point: BlockHash,
     /// Blocks removed from the active chain, old tip first.
-    pub disconnected: Vec<Arc<Block>>,
+    pub disconnected: Vec<Rc<Block>>,
     /// Blocks added to the active chain, oldest first (usually one, kept
     /// inline: a run makes one change per node and block).
-    pub connected: smallvec::SmallVec<[Arc<Block>; 1]>,
+    pub connected: smallvec::SmallVec<[Rc<Block>; 1]>,
 }
 
 impl TipChange {
@@ -596,7 +596,7 @@ pub struct AcceptOutcome {
 
 #[derive(Clone, Debug)]
 struct IndexEntry {
-    info: Arc<BlockInfo>,
+    info: Rc<BlockInfo>,
     status: BlockStatus,
     seq: u64,
 }
@@ -609,7 +609,7 @@ impl Keyed for IndexEntry {
 
 #[derive(Clone, Debug)]
 struct OrphanEntry {
-    block: Arc<Block>,
+    block: Rc<Block>,
     seq: u64,
 }
 
@@ -682,10 +682,10 @@ impl Candidates {
 /// One node's view of the chain (see the module docs).
 #[derive(Clone, Debug)]
 pub struct Chainstate {
-    params: Arc<Params>,
+    params: Rc<Params>,
     index: BlockIndex<IndexEntry>,
-    active: Vec<Arc<BlockInfo>>,
-    undo: Vec<Arc<BlockUndo>>,
+    active: Vec<Rc<BlockInfo>>,
+    undo: Vec<Rc<BlockUndo>>,
     utxos: UtxoSet,
     /// Non-invalid blocks, including every leaf of the tree (a non-leaf may
     /// linger: it has less work than its descendants, so it never wins).
@@ -713,7 +713,7 @@ impl Chainstate {
 
     /// A node that knows only `genesis`, whose outputs form its UTXO set
     /// (see the module docs).
-    pub fn new(genesis: Arc<Block>, params: Arc<Params>, cache: &mut BlockCache) -> Chainstate {
+    pub fn new(genesis: Rc<Block>, params: Rc<Params>, cache: &mut BlockCache) -> Chainstate {
         let info = cache.intern_genesis(genesis, &params);
         let utxos = match cache.utxo_after(&info.hash) {
             Some(u) => u,
@@ -738,7 +738,7 @@ impl Chainstate {
             params,
             index,
             active: vec![info],
-            undo: vec![Arc::default()],
+            undo: vec![Rc::default()],
             utxos,
             candidates,
             next_seq: FIRST_SEQ,
@@ -766,7 +766,7 @@ impl Chainstate {
     }
 
     /// The consensus parameters.
-    pub fn params(&self) -> &Arc<Params> {
+    pub fn params(&self) -> &Rc<Params> {
         &self.params
     }
 
@@ -782,7 +782,7 @@ impl Chainstate {
     /// in [`AcceptOutcome::newly_invalid`], not as `Err`.
     pub fn accept_block(
         &mut self,
-        block: Arc<Block>,
+        block: Rc<Block>,
         now: u32,
         cache: &mut BlockCache,
     ) -> Result<AcceptOutcome, BlockError> {
@@ -855,7 +855,7 @@ impl Chainstate {
     }
 
     /// Stores an orphan; returns its first missing ancestor.
-    fn add_orphan(&mut self, block: Arc<Block>, hash: BlockHash) -> BlockHash {
+    fn add_orphan(&mut self, block: Rc<Block>, hash: BlockHash) -> BlockHash {
         let prev = block.header.prev_blockhash;
         let seq = self.next_orphan_seq;
         self.next_orphan_seq += 1;
@@ -893,7 +893,7 @@ impl Chainstate {
     /// invalid.
     fn add_to_tree(
         &mut self,
-        block: Arc<Block>,
+        block: Rc<Block>,
         hash: BlockHash,
         now: u32,
         cache: &mut BlockCache,
@@ -1012,9 +1012,9 @@ impl Chainstate {
     /// failure gives it back with the error.
     fn connect_tip(
         &mut self,
-        info: Arc<BlockInfo>,
+        info: Rc<BlockInfo>,
         cache: &mut BlockCache,
-    ) -> Result<(), (BlockError, Arc<BlockInfo>)> {
+    ) -> Result<(), (BlockError, Rc<BlockInfo>)> {
         debug_assert_eq!(info.parent, self.tip());
         let connected = match cache.connect(&info, &self.utxos, &self.params) {
             Ok(connected) => connected,
@@ -1060,7 +1060,7 @@ impl Chainstate {
     /// with `bad-prevblk`; its parent becomes a candidate again.
     fn invalidate(
         &mut self,
-        info: &Arc<BlockInfo>,
+        info: &Rc<BlockInfo>,
         error: BlockError,
         newly_invalid: &mut Vec<(BlockHash, BlockError)>,
     ) {
@@ -1177,7 +1177,7 @@ impl Chainstate {
     }
 
     /// Info of the active tip.
-    pub fn tip_info(&self) -> &Arc<BlockInfo> {
+    pub fn tip_info(&self) -> &Rc<BlockInfo> {
         self.active.last().expect("the active chain holds genesis")
     }
 
@@ -1202,7 +1202,7 @@ impl Chainstate {
     }
 
     /// Info of the active block at `height`.
-    pub fn info_at_height(&self, height: u32) -> Option<&Arc<BlockInfo>> {
+    pub fn info_at_height(&self, height: u32) -> Option<&Rc<BlockInfo>> {
         self.active.get(height as usize)
     }
 
@@ -1244,12 +1244,12 @@ impl Chainstate {
     }
 
     /// Info of a block in the tree (not orphans).
-    pub fn info(&self, hash: &BlockHash) -> Option<&Arc<BlockInfo>> {
+    pub fn info(&self, hash: &BlockHash) -> Option<&Rc<BlockInfo>> {
         self.index.get(hash).map(|e| &e.info)
     }
 
     /// A known block (in the tree or an orphan).
-    pub fn get_block(&self, hash: &BlockHash) -> Option<Arc<Block>> {
+    pub fn get_block(&self, hash: &BlockHash) -> Option<Rc<Block>> {
         self.index
             .get(hash)
             .map(|e| e.info.block.clone())
@@ -1282,7 +1282,7 @@ impl Chainstate {
     }
 
     /// Undo data of the active block at `height` (genesis's is empty).
-    pub fn undo_at_height(&self, height: u32) -> Option<&Arc<BlockUndo>> {
+    pub fn undo_at_height(&self, height: u32) -> Option<&Rc<BlockUndo>> {
         self.undo.get(height as usize)
     }
 
@@ -1655,11 +1655,11 @@ pub(crate) mod testkit {
         fees: u64,
         time_delta: u32,
         extra_nonce: u64,
-    ) -> Arc<Block> {
+    ) -> Rc<Block> {
         let p = cache.info(parent).expect("parent interned").clone();
         let height = p.height + 1;
         let value = params.block_subsidy(height).to_sat() + fees;
-        let block = Arc::new(mine(
+        let block = Rc::new(mine(
             p.hash,
             height,
             p.time().max(p.median_time_past) + time_delta,
@@ -1696,11 +1696,11 @@ mod tests {
     }
 
     struct Tree {
-        params: Arc<Params>,
-        genesis: Arc<Block>,
+        params: Rc<Params>,
+        genesis: Rc<Block>,
         /// Cache used only to build blocks (so nodes validate for real).
         builder: BlockCache,
-        blocks: BTreeMap<&'static str, Arc<Block>>,
+        blocks: BTreeMap<&'static str, Rc<Block>>,
     }
 
     impl Tree {
@@ -1712,11 +1712,11 @@ mod tests {
         }
 
         fn new(params: Params, bits: CompactTarget) -> Tree {
-            let genesis = Arc::new(genesis_with(&params, bits));
+            let genesis = Rc::new(genesis_with(&params, bits));
             let mut builder = BlockCache::new();
             builder.intern_genesis(genesis.clone(), &params);
             Tree {
-                params: Arc::new(params),
+                params: Rc::new(params),
                 genesis,
                 builder,
                 blocks: BTreeMap::new(),
@@ -1954,19 +1954,19 @@ mod tests {
     fn cache_knows_the_hash_of_the_blocks_it_stores_only() {
         let params = kit_params();
         let bits = CompactTarget::from_consensus(0x207f_ffff);
-        let genesis = Arc::new(genesis_with(&params, bits));
+        let genesis = Rc::new(genesis_with(&params, bits));
         let mut cache = BlockCache::new();
         let hash = genesis.block_hash();
         assert_eq!(cache.known_hash(&genesis), None);
         cache.intern_genesis(genesis.clone(), &params);
         assert_eq!(cache.known_hash(&genesis), Some(hash));
         // An equal block in another allocation is not vouched for.
-        let copy = Arc::new((*genesis).clone());
+        let copy = Rc::new((*genesis).clone());
         assert_eq!(cache.known_hash(&copy), None);
         // A block checked under a hash that is not its own is not memoised.
         let mut other = (*genesis).clone();
         other.header.time += 1;
-        let other = Arc::new(other);
+        let other = Rc::new(other);
         let _ = cache.check(&other, hash, &params);
         assert_eq!(cache.known_hash(&other), None);
     }
@@ -2151,7 +2151,7 @@ mod tests {
         let mut node = tree.node(&mut cache);
         let g = tree.genesis.block_hash();
         let build = |time: u32, bits: CompactTarget, nonce: u64| {
-            Arc::new(mine(
+            Rc::new(mine(
                 g,
                 1,
                 time,
@@ -2190,7 +2190,7 @@ mod tests {
             bad.header.nonce += 1;
         }
         let err = node
-            .accept_block(Arc::new(bad.clone()), NOW, &mut cache)
+            .accept_block(Rc::new(bad.clone()), NOW, &mut cache)
             .unwrap_err();
         assert_eq!(err.reject_reason(), "high-hash");
         assert!(!node.contains(&bad.block_hash()));
@@ -2199,7 +2199,7 @@ mod tests {
         other.header.time += 1;
         testkit::finish(&mut other, false);
         assert!(matches!(
-            node.accept_block(Arc::new(other), NOW, &mut cache),
+            node.accept_block(Rc::new(other), NOW, &mut cache),
             Err(BlockError::PrevBlockNotFound(_))
         ));
     }
@@ -2235,7 +2235,7 @@ mod tests {
             5,
             0,
         );
-        let good = Arc::new(mine(
+        let good = Rc::new(mine(
             g,
             1,
             T0 + 600,
@@ -2251,7 +2251,7 @@ mod tests {
         let mut cache = BlockCache::new();
         let mut node = tree.node(&mut cache);
         let err = node
-            .accept_block(Arc::new(evil), NOW, &mut cache)
+            .accept_block(Rc::new(evil), NOW, &mut cache)
             .unwrap_err();
         assert_eq!(err, BlockError::MutatedMerkle);
         assert!(!node.contains(&good.block_hash()));
@@ -2302,7 +2302,7 @@ mod tests {
         let a5 = node.info(&tree.hash("a5")).unwrap();
         assert!(a5.height > node.height() && a5.chain_work < node.chain_work());
         // A block ignoring the retarget is bad-diffbits.
-        let wrong = Arc::new(mine(
+        let wrong = Rc::new(mine(
             tree.hash("b1"),
             2,
             tree.blocks["b1"].header.time + 1,
@@ -2409,7 +2409,7 @@ mod tests {
         assert_eq!(g.txdata[0].coinbase_height(), Some(0));
         assert_eq!(g.compute_merkle_root(), Some(g.header.merkle_root));
         let mut cache = BlockCache::new();
-        let node = Chainstate::new(Arc::new(g), Arc::new(params), &mut cache);
+        let node = Chainstate::new(Rc::new(g), Rc::new(params), &mut cache);
         assert_eq!(node.height(), 0);
         assert_eq!(
             node.utxos().total_value().to_sat(),
@@ -2423,7 +2423,7 @@ mod tests {
     /// A random block tree: block i's parent is an earlier block (or
     /// genesis); each may carry a payment between wallets, from a coin
     /// unspent on its branch, whose fee its coinbase claims.
-    fn random_tree(shape: &[(u8, bool, u16)]) -> (Tree, Vec<Arc<Block>>) {
+    fn random_tree(shape: &[(u8, bool, u16)]) -> (Tree, Vec<Rc<Block>>) {
         let mut tree = Tree::kit();
         let mut hashes = vec![tree.hash("G")];
         let mut blocks = Vec::new();

@@ -16,7 +16,7 @@
 //! it trusts the hash power behind the headers for that.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use super::block::Header;
 use super::hash::BlockHash;
@@ -79,7 +79,7 @@ struct HeaderEntry {
 /// A tree of headers following the most-work chain.
 #[derive(Clone, Debug)]
 pub struct HeaderChain {
-    params: Arc<Params>,
+    params: Rc<Params>,
     headers: BTreeMap<BlockHash, HeaderEntry>,
     /// Best chain, genesis first.
     best: Vec<BlockHash>,
@@ -88,7 +88,7 @@ pub struct HeaderChain {
 
 impl HeaderChain {
     /// A chain knowing only `genesis` (trusted, not checked).
-    pub fn new(genesis: Header, params: Arc<Params>) -> HeaderChain {
+    pub fn new(genesis: Header, params: Rc<Params>) -> HeaderChain {
         let hash = genesis.block_hash();
         let work = Target::from_compact(genesis.bits)
             .map(Target::to_work)
@@ -307,19 +307,19 @@ mod tests {
     const NOW: u32 = u32::MAX - 100_000;
 
     struct Fixture {
-        params: Arc<Params>,
+        params: Rc<Params>,
         cache: BlockCache,
-        genesis: Arc<Block>,
+        genesis: Rc<Block>,
     }
 
     impl Fixture {
         fn new() -> Fixture {
             let params = kit_params();
-            let genesis = Arc::new(genesis_with(&params, params.pow_limit.to_compact_lossy()));
+            let genesis = Rc::new(genesis_with(&params, params.pow_limit.to_compact_lossy()));
             let mut cache = BlockCache::new();
             cache.intern_genesis(genesis.clone(), &params);
             Fixture {
-                params: Arc::new(params),
+                params: Rc::new(params),
                 cache,
                 genesis,
             }
@@ -330,7 +330,7 @@ mod tests {
             parent: &BlockHash,
             txs: Vec<crate::ledger::Transaction>,
             nonce: u64,
-        ) -> Arc<Block> {
+        ) -> Rc<Block> {
             mine_child(&mut self.cache, &self.params, parent, txs, 0, 600, nonce)
         }
 
@@ -340,7 +340,7 @@ mod tests {
     }
 
     /// Genesis ← b1 (with three payments) ← b2 ← b3.
-    fn chain_with_payment(f: &mut Fixture) -> (Vec<Arc<Block>>, Vec<Txid>) {
+    fn chain_with_payment(f: &mut Fixture) -> (Vec<Rc<Block>>, Vec<Txid>) {
         let cb = f.genesis.txdata[0].compute_txid();
         let txs: Vec<_> = (0..WALLETS)
             .map(|w| {
@@ -523,10 +523,10 @@ mod tests {
         params.pow_limit = Target::from_leading_zero_bits(1);
         params.retarget_window = 2;
         let bits = Target::from_leading_zero_bits(6).to_compact_lossy();
-        let genesis = Arc::new(genesis_with(&params, bits));
+        let genesis = Rc::new(genesis_with(&params, bits));
         let mut cache = BlockCache::new();
         cache.intern_genesis(genesis.clone(), &params);
-        let params = Arc::new(params);
+        let params = Rc::new(params);
         let mut spv = HeaderChain::new(genesis.header, params.clone());
         let mut parent = genesis.block_hash();
         for n in 0..5 {

@@ -9,12 +9,12 @@
 //! same tip hold clones of one set, and the set after a block shares almost
 //! all of its memory with the set before it (see
 //! [`crate::ledger::chainstate::BlockCache`]). `imbl` is the maintained fork
-//! of `im`; its nodes are `Arc`-shared (the sets can cross threads), and an
+//! of `im`; its nodes are `Rc`-shared (the sets can cross threads), and an
 //! *ordered* map iterates in key order, so anything derived from iteration
 //! (address listings, digests) is deterministic.
 //!
-//! Coins are stored as `Arc<Coin>`: a modified B-tree leaf is copied, and
-//! copying 64 `Arc`s is much cheaper than copying 64 scripts.
+//! Coins are stored as `Rc<Coin>`: a modified B-tree leaf is copied, and
+//! copying 64 `Rc`s is much cheaper than copying 64 scripts.
 //!
 //! # Invariants
 //!
@@ -29,7 +29,7 @@
 //! This module applies blocks mechanically: no script, value or maturity
 //! checks. Those are consensus rules and live in [`crate::ledger::validate`].
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use imbl::OrdMap;
 
@@ -108,7 +108,7 @@ struct AddressCoins {
 /// The set of unspent outputs of one chain tip. Clone is O(1).
 #[derive(Clone, Debug, Default)]
 pub struct UtxoSet {
-    coins: OrdMap<OutPoint, Arc<Coin>>,
+    coins: OrdMap<OutPoint, Rc<Coin>>,
     by_address: OrdMap<[u8; 20], AddressCoins>,
     /// Sum of all coin values (u128: blocks applied here are not value-checked).
     total: u128,
@@ -196,11 +196,11 @@ impl UtxoSet {
             entry.coins.insert(outpoint, value);
         }
         self.total += value.to_sat() as u128;
-        self.coins.insert(outpoint, Arc::new(coin));
+        self.coins.insert(outpoint, Rc::new(coin));
         Ok(())
     }
 
-    fn remove_coin(&mut self, outpoint: &OutPoint) -> Option<Arc<Coin>> {
+    fn remove_coin(&mut self, outpoint: &OutPoint) -> Option<Rc<Coin>> {
         let coin = self.coins.remove(outpoint)?;
         let value = coin.output.value.to_sat() as u128;
         if let Some(hash) = coin.output.script_pubkey.p2pkh_hash() {
@@ -272,7 +272,7 @@ impl UtxoSet {
                             input,
                             outpoint: txin.previous_output,
                         })?;
-                undo.push(Arc::unwrap_or_clone(coin));
+                undo.push(Rc::unwrap_or_clone(coin));
             }
         }
         self.add_tx_outputs_with_txid(tx, txid, height)

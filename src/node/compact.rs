@@ -19,7 +19,7 @@
 //! mempool into blocks; which peers get what and when is the relay's business.
 
 use std::hash::Hasher;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use siphasher::sip::SipHasher24;
 
@@ -163,7 +163,7 @@ pub struct PrefilledTx {
     /// Position in the block (0 is the coinbase).
     pub index: u16,
     /// The transaction.
-    pub tx: Arc<Transaction>,
+    pub tx: Rc<Transaction>,
 }
 
 /// The `cmpctblock` message (BIP152 `HeaderAndShortIDs`).
@@ -205,7 +205,7 @@ impl CompactBlock {
             if prefill.contains(&i) {
                 prefilled.push(PrefilledTx {
                     index: i as u16,
-                    tx: Arc::new(tx.clone()),
+                    tx: Rc::new(tx.clone()),
                 });
             } else {
                 short_ids.push(keys.short_id(&tx.compute_txid()));
@@ -230,7 +230,7 @@ impl CompactBlock {
     pub fn from_parts(
         header: Header,
         nonce: u64,
-        coinbase: Arc<Transaction>,
+        coinbase: Rc<Transaction>,
         txids: &[Txid],
     ) -> Self {
         assert!(
@@ -294,7 +294,7 @@ impl CompactBlock {
             let tx = Transaction::decode_from(&mut r)?;
             prefilled.push(PrefilledTx {
                 index: index as u16,
-                tx: Arc::new(tx),
+                tx: Rc::new(tx),
             });
             next = index + 1;
         }
@@ -423,7 +423,7 @@ pub struct BlockTxn {
     /// The block.
     pub block_hash: BlockHash,
     /// The transactions at the requested indexes.
-    pub txs: Vec<Arc<Transaction>>,
+    pub txs: Vec<Rc<Transaction>>,
 }
 
 impl BlockTxn {
@@ -437,7 +437,7 @@ impl BlockTxn {
                 block
                     .txdata
                     .get(usize::from(i))
-                    .map(|tx| Arc::new(tx.clone()))
+                    .map(|tx| Rc::new(tx.clone()))
                     .ok_or(CompactError::RequestOutOfRange {
                         index: u32::from(i),
                         count: block.txdata.len(),
@@ -471,7 +471,7 @@ impl Encodable for BlockTxn {
 #[derive(Clone, Debug)]
 pub struct PartialBlock {
     header: Header,
-    slots: Vec<Option<Arc<Transaction>>>,
+    slots: Vec<Option<Rc<Transaction>>>,
     /// Txids of the slots filled from the pool (known from its keys), by
     /// slot; empty when no slot was filled from the pool.
     txids: Vec<Option<Txid>>,
@@ -485,7 +485,7 @@ pub struct CheckedBlock {
     /// The header.
     pub header: Header,
     /// The transactions, in block order.
-    pub txs: Vec<Arc<Transaction>>,
+    pub txs: Vec<Rc<Transaction>>,
     /// Their txids.
     pub txids: Vec<Txid>,
 }
@@ -495,7 +495,7 @@ impl CheckedBlock {
     pub fn into_block(self) -> Block {
         Block {
             header: self.header,
-            txdata: self.txs.into_iter().map(Arc::unwrap_or_clone).collect(),
+            txdata: self.txs.into_iter().map(Rc::unwrap_or_clone).collect(),
         }
     }
 }
@@ -510,13 +510,13 @@ impl PartialBlock {
     /// the outcome does not depend on the order `pool` is visited in.
     pub fn new<'a>(
         compact: &CompactBlock,
-        pool: impl IntoIterator<Item = (&'a Txid, &'a Arc<Transaction>)>,
+        pool: impl IntoIterator<Item = (&'a Txid, &'a Rc<Transaction>)>,
     ) -> Result<Self, CompactError> {
         let count = compact.tx_count();
         if count == 0 {
             return Err(CompactError::Empty);
         }
-        let mut slots: Vec<Option<Arc<Transaction>>> = vec![None; count];
+        let mut slots: Vec<Option<Rc<Transaction>>> = vec![None; count];
         for p in &compact.prefilled {
             let i = usize::from(p.index);
             if i >= count {
@@ -525,7 +525,7 @@ impl PartialBlock {
                     count,
                 });
             }
-            slots[i] = Some(Arc::clone(&p.tx));
+            slots[i] = Some(Rc::clone(&p.tx));
         }
         // Txids of the slots filled from the pool; empty (no allocation)
         // while nothing was matched, as for a block of prefilled
@@ -556,7 +556,7 @@ impl PartialBlock {
                     if let Ok(k) = by_id.binary_search_by_key(&id, |&(s, _)| s) {
                         let slot = usize::from(by_id[k].1);
                         matches[slot] = matches[slot].saturating_add(1);
-                        slots[slot] = (matches[slot] == 1).then(|| Arc::clone(tx));
+                        slots[slot] = (matches[slot] == 1).then(|| Rc::clone(tx));
                         txids[slot] = (matches[slot] == 1).then_some(*txid);
                     }
                 }
@@ -609,7 +609,7 @@ impl PartialBlock {
         mut self,
         block_hash: &BlockHash,
         txn: Option<&BlockTxn>,
-        known_txid: impl Fn(&Arc<Transaction>) -> Option<Txid>,
+        known_txid: impl Fn(&Rc<Transaction>) -> Option<Txid>,
     ) -> Result<CheckedBlock, CompactError> {
         let wanted = self.missing.len();
         match txn {
@@ -630,11 +630,11 @@ impl PartialBlock {
                     });
                 }
                 for (&i, tx) in self.missing.iter().zip(&t.txs) {
-                    self.slots[usize::from(i)] = Some(Arc::clone(tx));
+                    self.slots[usize::from(i)] = Some(Rc::clone(tx));
                 }
             }
         }
-        let txs: Vec<Arc<Transaction>> = self
+        let txs: Vec<Rc<Transaction>> = self
             .slots
             .into_iter()
             .map(|s| s.expect("every slot is filled"))
@@ -718,9 +718,9 @@ mod tests {
         Block { header, txdata }
     }
 
-    fn pool(txs: &[Transaction]) -> Vec<(Txid, Arc<Transaction>)> {
+    fn pool(txs: &[Transaction]) -> Vec<(Txid, Rc<Transaction>)> {
         txs.iter()
-            .map(|t| (t.compute_txid(), Arc::new(t.clone())))
+            .map(|t| (t.compute_txid(), Rc::new(t.clone())))
             .collect()
     }
 
@@ -834,7 +834,7 @@ mod tests {
         let pb = PartialBlock::new(&cb, std::iter::empty()).unwrap();
         assert_eq!(pb.missing(), &[1, 2, 3]);
         let mut txn = BlockTxn::answer(&pb.request().unwrap(), &block).unwrap();
-        txn.txs[1] = Arc::new(pay(42));
+        txn.txs[1] = Rc::new(pay(42));
         assert_eq!(pb.finish(Some(&txn)), Err(CompactError::MerkleMismatch));
     }
 
@@ -852,9 +852,9 @@ mod tests {
         // whichever comes first.
         let cb = CompactBlock::from_block(&block, 5);
         let real = block.txdata[2].clone();
-        let fake = Arc::new(pay(99));
+        let fake = Rc::new(pay(99));
         let real_id = real.compute_txid();
-        let real = Arc::new(real);
+        let real = Rc::new(real);
         // A pool entry listed under the real txid but holding another
         // transaction stands in for a second match of the same short ID.
         for order in [

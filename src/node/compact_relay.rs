@@ -36,7 +36,7 @@
 //! receiver's own random stream. Real transactions are always matched for
 //! real.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use rand::Rng;
 use rand_chacha::ChaCha12Rng;
@@ -194,7 +194,7 @@ pub struct CompactState {
     /// The last block pushed to high-bandwidth peers.
     pushed: Option<BlockHash>,
     /// The last compact block built, reused for every peer that asks.
-    last: Option<(BlockHash, Arc<CompactBlock>, u32)>,
+    last: Option<(BlockHash, Rc<CompactBlock>, u32)>,
     /// The node's own stream: compact-block nonces and padding draws.
     rng: Option<Box<ChaCha12Rng>>,
 }
@@ -339,7 +339,7 @@ fn compact_msg(
     full: &mut FullNode,
     hash: BlockHash,
     header: Header,
-    coinbase: Arc<Transaction>,
+    coinbase: Rc<Transaction>,
     txids: &[Txid],
     cfg: &CompactConfig,
 ) -> Msg {
@@ -350,7 +350,7 @@ fn compact_msg(
         }
     }
     let nonce = c.rng.as_mut().map_or(0, |r| r.gen());
-    let cb = Arc::new(CompactBlock::from_parts(header, nonce, coinbase, txids));
+    let cb = Rc::new(CompactBlock::from_parts(header, nonce, coinbase, txids));
     let size = payload_size(&cb, cfg);
     c.last = Some((hash, cb.clone(), size));
     Msg::CmpctBlock(cb, hash, size)
@@ -430,14 +430,14 @@ fn fall_back(hash: BlockHash, from: NodeIdx, ctx: &mut Ctx<'_>, out: &mut Outbox
         outcome: CompactOutcome::FellBack,
     });
     ctx.mark_requested(&hash);
-    out.send(from, Msg::GetBlocks(Arc::new([hash])));
+    out.send(from, Msg::GetBlocks(Rc::new([hash])));
 }
 
 /// A `cmpctblock` from `from`.
 pub fn on_cmpctblock(
     full: &mut FullNode,
     from: NodeIdx,
-    cb: Arc<CompactBlock>,
+    cb: Rc<CompactBlock>,
     hash: BlockHash,
     ctx: &mut Ctx<'_>,
     out: &mut Outbox,
@@ -507,7 +507,7 @@ pub fn on_cmpctblock(
         from,
         partial,
     });
-    out.send(from, Msg::GetBlockTxn(Arc::new(req), missed));
+    out.send(from, Msg::GetBlockTxn(Rc::new(req), missed));
 }
 
 /// Bytes of padding this node misses (SimBlock's model), 0 if none.
@@ -557,7 +557,7 @@ pub fn on_getblocktxn(
         return;
     };
     match BlockTxn::answer(req, &info.block) {
-        Ok(txn) => out.send(from, Msg::BlockTxn(Arc::new(txn), padding)),
+        Ok(txn) => out.send(from, Msg::BlockTxn(Rc::new(txn), padding)),
         Err(_) => relay::penalise(from, score::DISCOURAGEMENT_THRESHOLD, ctx, out),
     }
 }
@@ -649,7 +649,7 @@ fn complete(
         .cache
         .info(&hash)
         .map(|i| i.block.clone())
-        .unwrap_or_else(|| Arc::new(checked.into_block()));
+        .unwrap_or_else(|| Rc::new(checked.into_block()));
     out.push(Output::Validate { from, block, hash });
 }
 

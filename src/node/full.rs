@@ -3,7 +3,7 @@
 //! (`node.rs`), which dispatches each input to the file that holds the
 //! behaviour.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::ledger::chainstate::{BlockCache, Chainstate};
 use crate::ledger::{Block, ScriptBuf, Txid};
@@ -47,8 +47,8 @@ pub struct FullNode {
 impl FullNode {
     /// A node that knows only `genesis`.
     pub fn new(
-        genesis: Arc<Block>,
-        params: Arc<crate::ledger::Params>,
+        genesis: Rc<Block>,
+        params: Rc<crate::ledger::Params>,
         mempool_max_bytes: usize,
         cache: &mut BlockCache,
     ) -> FullNode {

@@ -3,7 +3,7 @@
 //! A node requests what its own known-block / known-transaction column says
 //! it neither holds nor has a live request for.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::ledger::{BlockHash, Txid};
 use crate::node::io::{Ctx, Outbox};
@@ -14,7 +14,7 @@ use crate::node::msg::{Msg, NodeIdx};
 /// decides for hashes that were never mined (genesis, made-up hashes).
 pub fn on_inv_blocks(
     from: NodeIdx,
-    hashes: Arc<[BlockHash]>,
+    hashes: Rc<[BlockHash]>,
     ctx: &mut Ctx<'_>,
     out: &mut Outbox,
     unknown_wanted: impl Fn(&BlockHash) -> bool,

@@ -9,7 +9,7 @@
 //! is part of the event stream). Outboxes are reused: after the first few
 //! events the hot path allocates nothing for them.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::ledger::chainstate::{BlockCache, TipChange};
 use crate::ledger::validate::BlockError;
@@ -24,7 +24,7 @@ use crate::sim::{SimDuration, SimTime};
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
     /// Consensus parameters.
-    pub params: Arc<Params>,
+    pub params: Rc<Params>,
     /// Unix time of genesis (block timestamps are genesis time + simulated time).
     pub genesis_time: u32,
     /// Really grind the nonce of mined blocks.
@@ -71,12 +71,12 @@ pub enum Input {
     /// flood); `None` takes them from the node's mempool.
     MiningTimer {
         /// Transactions chosen by the world, with their fees.
-        txs: Option<Vec<(Txid, Arc<Transaction>, Amount)>>,
+        txs: Option<Vec<(Txid, Rc<Transaction>, Amount)>>,
     },
     /// A block this node produced, booked by the world: accept and relay it.
     OwnBlock {
         /// The block.
-        block: Arc<Block>,
+        block: Rc<Block>,
         /// Its hash.
         hash: BlockHash,
     },
@@ -94,7 +94,7 @@ pub enum Input {
         /// Its id.
         txid: Txid,
         /// The transaction.
-        tx: Arc<Transaction>,
+        tx: Rc<Transaction>,
     },
     /// Links came back (a heal, or the node came online): exchange tips.
     /// `ask_tips`: also ask every peer for its tip (`getheaders`).
@@ -111,7 +111,7 @@ pub enum Input {
         /// The peer the compact block came from.
         from: NodeIdx,
         /// The block.
-        block: Arc<Block>,
+        block: Rc<Block>,
         /// Its hash.
         hash: BlockHash,
     },
@@ -129,7 +129,7 @@ pub enum Input {
     /// (after [`Output::MinedPrivately`]). Honest nodes ignore it.
     OwnPrivateBlock {
         /// The block.
-        block: Arc<Block>,
+        block: Rc<Block>,
         /// Its hash.
         hash: BlockHash,
     },
@@ -300,7 +300,7 @@ pub enum Output {
     /// Announce blocks (`inv`, oldest first) to every full peer except `skip`.
     Announce {
         /// The blocks.
-        hashes: Arc<[BlockHash]>,
+        hashes: Rc<[BlockHash]>,
         /// The peer not to tell (the one the blocks came from).
         skip: Option<NodeIdx>,
     },
@@ -335,7 +335,7 @@ pub enum Output {
         /// Its id.
         txid: Txid,
         /// The transaction.
-        tx: Arc<Transaction>,
+        tx: Rc<Transaction>,
     },
     /// Send `msg` to every peer.
     SendToPeers {
@@ -364,7 +364,7 @@ pub enum Output {
     /// column) and hands it back as [`Input::OwnBlock`].
     Mined {
         /// The block.
-        block: Arc<Block>,
+        block: Rc<Block>,
         /// Its hash.
         hash: BlockHash,
         /// Its height.
@@ -375,7 +375,7 @@ pub enum Output {
     /// [`Input::OwnPrivateBlock`]; it is not announced.
     MinedPrivately {
         /// The block.
-        block: Arc<Block>,
+        block: Rc<Block>,
         /// Its hash.
         hash: BlockHash,
         /// Its height.
@@ -393,7 +393,7 @@ pub enum Output {
         /// The peer the blocks came from (`None`: its own publication).
         from: Option<NodeIdx>,
         /// Blocks connected, oldest first.
-        connected: Arc<[BlockHash]>,
+        connected: Rc<[BlockHash]>,
     },
     /// A block was reconstructed from a compact block: the world hands it
     /// back as [`Input::Reconstructed`] once the receiver's validation time
@@ -402,7 +402,7 @@ pub enum Output {
         /// The peer the compact block came from.
         from: NodeIdx,
         /// The block.
-        block: Arc<Block>,
+        block: Rc<Block>,
         /// Its hash.
         hash: BlockHash,
     },
@@ -776,12 +776,12 @@ impl<'a> Ctx<'a> {
         hash: &BlockHash,
         block: &Block,
         txid: Txid,
-    ) -> Arc<Transaction> {
+    ) -> Rc<Transaction> {
         self.known.shared_coinbase(hash, block, txid)
     }
 
     /// The txid of `tx` if it is a shared coinbase (no rehashing).
-    pub fn shared_txid(&self, tx: &Arc<Transaction>) -> Option<Txid> {
+    pub fn shared_txid(&self, tx: &Rc<Transaction>) -> Option<Txid> {
         self.known.shared_txid(tx)
     }
 

@@ -9,7 +9,7 @@
 //! world's execution of outputs may read a peer's bits (the announcement
 //! elision, documented in `world`).
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::ledger::hash::HashKeyMap;
 use crate::ledger::{Block, Transaction};
@@ -282,7 +282,7 @@ pub struct Known {
     tx_tracks: Vec<TxTrack>,
     /// The coinbases of the latest blocks sent in compact form, one shared
     /// allocation each with its txid (see [`Known::shared_coinbase`]).
-    coinbases: std::collections::VecDeque<(BlockHash, Arc<Transaction>, Txid)>,
+    coinbases: std::collections::VecDeque<(BlockHash, Rc<Transaction>, Txid)>,
 }
 
 /// Coinbases [`Known`] keeps shared (the latest blocks relayed compactly).
@@ -312,12 +312,12 @@ impl Known {
         hash: &BlockHash,
         block: &Block,
         txid: Txid,
-    ) -> Arc<Transaction> {
+    ) -> Rc<Transaction> {
         // Newest first: the block being relayed is nearly always the last.
         if let Some((_, tx, _)) = self.coinbases.iter().rev().find(|(h, _, _)| h == hash) {
             return tx.clone();
         }
-        let tx = Arc::new(block.txdata[0].clone());
+        let tx = Rc::new(block.txdata[0].clone());
         if self.coinbases.len() == SHARED_COINBASES {
             self.coinbases.pop_front();
         }
@@ -327,11 +327,11 @@ impl Known {
 
     /// The txid of `tx` if it is one of the shared coinbases (by
     /// allocation, not content).
-    pub fn shared_txid(&self, tx: &Arc<Transaction>) -> Option<Txid> {
+    pub fn shared_txid(&self, tx: &Rc<Transaction>) -> Option<Txid> {
         self.coinbases
             .iter()
             .rev()
-            .find(|(_, t, _)| Arc::ptr_eq(t, tx))
+            .find(|(_, t, _)| Rc::ptr_eq(t, tx))
             .map(|(_, _, id)| *id)
     }
 

@@ -4,7 +4,7 @@
 //! change, with a proof per payment to the client's watched address).
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::ledger::chainstate::TipChange;
 use crate::ledger::merkle::MerkleProof;
@@ -119,7 +119,7 @@ pub fn serve_light_clients(full: &FullNode, change: &TipChange, out: &mut Outbox
     if full.light_clients.is_empty() {
         return;
     }
-    let headers: Arc<[Header]> = change.connected.iter().map(|b| b.header).collect();
+    let headers: Rc<[Header]> = change.connected.iter().map(|b| b.header).collect();
     for &(l, watched) in &full.light_clients {
         out.send(l, Msg::Headers(headers.clone()));
         for b in &change.connected {

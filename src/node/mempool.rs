@@ -6,7 +6,7 @@
 //! first). Ordering is fully deterministic: by fee rate, then arrival order.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::ledger::hash::HashKeyMap;
 use crate::ledger::utxo::UtxoSet;
@@ -53,7 +53,7 @@ impl MempoolError {
 
 #[derive(Clone, Debug)]
 struct Entry {
-    tx: Arc<Transaction>,
+    tx: Rc<Transaction>,
     fee: Amount,
     size: usize,
     key: (FeeRate, u64),
@@ -102,7 +102,7 @@ impl Mempool {
     }
 
     /// The transaction with `txid`, if present.
-    pub fn get(&self, txid: &Txid) -> Option<&Arc<Transaction>> {
+    pub fn get(&self, txid: &Txid) -> Option<&Rc<Transaction>> {
         self.entries.get(txid).map(|e| &e.tx)
     }
 
@@ -116,7 +116,7 @@ impl Mempool {
     pub fn accept(
         &mut self,
         txid: Txid,
-        tx: Arc<Transaction>,
+        tx: Rc<Transaction>,
         utxos: &UtxoSet,
         tip_height: u32,
         params: &Params,
@@ -208,7 +208,7 @@ impl Mempool {
 
     /// Transactions for a block template, best fee rate first, within
     /// `max_bytes`. Returns `(txid, tx, fee)`.
-    pub fn select(&self, max_bytes: usize) -> Vec<(Txid, Arc<Transaction>, Amount)> {
+    pub fn select(&self, max_bytes: usize) -> Vec<(Txid, Rc<Transaction>, Amount)> {
         let mut out = Vec::new();
         let mut used = 0usize;
         for (_, _, txid) in self.by_rate.iter().rev() {
@@ -224,7 +224,7 @@ impl Mempool {
 
     /// The pool's transactions with their txids, best fee rate first
     /// (what a compact block is reconstructed from).
-    pub fn iter(&self) -> impl Iterator<Item = (&Txid, &Arc<Transaction>)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Txid, &Rc<Transaction>)> {
         self.by_rate
             .iter()
             .rev()
@@ -282,7 +282,7 @@ mod tests {
 
     /// A signed spend of funding output `vout` paying `fee` satoshis,
     /// padded with `extra_outputs` outputs to change its size.
-    fn spend(f: &Fixture, vout: u32, fee: u64, extra_outputs: usize) -> (Txid, Arc<Transaction>) {
+    fn spend(f: &Fixture, vout: u32, fee: u64, extra_outputs: usize) -> (Txid, Rc<Transaction>) {
         let mut outputs = vec![TxOut {
             value: Amount::from_sat(Amount::ONE_BTC.to_sat() - fee - extra_outputs as u64).unwrap(),
             script_pubkey: f.lock.clone(),
@@ -305,7 +305,7 @@ mod tests {
             lock_time: 0,
         };
         sign_p2pkh_input(&mut tx, 0, &f.lock, &f.key).unwrap();
-        (tx.compute_txid(), Arc::new(tx))
+        (tx.compute_txid(), Rc::new(tx))
     }
 
     #[test]
@@ -339,7 +339,7 @@ mod tests {
         assert_eq!(
             pool.accept(
                 cb.compute_txid(),
-                Arc::new(cb),
+                Rc::new(cb),
                 &f.utxos,
                 0,
                 &f.params,

@@ -9,7 +9,7 @@
 //! selects, padding to `block_fill_bytes`, the Merkle root, and with
 //! `pow.grind` a really ground nonce.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::ledger::chainstate::BlockInfo;
 use crate::ledger::keys::PrivateKey;
@@ -29,7 +29,7 @@ pub const COINBASE_ROOM_BYTES: usize = 1000;
 /// hands it back to be accepted and announced.
 pub fn on_mining_timer(
     full: &mut FullNode,
-    txs: Option<Vec<(Txid, Arc<Transaction>, Amount)>>,
+    txs: Option<Vec<(Txid, Rc<Transaction>, Amount)>>,
     ctx: &mut Ctx<'_>,
     out: &mut Outbox,
 ) {
@@ -57,10 +57,10 @@ pub fn assemble_block(
     full: &mut FullNode,
     me: NodeIdx,
     tip: &BlockInfo,
-    picked: Vec<(Txid, Arc<Transaction>, Amount)>,
+    picked: Vec<(Txid, Rc<Transaction>, Amount)>,
     cfg: &NodeConfig,
     now: SimTime,
-) -> Arc<Block> {
+) -> Rc<Block> {
     assemble_block_with_txids(full, me, tip, picked, cfg, now).0
 }
 
@@ -71,10 +71,10 @@ pub fn assemble_block_with_txids(
     full: &mut FullNode,
     me: NodeIdx,
     tip: &BlockInfo,
-    picked: Vec<(Txid, Arc<Transaction>, Amount)>,
+    picked: Vec<(Txid, Rc<Transaction>, Amount)>,
     cfg: &NodeConfig,
     now: SimTime,
-) -> (Arc<Block>, Vec<Txid>) {
+) -> (Rc<Block>, Vec<Txid>) {
     let now_secs = cfg.block_time_secs(now);
     let fill = cfg.block_fill_bytes;
     let height = tip.height + 1;
@@ -131,7 +131,7 @@ pub fn assemble_block_with_txids(
         crate::ledger::nonce::grind(&mut block.header, target, u64::MAX)
             .expect("grinding at a teaching difficulty ends");
     }
-    (Arc::new(block), txids)
+    (Rc::new(block), txids)
 }
 
 /// The length of the padding (the bytes after [`op_return_padding`]'s

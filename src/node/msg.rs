@@ -7,11 +7,11 @@
 //! compact block, `cmpctblock`, `getblocktxn`, `blocktxn`) carry the real
 //! structures of [`crate::node::compact`]; their sizes are the encoded
 //! sizes, plus the modelled bytes of block padding where a message stands
-//! for padding (see [`crate::node::compact_relay`]). Payloads are `Arc`s shared with the sender: a message
+//! for padding (see [`crate::node::compact_relay`]). Payloads are `Rc`s shared with the sender: a message
 //! never copies a block. [`Msg::wire_size`] is the encoded size used for
 //! transmission delays (24-byte framing plus the payload).
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::ledger::merkle::MerkleProof;
 use crate::ledger::{Block, BlockHash, Encodable, Header, Transaction, Txid};
@@ -24,23 +24,23 @@ pub type NodeIdx = u32;
 #[derive(Clone, Debug)]
 pub enum Msg {
     /// Announces blocks the sender has connected (oldest first).
-    InvBlocks(Arc<[BlockHash]>),
+    InvBlocks(Rc<[BlockHash]>),
     /// Requests blocks by hash.
-    GetBlocks(Arc<[BlockHash]>),
+    GetBlocks(Rc<[BlockHash]>),
     /// A full block, its hash and serialized size.
-    Block(Arc<Block>, BlockHash, u32),
+    Block(Rc<Block>, BlockHash, u32),
     /// Asks the receiver to announce its tip (sent on reconnecting).
     SendTip,
     /// Announces transactions (batched, like Bitcoin's trickling).
-    InvTx(Arc<[Txid]>),
+    InvTx(Rc<[Txid]>),
     /// Requests transactions.
     GetTx(Vec<Txid>),
     /// Transactions.
-    Txs(Vec<(Txid, Arc<Transaction>)>),
+    Txs(Vec<(Txid, Rc<Transaction>)>),
     /// Requested transactions the sender no longer has (Bitcoin's `notfound`).
     NotFound(Vec<Txid>),
     /// Headers for a light client (oldest first).
-    Headers(Arc<[Header]>),
+    Headers(Rc<[Header]>),
     /// Merkle proofs of payments to a light client's watched address.
     MerkleBlock {
         /// The block the proofs are for.
@@ -59,13 +59,13 @@ pub enum Msg {
     GetCmpct(BlockHash),
     /// `cmpctblock`: a compact block, its block's hash and the message's
     /// payload size.
-    CmpctBlock(Arc<CompactBlock>, BlockHash, u32),
+    CmpctBlock(Rc<CompactBlock>, BlockHash, u32),
     /// `getblocktxn`: the missing transactions of a compact block, and the
     /// bytes of padding the receiver missed (modelled; 0 without padding).
-    GetBlockTxn(Arc<BlockTxnRequest>, u32),
+    GetBlockTxn(Rc<BlockTxnRequest>, u32),
     /// `blocktxn`: the requested transactions, and the bytes of padding
     /// that stand for the missed transactions (modelled; 0 without padding).
-    BlockTxn(Arc<BlockTxn>, u32),
+    BlockTxn(Rc<BlockTxn>, u32),
 }
 
 /// Names of the message kinds, as `bandwidth.csv` lists them, indexed by

@@ -8,7 +8,7 @@
 //! and the world carries them out in order (see `world`'s execution of
 //! outputs for the announcement elision, which reads peers' state).
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::ledger::chainstate::{AcceptStatus, TipChange};
 use crate::ledger::{Block, BlockHash, Transaction, Txid};
@@ -105,7 +105,7 @@ pub fn on_message(
 fn serve_blocks(
     full: &FullNode,
     from: NodeIdx,
-    hashes: &Arc<[BlockHash]>,
+    hashes: &Rc<[BlockHash]>,
     ctx: &mut Ctx<'_>,
     out: &mut Outbox,
 ) {
@@ -115,7 +115,7 @@ fn serve_blocks(
     {
         // With no private branch in the run and no orphan held or dropped,
         // every block this node ever held (its own known-block column says
-        // so) is in its block tree, which holds the very `Arc` the shared
+        // so) is in its block tree, which holds the very `Rc` the shared
         // cache interned: serve from the cache's copy and skip a probe of
         // the node's own index. Same blocks, same order as the lookup below.
         if hashes.iter().all(|h| ctx.holds(h)) {
@@ -140,7 +140,7 @@ pub fn accept_tx(
     full: &mut FullNode,
     from: Option<NodeIdx>,
     txid: Txid,
-    tx: Arc<Transaction>,
+    tx: Rc<Transaction>,
     ctx: &mut Ctx<'_>,
     out: &mut Outbox,
 ) {
@@ -234,7 +234,7 @@ fn wants_block(full: &FullNode, h: &BlockHash, ctx: &Ctx<'_>) -> bool {
 pub fn receive_block(
     full: &mut FullNode,
     from: Option<NodeIdx>,
-    block: Arc<Block>,
+    block: Rc<Block>,
     hash: BlockHash,
     ctx: &mut Ctx<'_>,
     out: &mut Outbox,
@@ -296,7 +296,7 @@ pub fn receive_block(
                     }
                 } else if wants_block(full, &missing_parent, ctx) {
                     ctx.mark_requested(&missing_parent);
-                    out.send(peer, Msg::GetBlocks(Arc::new([missing_parent])));
+                    out.send(peer, Msg::GetBlocks(Rc::new([missing_parent])));
                 }
             }
         }
@@ -343,7 +343,7 @@ pub fn on_tip_change(
 ) {
     // Hashes of the connected blocks, oldest first, read from the block
     // tree (walking back from the new tip) rather than rehashed.
-    let connected: Arc<[BlockHash]> = if change.connected.len() == 1 {
+    let connected: Rc<[BlockHash]> = if change.connected.len() == 1 {
         // The common case: the list the block's info shares.
         debug_assert_eq!(full.chain.tip(), change.new_tip);
         full.chain.tip_info().hash_list.clone()
@@ -392,7 +392,7 @@ pub fn on_tip_change(
                     let txid = tx.compute_txid();
                     let _ = full.mempool.accept(
                         txid,
-                        Arc::new(tx.clone()),
+                        Rc::new(tx.clone()),
                         full.chain.utxos(),
                         height,
                         &ctx.cfg.params,

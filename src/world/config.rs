@@ -2,7 +2,7 @@
 //! scenario (see [`Config::from_scenario`]) with topology and placements
 //! already drawn from the run's named RNG streams.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use rand::Rng;
 
@@ -68,7 +68,7 @@ pub struct Config {
     /// Time to keep delivering messages after mining stops.
     pub settle: SimDuration,
     /// Consensus parameters.
-    pub params: Arc<Params>,
+    pub params: Rc<Params>,
     /// Genesis (and initial) difficulty.
     pub initial_bits: CompactTarget,
     /// Whether nonces are really ground.
@@ -160,7 +160,7 @@ impl Config {
             stop_time: s.stop.time.map(|t| SimTime::ZERO + t),
             stop_events: s.stop.events,
             settle: s.stop.settle,
-            params: Arc::new(params),
+            params: Rc::new(params),
             initial_bits,
             grind: s.grind_enabled(),
             genesis_time: GENESIS_TIME,

@@ -25,7 +25,7 @@ pub enum Event {
         /// The peer the compact block came from.
         from: NodeIdx,
         /// The block.
-        block: std::sync::Arc<crate::ledger::Block>,
+        block: std::rc::Rc<crate::ledger::Block>,
         /// Its hash.
         hash: crate::ledger::BlockHash,
     },

@@ -30,7 +30,7 @@
 //! attacks need per-node mempools.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::rc::Rc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -60,7 +60,7 @@ pub const PRUNE_DEPTH: u32 = 100;
 
 /// Arrival offsets from one home node: nanoseconds after sending, or
 /// `u64::MAX` where the payment cannot reach.
-type Offsets = Arc<[u64]>;
+type Offsets = Rc<[u64]>;
 
 /// What one hop of the message relay costs, see the module docs.
 #[derive(Clone, Copy)]
@@ -94,7 +94,7 @@ pub fn hop_delay(c: &HopCost<'_>, u: usize, v: usize) -> SimDuration {
 
 struct FloodTx {
     txid: Txid,
-    tx: Arc<Transaction>,
+    tx: Rc<Transaction>,
     sent: SimTime,
     offsets: Offsets,
     /// Blocks that included it (on any branch).
@@ -140,7 +140,7 @@ impl Flood {
     pub fn add(
         &mut self,
         txid: Txid,
-        tx: Arc<Transaction>,
+        tx: Rc<Transaction>,
         sent: SimTime,
         home: u32,
         net: &Network<'_>,
@@ -202,7 +202,7 @@ impl Flood {
         {
             out[node.index()] = d;
         }
-        let out: Offsets = Arc::from(out);
+        let out: Offsets = Rc::from(out);
         self.offsets.insert(home, out.clone());
         out
     }
@@ -365,7 +365,7 @@ mod tests {
             .partition(vec![vec![NodeId(0), NodeId(1)]])
             .unwrap();
         let same = flood.offsets_from(2, &net(&peers_of, &cut_parts, cost));
-        assert!(Arc::ptr_eq(&o, &same));
+        assert!(Rc::ptr_eq(&o, &same));
         flood.invalidate();
         let cut = flood.offsets_from(2, &net(&peers_of, &cut_parts, cost));
         assert_eq!(&*cut, &[u64::MAX, u64::MAX, 0, hop, 2 * hop]);

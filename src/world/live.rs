@@ -310,7 +310,9 @@ impl World {
         match action {
             LiveAction::SubmitTx { node, tx } => {
                 let txid = tx.compute_txid();
-                self.submit_tx(node, txid, tx);
+                // The action came from another thread (`Arc`); the world
+                // shares its transactions within its own thread (`Rc`).
+                self.submit_tx(node, txid, std::rc::Rc::new(Transaction::clone(&tx)));
             }
             LiveAction::Mine { node } => self.mine(node),
             LiveAction::Partition { groups } => {

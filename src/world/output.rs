@@ -618,7 +618,7 @@ fn write_files(
 
 /// Txids of every non-coinbase transaction on the main chain.
 pub fn confirmed_txids(
-    blocks: &[std::sync::Arc<crate::ledger::Block>],
+    blocks: &[std::rc::Rc<crate::ledger::Block>],
 ) -> HashSet<crate::ledger::Txid> {
     blocks
         .iter()

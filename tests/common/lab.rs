@@ -3,7 +3,7 @@
 //! proof-of-work limit so blocks are ground for real, and the
 //! [`NodeConfig`] every harness node runs with.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use forklab::ledger::chainstate::{new_genesis, BlockCache};
 use forklab::ledger::pow::Target;
@@ -17,25 +17,25 @@ pub const T0: u32 = 1_700_000_000;
 
 /// Bitcoin's rules with a proof-of-work limit of 4 leading zero bits, no
 /// retargeting and a coinbase maturity of 10 blocks.
-pub fn params() -> Arc<Params> {
+pub fn params() -> Rc<Params> {
     let mut params = Params::bitcoin();
     params.pow_limit = Target::from_leading_zero_bits(4);
     params.retarget_window = 0;
     params.coinbase_maturity = 10;
-    Arc::new(params)
+    Rc::new(params)
 }
 
 /// A genesis block at [`T0`], at the proof-of-work limit, paying `outputs`.
-pub fn genesis(params: &Params, outputs: Vec<TxOut>) -> Arc<Block> {
+pub fn genesis(params: &Params, outputs: Vec<TxOut>) -> Rc<Block> {
     let bits = params.pow_limit.to_compact_lossy();
-    Arc::new(new_genesis(params, T0, bits, outputs))
+    Rc::new(new_genesis(params, T0, bits, outputs))
 }
 
 /// `n` full nodes on `genesis`, each with a 1 MB mempool.
 pub fn full_nodes(
     n: usize,
-    genesis: &Arc<Block>,
-    params: &Arc<Params>,
+    genesis: &Rc<Block>,
+    params: &Rc<Params>,
     cache: &mut BlockCache,
 ) -> Vec<FullNode> {
     (0..n)
@@ -46,7 +46,7 @@ pub fn full_nodes(
 /// What every harness node runs with: blocks really ground, no filler
 /// bytes, transactions relayed and announced every second, compact relay
 /// off (a test that wants BIP152 sets `compact`).
-pub fn node_config(params: Arc<Params>) -> NodeConfig {
+pub fn node_config(params: Rc<Params>) -> NodeConfig {
     NodeConfig {
         params,
         genesis_time: T0,

@@ -279,44 +279,65 @@ fn wall_now() -> Instant {
 }
 
 impl Session {
-    /// Starts the session thread over `world`; returns the handle for
-    /// handlers and the thread (which yields the ended session).
-    pub fn spawn(
-        mut world: World,
+    /// Starts the session thread. The thread builds the world with `build`
+    /// (a world never leaves the thread it was built on: it shares blocks
+    /// and messages by `Rc`), adds the scenario's wallets to `info`, runs
+    /// the session, and yields what `finish` makes of the ended session
+    /// (writing the output directory happens there, beside the world).
+    ///
+    /// Returns once the world is built: the handle for handlers and the
+    /// thread; `None` if the thread ended before (its panic is in the
+    /// handle).
+    #[allow(clippy::type_complexity)]
+    pub fn spawn<R: Send + 'static>(
+        build: impl FnOnce() -> World + Send + 'static,
         speed: f64,
-        info: LabInfo,
-    ) -> (Lab, std::thread::JoinHandle<Ended>) {
+        mut info: LabInfo,
+        finish: impl FnOnce(Ended) -> R + Send + 'static,
+    ) -> (Option<Lab>, std::thread::JoinHandle<R>) {
         let (tx, rx) = mpsc::channel::<Job>();
         let (events, _) = broadcast::channel(1024);
-        let feed = Arc::new(Mutex::new(Vec::new()));
-        let sink = feed.clone();
-        world.set_observer(Box::new(move |t, n| {
-            if let Narration::Node(node, o) = n {
-                if let Some(h) = Happening::of(t, node, o) {
-                    sink.lock().unwrap_or_else(PoisonError::into_inner).push(h);
-                }
-            }
-        }));
-        let info = Arc::new(info);
-        let session = Session {
-            clock: world.now(),
-            world,
-            speed,
-            paused: false,
-            base_wall: wall_now(),
-            base_sim: SimTime::ZERO,
-            inputs: Vec::new(),
-            feed,
-            events: events.clone(),
-            max_behind: SimDuration::ZERO,
-            stop: false,
-            info: info.clone(),
-        };
+        let (ready_tx, ready_rx) = mpsc::sync_channel::<Arc<LabInfo>>(1);
+        let sender = events.clone();
         let thread = std::thread::Builder::new()
             .name("forklab-live".into())
-            .spawn(move || session.run(rx))
+            .spawn(move || {
+                let mut world = build();
+                let feed = Arc::new(Mutex::new(Vec::new()));
+                let sink = feed.clone();
+                world.set_observer(Box::new(move |t, n| {
+                    if let Narration::Node(node, o) = n {
+                        if let Some(h) = Happening::of(t, node, o) {
+                            sink.lock().unwrap_or_else(PoisonError::into_inner).push(h);
+                        }
+                    }
+                }));
+                info.wallets = world
+                    .wallets()
+                    .iter()
+                    .map(|w| Address::from_pubkey_hash(w.pubkey_hash).to_string())
+                    .collect();
+                let info = Arc::new(info);
+                let _ = ready_tx.send(info.clone());
+                let session = Session {
+                    clock: world.now(),
+                    world,
+                    speed,
+                    paused: false,
+                    base_wall: wall_now(),
+                    base_sim: SimTime::ZERO,
+                    inputs: Vec::new(),
+                    feed,
+                    events: sender,
+                    max_behind: SimDuration::ZERO,
+                    stop: false,
+                    info,
+                };
+                finish(session.run(rx))
+            })
             .expect("the session thread starts");
-        (Lab { tx, events, info }, thread)
+        let lab = ready_rx.recv().ok().map(|info| Lab { tx, events, info });
+        (lab, thread)
     }
 
     fn run(mut self, rx: mpsc::Receiver<Job>) -> Ended {
