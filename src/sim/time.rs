@@ -84,12 +84,7 @@ impl SimDuration {
         if s.is_nan() || s <= 0.0 {
             return SimDuration(0);
         }
-        let ns = (s * NS_PER_S as f64).round();
-        if ns >= u64::MAX as f64 {
-            SimDuration(u64::MAX)
-        } else {
-            SimDuration(ns as u64)
-        }
+        SimDuration(round_positive(s * NS_PER_S as f64))
     }
     /// A span of `ms` milliseconds given as a float (see [`Self::from_secs_f64`]).
     pub fn from_millis_f64(ms: f64) -> Self {
@@ -249,9 +244,67 @@ impl<'de> serde::Deserialize<'de> for SimDuration {
     }
 }
 
+/// `x.round() as u64` for `x > 0` (half away from zero; 2^64 and beyond
+/// saturate), without a call to the C library's `round`: on the x86-64
+/// baseline `f64::round` is a function call, and every latency drawn goes
+/// through here. Exact: below 2^53 the truncation `t` and `x - t` are
+/// exact, and from 2^53 on every `f64` is an integer.
+#[inline]
+fn round_positive(x: f64) -> u64 {
+    debug_assert!(x > 0.0);
+    if x >= u64::MAX as f64 {
+        return u64::MAX;
+    }
+    let t = x as u64;
+    if x - t as f64 >= 0.5 {
+        t + 1
+    } else {
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The same nanoseconds as `f64::round`, on any positive float:
+        /// bit patterns drawn whole, so halves, huge values and values
+        /// just below a half are all reached.
+        #[test]
+        fn round_positive_is_round(bits in 1u64..0x7ff0_0000_0000_0000) {
+            let x = f64::from_bits(bits);
+            let reference = x.round();
+            let expected = if reference >= u64::MAX as f64 { u64::MAX } else { reference as u64 };
+            proptest::prop_assert_eq!(round_positive(x), expected);
+        }
+
+        /// Around halves and the integers below 2^53, where rounding turns.
+        #[test]
+        fn round_positive_at_halves(n in 0u64..(1 << 53), k in 0usize..5) {
+            let h = n as f64 + 0.5;
+            let x = [h, h.next_down(), h.next_up(), (n as f64).next_up(), n as f64 + 1.0][k];
+            let expected = x.round();
+            proptest::prop_assert_eq!(round_positive(x), expected as u64);
+        }
+    }
+
+    #[test]
+    fn round_positive_edges() {
+        for (x, want) in [
+            (0.49999999999999994, 0),
+            (0.5, 1),
+            (1.5, 2),
+            (2.5, 3),
+            (4503599627370495.5, 4503599627370496),
+            (9007199254740993.0, 9007199254740992),
+            (1.8446744073709552e19, u64::MAX),
+            (f64::INFINITY, u64::MAX),
+            (f64::MIN_POSITIVE, 0),
+        ] {
+            assert_eq!(round_positive(x), want, "{x}");
+        }
+    }
 
     #[test]
     fn parses_and_displays_durations() {
