@@ -105,9 +105,18 @@ struct AddressCoins {
     coins: OrdMap<OutPoint, Amount>,
 }
 
-/// The set of unspent outputs of one chain tip. Clone is O(1).
+/// The set of unspent outputs of one chain tip. Clone is O(1): one
+/// non-atomic count (the maps inside are copied on the first change, and
+/// share their trees then too), so the nodes on one tip and the block
+/// cache hand the same set around cheaply.
 #[derive(Clone, Debug, Default)]
 pub struct UtxoSet {
+    inner: Rc<Coins>,
+}
+
+/// What a [`UtxoSet`] holds.
+#[derive(Clone, Debug, Default)]
+struct Coins {
     coins: OrdMap<OutPoint, Rc<Coin>>,
     by_address: OrdMap<[u8; 20], AddressCoins>,
     /// Sum of all coin values (u128: blocks applied here are not value-checked).
@@ -118,7 +127,9 @@ impl PartialEq for UtxoSet {
     /// Two sets are equal when they hold the same coins (the index and the
     /// total are derived from them).
     fn eq(&self, other: &Self) -> bool {
-        self.coins.ptr_eq(&other.coins) || self.coins == other.coins
+        Rc::ptr_eq(&self.inner, &other.inner)
+            || self.inner.coins.ptr_eq(&other.inner.coins)
+            || self.inner.coins == other.inner.coins
     }
 }
 
@@ -132,39 +143,44 @@ impl UtxoSet {
 
     /// The coin at `outpoint`, if unspent.
     pub fn get(&self, outpoint: &OutPoint) -> Option<&Coin> {
-        self.coins.get(outpoint).map(|c| &**c)
+        self.inner.coins.get(outpoint).map(|c| &**c)
     }
 
     /// Whether `outpoint` is unspent.
     pub fn contains(&self, outpoint: &OutPoint) -> bool {
-        self.coins.contains_key(outpoint)
+        self.inner.coins.contains_key(outpoint)
     }
 
     /// Number of unspent outputs.
     pub fn len(&self) -> usize {
-        self.coins.len()
+        self.inner.coins.len()
     }
 
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.coins.is_empty()
+        self.inner.coins.is_empty()
     }
 
     /// Sum of all unspent values (saturating at `u64::MAX` satoshis, which
     /// only unvalidated blocks can reach).
     pub fn total_value(&self) -> Amount {
-        Amount::from_sat_unchecked(u64::try_from(self.total).unwrap_or(u64::MAX))
+        Amount::from_sat_unchecked(u64::try_from(self.inner.total).unwrap_or(u64::MAX))
     }
 
     /// Sum of the unspent P2PKH outputs locked to `pubkey_hash`.
     pub fn balance(&self, pubkey_hash: &[u8; 20]) -> Amount {
-        let total = self.by_address.get(pubkey_hash).map_or(0, |a| a.total);
+        let total = self
+            .inner
+            .by_address
+            .get(pubkey_hash)
+            .map_or(0, |a| a.total);
         Amount::from_sat_unchecked(u64::try_from(total).unwrap_or(u64::MAX))
     }
 
     /// The unspent P2PKH outputs locked to `pubkey_hash`, sorted by outpoint.
     pub fn utxos_of(&self, pubkey_hash: &[u8; 20]) -> Vec<(OutPoint, Amount)> {
-        self.by_address
+        self.inner
+            .by_address
             .get(pubkey_hash)
             .map(|a| a.coins.iter().map(|(o, v)| (*o, *v)).collect())
             .unwrap_or_default()
@@ -172,39 +188,44 @@ impl UtxoSet {
 
     /// Number of addresses holding at least one P2PKH output.
     pub fn address_count(&self) -> usize {
-        self.by_address.len()
+        self.inner.by_address.len()
     }
 
     /// Iterates over all coins in outpoint order.
     pub fn iter(&self) -> impl Iterator<Item = (&OutPoint, &Coin)> + '_ {
-        self.coins.iter().map(|(o, c)| (o, &**c))
+        self.inner.coins.iter().map(|(o, c)| (o, &**c))
     }
 
     /// Whether two sets share their coin map entirely (cheap identity test).
     pub fn ptr_eq(&self, other: &UtxoSet) -> bool {
-        self.coins.ptr_eq(&other.coins)
+        Rc::ptr_eq(&self.inner, &other.inner) || self.inner.coins.ptr_eq(&other.inner.coins)
     }
 
     fn insert_coin(&mut self, outpoint: OutPoint, coin: Coin) -> Result<(), UtxoError> {
-        if self.coins.contains_key(&outpoint) {
+        if self.inner.coins.contains_key(&outpoint) {
             return Err(UtxoError::OutputExists(outpoint));
         }
         let value = coin.output.value;
+        let set = Rc::make_mut(&mut self.inner);
         if let Some(hash) = coin.output.script_pubkey.p2pkh_hash() {
-            let entry = self.by_address.entry(hash).or_default();
+            let entry = set.by_address.entry(hash).or_default();
             entry.total += value.to_sat() as u128;
             entry.coins.insert(outpoint, value);
         }
-        self.total += value.to_sat() as u128;
-        self.coins.insert(outpoint, Rc::new(coin));
+        set.total += value.to_sat() as u128;
+        set.coins.insert(outpoint, Rc::new(coin));
         Ok(())
     }
 
     fn remove_coin(&mut self, outpoint: &OutPoint) -> Option<Rc<Coin>> {
-        let coin = self.coins.remove(outpoint)?;
+        if !self.inner.coins.contains_key(outpoint) {
+            return None; // nothing to change: the set stays shared
+        }
+        let set = Rc::make_mut(&mut self.inner);
+        let coin = set.coins.remove(outpoint)?;
         let value = coin.output.value.to_sat() as u128;
         if let Some(hash) = coin.output.script_pubkey.p2pkh_hash() {
-            let now_empty = match self.by_address.get_mut(&hash) {
+            let now_empty = match set.by_address.get_mut(&hash) {
                 Some(entry) => {
                     entry.total -= value;
                     entry.coins.remove(outpoint);
@@ -213,10 +234,10 @@ impl UtxoSet {
                 None => false,
             };
             if now_empty {
-                self.by_address.remove(&hash);
+                set.by_address.remove(&hash);
             }
         }
-        self.total -= value;
+        set.total -= value;
         Some(coin)
     }
 
