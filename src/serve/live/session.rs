@@ -288,7 +288,6 @@ impl Session {
     /// Returns once the world is built: the handle for handlers and the
     /// thread; `None` if the thread ended before (its panic is in the
     /// handle).
-    #[allow(clippy::type_complexity)]
     pub fn spawn<R: Send + 'static>(
         build: impl FnOnce() -> World + Send + 'static,
         speed: f64,
