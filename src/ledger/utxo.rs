@@ -9,9 +9,12 @@
 //! same tip hold clones of one set, and the set after a block shares almost
 //! all of its memory with the set before it (see
 //! [`crate::ledger::chainstate::BlockCache`]). `imbl` is the maintained fork
-//! of `im`; its nodes are `Rc`-shared (the sets can cross threads), and an
-//! *ordered* map iterates in key order, so anything derived from iteration
-//! (address listings, digests) is deterministic.
+//! of `im`; its nodes are `Arc`-shared (its `Rc` mode is disabled
+//! upstream), so a set keeps its two maps behind one `Rc` of its own: the
+//! nodes of a run hand a set around with a plain count, and the maps are
+//! cloned, O(1), on the set's first change. An *ordered* map iterates in
+//! key order, so anything derived from iteration (address listings,
+//! digests) is deterministic.
 //!
 //! Coins are stored as `Rc<Coin>`: a modified B-tree leaf is copied, and
 //! copying 64 `Rc`s is much cheaper than copying 64 scripts.
