@@ -13,7 +13,7 @@ use crate::ledger::{BlockHash, Header, Txid};
 use crate::node::full::FullNode;
 use crate::node::inv;
 use crate::node::io::{Ctx, Input, Observation, Outbox, Output, SpvVerdict};
-use crate::node::msg::Msg;
+use crate::node::msg::{MerkleBlockMsg, Msg};
 
 /// A light client's state.
 pub struct LightNode {
@@ -52,7 +52,8 @@ impl LightNode {
                         }
                     }
                 }
-                Msg::MerkleBlock { block, proofs } => {
+                Msg::MerkleBlock(m) => {
+                    let MerkleBlockMsg { block, proofs } = *m;
                     for proof in proofs {
                         if self.checked.contains(&(proof.txid, block)) {
                             continue;
@@ -141,10 +142,10 @@ pub fn serve_light_clients(full: &FullNode, change: &TipChange, out: &mut Outbox
             if !proofs.is_empty() {
                 out.send(
                     l,
-                    Msg::MerkleBlock {
+                    Msg::MerkleBlock(Box::new(MerkleBlockMsg {
                         block: info.hash,
                         proofs,
-                    },
+                    })),
                 );
             }
         }

@@ -17,6 +17,19 @@ use crate::ledger::merkle::MerkleProof;
 use crate::ledger::{Block, BlockHash, Encodable, Header, Transaction, Txid};
 use crate::node::compact::{BlockTxn, BlockTxnRequest, CompactBlock, SENDCMPCT_BYTES};
 
+/// A `merkleblock`: proofs of payments to a light client's watched address.
+///
+/// Boxed inside [`Msg`]: it is a light client's message, rare beside the
+/// block relay, and held inline it would make every message (and with it
+/// every queued event) 8 bytes larger, past a cache line per queue slot.
+#[derive(Clone, Debug)]
+pub struct MerkleBlockMsg {
+    /// The block the proofs are for.
+    pub block: BlockHash,
+    /// One proof per matching transaction.
+    pub proofs: Vec<MerkleProof>,
+}
+
 /// Index of a node in the world (`0..n`).
 pub type NodeIdx = u32;
 
@@ -41,13 +54,9 @@ pub enum Msg {
     NotFound(Vec<Txid>),
     /// Headers for a light client (oldest first).
     Headers(Rc<[Header]>),
-    /// Merkle proofs of payments to a light client's watched address.
-    MerkleBlock {
-        /// The block the proofs are for.
-        block: BlockHash,
-        /// One proof per matching transaction.
-        proofs: Vec<MerkleProof>,
-    },
+    /// Merkle proofs of payments to a light client's watched address
+    /// (boxed: see [`MerkleBlockMsg`]).
+    MerkleBlock(Box<MerkleBlockMsg>),
     /// BIP152 `sendcmpct` (version 1): the sender speaks compact blocks;
     /// `high_bandwidth` asks the receiver to push new blocks to it as
     /// `cmpctblock` without announcing them first.
@@ -109,8 +118,9 @@ impl Msg {
                 Msg::Txs(t) => t.iter().map(|(_, tx)| tx.size() as u64).sum(),
                 Msg::NotFound(t) => 3 + INV_ENTRY_BYTES * t.len() as u64,
                 Msg::Headers(h) => 1 + 81 * h.len() as u64,
-                Msg::MerkleBlock { proofs, .. } => {
-                    84 + proofs
+                Msg::MerkleBlock(m) => {
+                    84 + m
+                        .proofs
                         .iter()
                         .map(|p| 40 + 32 * p.siblings.len() as u64)
                         .sum::<u64>()
@@ -201,8 +211,8 @@ impl Msg {
             ),
             Msg::NotFound(t) => format!("notfound{}", first(t)),
             Msg::Headers(h) => format!("headers x{}", h.len()),
-            Msg::MerkleBlock { block, proofs } => {
-                format!("merkleblock {} proofs={}", short(block), proofs.len())
+            Msg::MerkleBlock(m) => {
+                format!("merkleblock {} proofs={}", short(&m.block), m.proofs.len())
             }
             Msg::SendCmpct { high_bandwidth } => {
                 format!("sendcmpct high_bandwidth={}", *high_bandwidth as u8)
@@ -252,7 +262,7 @@ impl Msg {
             Msg::Txs(t) => t.first().map_or(0, |(h, _)| k(h.as_bytes())) ^ t.len() as u64,
             Msg::NotFound(t) => t.first().map_or(0, |h| k(h.as_bytes())) ^ t.len() as u64,
             Msg::Headers(h) => h.len() as u64,
-            Msg::MerkleBlock { block, proofs } => k(block.as_bytes()) ^ proofs.len() as u64,
+            Msg::MerkleBlock(m) => k(m.block.as_bytes()) ^ m.proofs.len() as u64,
             Msg::SendCmpct { high_bandwidth } => *high_bandwidth as u64,
             Msg::GetCmpct(h) => k(h.as_bytes()),
             Msg::CmpctBlock(_, h, _) => k(h.as_bytes()),

@@ -152,3 +152,25 @@ impl Event {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queue stores an event beside its 8-byte sequence number: at 56
+    /// bytes an event keeps each queue slot to one 64-byte cache line
+    /// (rare, large payloads such as `merkleblock` are boxed for this).
+    #[test]
+    fn an_event_and_its_sequence_number_fill_one_cache_line() {
+        assert!(
+            std::mem::size_of::<Msg>() <= 48,
+            "{}",
+            std::mem::size_of::<Msg>()
+        );
+        assert!(
+            std::mem::size_of::<Event>() <= 56,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
+    }
+}
