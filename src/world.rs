@@ -839,6 +839,8 @@ impl World {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn stop_mining(&mut self) {
         if !self.mining {
             return;
@@ -899,24 +901,12 @@ impl World {
         }
         match o {
             Output::Send { to, msg } => self.send(i, to, msg),
-            Output::SendLate { to, late } => {
-                let Late { msg, extra } = *late;
-                let at = self.delivery_time(i, to, &msg) + extra;
-                self.metrics.message_sent(msg.kind(), msg.wire_size());
-                self.queue
-                    .schedule(at, Event::Deliver { from: i, to, msg })
-                    .expect("delivery is never in the past");
-            }
+            Output::SendLate { to, late } => self.send_late(i, to, *late),
             Output::SubmitTo { node, txid, tx } => self.submit_tx(node, txid, tx),
             Output::Announce { hashes, skip } => self.announce_blocks(i, skip, hashes),
             Output::AnnounceTxs { txids } => self.announce_txs(i, txids),
             Output::TrickleTxs { to, txids } => self.trickle_txs(i, to, txids),
-            Output::SendToPeers { msg } => {
-                let peers = self.nodes[i as usize].peers.clone();
-                for p in peers {
-                    self.send(i, p, msg.clone());
-                }
-            }
+            Output::SendToPeers { msg } => self.send_to_peers(i, msg),
             Output::Disconnect { peer } => self.disconnect(i, peer),
             Output::SetTimer {
                 timer: Timer::TxAnnounce,
@@ -947,15 +937,7 @@ impl World {
                 block,
                 hash,
                 height,
-            } => {
-                if self.cfg.tx_relay == TxRelay::Flood {
-                    let txids = std::mem::take(&mut self.flood_pick);
-                    self.flood.mined(hash, txids);
-                }
-                self.record_mined(i, &block, hash, height, false);
-                self.call(i, Input::OwnBlock { block, hash });
-                self.check_stop_height(height);
-            }
+            } => self.mined(i, block, hash, height),
             Output::MinedPrivately {
                 block,
                 hash,
@@ -998,6 +980,22 @@ impl World {
         let now = self.queue.now();
         match obs {
             Observation::BlockArrived { hash, .. } => self.metrics.block_arrived(now, i, &hash),
+            Observation::TipChanged {
+                new_tip, height, ..
+            } => self.metrics.tip_changed(now, i, &new_tip, height),
+            Observation::Compact { outcome, .. } => self.metrics.compact(outcome),
+            other => self.record_rare(i, other),
+        }
+    }
+
+    /// [`Self::record`] of the observations block relay does not make on
+    /// every block: kept out of line, so the run loop's hot code stays
+    /// compact.
+    #[inline(never)]
+    fn record_rare(&mut self, i: NodeIdx, obs: Observation) {
+        let now = self.queue.now();
+        match obs {
+            Observation::BlockArrived { hash, .. } => self.metrics.block_arrived(now, i, &hash),
             Observation::BlockRejected { error, .. } => {
                 self.metrics.rejected(error.reject_reason())
             }
@@ -1024,6 +1022,40 @@ impl World {
         }
     }
 
+    /// Carries out [`Output::SendLate`]: `late.msg` leaves now and arrives
+    /// `late.extra` after its usual delivery time.
+    #[inline(never)]
+    fn send_late(&mut self, i: NodeIdx, to: NodeIdx, late: Late) {
+        let Late { msg, extra } = late;
+        let at = self.delivery_time(i, to, &msg) + extra;
+        self.metrics.message_sent(msg.kind(), msg.wire_size());
+        self.queue
+            .schedule(at, Event::Deliver { from: i, to, msg })
+            .expect("delivery is never in the past");
+    }
+
+    /// Carries out [`Output::SendToPeers`]: `msg` to each of `i`'s peers.
+    #[inline(never)]
+    fn send_to_peers(&mut self, i: NodeIdx, msg: Msg) {
+        let peers = self.nodes[i as usize].peers.clone();
+        for p in peers {
+            self.send(i, p, msg.clone());
+        }
+    }
+
+    /// Carries out [`Output::Mined`]: books node `i`'s new block, hands it
+    /// back to the node to accept and announce, and checks the height stop.
+    #[inline(never)]
+    fn mined(&mut self, i: NodeIdx, block: Rc<Block>, hash: BlockHash, height: u32) {
+        if self.cfg.tx_relay == TxRelay::Flood {
+            let txids = std::mem::take(&mut self.flood_pick);
+            self.flood.mined(hash, txids);
+        }
+        self.record_mined(i, &block, hash, height, false);
+        self.call(i, Input::OwnBlock { block, hash });
+        self.check_stop_height(height);
+    }
+
     /// A message arrives at `to`: the node's to handle.
     fn deliver(&mut self, from: NodeIdx, to: NodeIdx, msg: Msg) {
         self.call(to, Input::Message { from, msg });
@@ -1031,6 +1063,7 @@ impl World {
 
     /// Submits transaction `txid` to node `i` (a wallet's payment, or an
     /// attacker's own transaction).
+    #[inline(never)]
     fn submit_tx(&mut self, i: NodeIdx, txid: Txid, tx: Rc<Transaction>) {
         self.call(i, Input::SubmitTx { txid, tx });
     }
@@ -1149,6 +1182,7 @@ impl World {
 
     /// Books a freshly mined block: metrics, the block index and its
     /// holder track.
+    #[inline(never)]
     fn record_mined(
         &mut self,
         i: NodeIdx,
@@ -1268,6 +1302,7 @@ impl World {
     /// Elision (reads the peers' known-transaction columns): having seen a
     /// transaction is permanent, so announcing it to a peer that has would
     /// do nothing on arrival; a peer that has seen all gets no message.
+    #[inline(never)]
     fn announce_txs(&mut self, node: NodeIdx, batch: Vec<Txid>) {
         let ids: Vec<usize> = batch.iter().map(|t| self.known.tx_track(t)).collect();
         let batch: Rc<[Txid]> = Rc::from(batch);
@@ -1296,6 +1331,7 @@ impl World {
     /// [`Output::AnnounceTxs`]'s; in Bitcoin Core they would also fill the
     /// peer's known filter, which matters only for transactions it has
     /// seen, which it would not announce back anyway).
+    #[inline(never)]
     fn trickle_txs(&mut self, node: NodeIdx, to: NodeIdx, mut batch: Vec<Txid>) {
         batch.retain(|t| {
             let k = self.known.tx_track(t);
@@ -1307,6 +1343,8 @@ impl World {
     }
 
     /// Drops the link between `i` and `peer`, both ways.
+    #[cold]
+    #[inline(never)]
     fn disconnect(&mut self, i: NodeIdx, peer: NodeIdx) {
         let before = self.nodes[i as usize].peers.len();
         self.nodes[i as usize].peers.retain(|p| *p != peer);
@@ -1446,6 +1484,7 @@ impl World {
 
     /// The workload's next payment ([`workload`]): drawn, built and signed
     /// against the sender's home node's view, then submitted there.
+    #[inline(never)]
     fn payment(&mut self) {
         let w = self.wallets.len();
         if w < 2 {
@@ -1507,6 +1546,7 @@ impl World {
 
     /// Validates a payment once at its home node (the real mempool rules
     /// against its chain) and floods it ([`flood`]).
+    #[inline(never)]
     fn flood_payment(&mut self, home: NodeIdx, txid: Txid, tx: Rc<Transaction>) {
         let now = self.queue.now();
         let Kind::Full(full) = &self.nodes[home as usize].kind else {
@@ -1543,6 +1583,7 @@ impl World {
         self.metrics.tx_arrivals(self.flood.arrivals() - before);
     }
 
+    #[inline(never)]
     fn sample_balances(&mut self) {
         let now = self.queue.now();
         for (wi, w) in self.wallets.iter().enumerate() {
@@ -1555,12 +1596,14 @@ impl World {
 
     // ----- timeline -----------------------------------------------------
 
+    #[inline(never)]
     fn timeline(&mut self, index: usize) {
         let action = self.cfg.timeline[index].1.clone();
         self.apply_timeline(action);
     }
 
     /// Carries out a timeline action now (the scenario's, or the live lab's).
+    #[inline(never)]
     fn apply_timeline(&mut self, action: TimelineAction) {
         // Every timeline action but a hashrate change moves links.
         self.flood.invalidate();

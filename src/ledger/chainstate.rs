@@ -799,16 +799,7 @@ impl Chainstate {
         let prev = block.header.prev_blockhash;
         // Extending the tip is the common case: the tip is in the tree.
         if prev != self.tip() && !self.index.contains_key(&prev) {
-            if prev == BlockHash::GENESIS_PREV {
-                return Err(BlockError::PrevBlockNotFound(prev));
-            }
-            cache.check(&block, hash, &self.params)?;
-            let missing_parent = self.add_orphan(block, hash);
-            return Ok(AcceptOutcome {
-                status: AcceptStatus::Orphan { missing_parent },
-                tip_change: None,
-                newly_invalid: Vec::new(),
-            });
+            return self.accept_orphan(block, hash, cache);
         }
         let old_tip = self.tip_at();
         let mut newly_invalid = Vec::new();
@@ -820,11 +811,52 @@ impl Chainstate {
                 return Err(e.clone());
             }
         }
-        // Orphans whose parent just entered the tree, breadth first.
-        let mut queue = VecDeque::new();
         if !self.orphans_by_parent.is_empty() {
-            queue.push_back(hash);
+            self.connect_orphans(hash, now, cache, &mut newly_invalid);
         }
+        first?;
+        self.activate_best_chain(cache, &mut newly_invalid);
+        Ok(AcceptOutcome {
+            status: AcceptStatus::Accepted,
+            tip_change: self.tip_change_from(old_tip),
+            newly_invalid,
+        })
+    }
+
+    /// [`Self::accept_block`] of a block whose parent is not in the tree:
+    /// checked and stored as an orphan (out of line: rare beside extending
+    /// the tree).
+    #[inline(never)]
+    fn accept_orphan(
+        &mut self,
+        block: Rc<Block>,
+        hash: BlockHash,
+        cache: &mut BlockCache,
+    ) -> Result<AcceptOutcome, BlockError> {
+        let prev = block.header.prev_blockhash;
+        if prev == BlockHash::GENESIS_PREV {
+            return Err(BlockError::PrevBlockNotFound(prev));
+        }
+        cache.check(&block, hash, &self.params)?;
+        let missing_parent = self.add_orphan(block, hash);
+        Ok(AcceptOutcome {
+            status: AcceptStatus::Orphan { missing_parent },
+            tip_change: None,
+            newly_invalid: Vec::new(),
+        })
+    }
+
+    /// Adds the orphans whose parent `hash` just entered the tree, and
+    /// theirs, breadth first; those found invalid go to `newly_invalid`.
+    #[inline(never)]
+    fn connect_orphans(
+        &mut self,
+        hash: BlockHash,
+        now: u32,
+        cache: &mut BlockCache,
+        newly_invalid: &mut Vec<(BlockHash, BlockError)>,
+    ) {
+        let mut queue = VecDeque::from([hash]);
         while let Some(parent) = queue.pop_front() {
             if self.orphans_by_parent.is_empty() {
                 break;
@@ -845,13 +877,6 @@ impl Chainstate {
                 }
             }
         }
-        first?;
-        self.activate_best_chain(cache, &mut newly_invalid);
-        Ok(AcceptOutcome {
-            status: AcceptStatus::Accepted,
-            tip_change: self.tip_change_from(old_tip),
-            newly_invalid,
-        })
     }
 
     /// Stores an orphan; returns its first missing ancestor.

@@ -59,6 +59,26 @@ pub fn on_message(
             from,
             Msg::InvBlocks(full.chain.tip_info().hash_list.clone()),
         ),
+        Msg::InvTx(_) | Msg::GetTx(_) | Msg::NotFound(_) | Msg::Txs(_) => {
+            on_tx_message(full, from, msg, ctx, out)
+        }
+        // Light-client messages; a full node ignores them.
+        Msg::Headers(_) | Msg::MerkleBlock { .. } => {}
+    }
+}
+
+/// The transaction relay messages (`inv`, `getdata`, `notfound` and `tx`
+/// of transactions): out of line, so the block relay's path through
+/// [`on_message`] stays compact in the instruction cache.
+#[inline(never)]
+fn on_tx_message(
+    full: &mut FullNode,
+    from: NodeIdx,
+    msg: Msg,
+    ctx: &mut Ctx<'_>,
+    out: &mut Outbox,
+) {
+    match msg {
         Msg::InvTx(txids) => {
             if let Some(t) = full.trickle.as_mut() {
                 // The peer knows these (Core's `AddKnownTx`).
@@ -96,12 +116,12 @@ pub fn on_message(
                 accept_tx(full, Some(from), txid, tx, ctx, out);
             }
         }
-        // Light-client messages; a full node ignores them.
-        Msg::Headers(_) | Msg::MerkleBlock { .. } => {}
+        _ => unreachable!("on_message passes only transaction messages"),
     }
 }
 
 /// A `getdata` for blocks: send each block the node holds, in order.
+#[inline(never)]
 fn serve_blocks(
     full: &FullNode,
     from: NodeIdx,
@@ -211,6 +231,8 @@ pub fn trickle_tx(full: &mut FullNode, peer: Option<NodeIdx>, ctx: &Ctx<'_>, out
 }
 
 /// Adds `points` to `peer`'s misbehaviour score; disconnects at the threshold.
+#[cold]
+#[inline(never)]
 pub(crate) fn penalise(peer: NodeIdx, points: u32, ctx: &mut Ctx<'_>, out: &mut Outbox) {
     if ctx.penalise(peer, points) {
         out.push(Output::Disconnect { peer });
@@ -247,58 +269,19 @@ pub fn receive_block(
     if outcome.is_ok() || full.chain.contains(&hash) {
         ctx.mark_have(&hash);
     }
-    let outcome = match outcome {
-        Err(error) => {
-            let points = score::block_penalty(&error);
-            out.observe(Observation::BlockRejected {
-                hash,
-                error: Box::new(error),
-                from,
-            });
-            if let Some(p) = from {
-                penalise(p, points, ctx, out);
-            }
-            return;
-        }
+    let mut outcome = match outcome {
+        Err(error) => return rejected(hash, error, from, ctx, out),
         Ok(outcome) => outcome,
     };
-    for (h, error) in outcome.newly_invalid {
-        let points = score::block_penalty(&error);
-        let own = h == hash;
-        out.observe(Observation::BlockRejected {
-            hash: h,
-            error: Box::new(error),
-            from: from.filter(|_| own),
-        });
-        if let (Some(p), true) = (from, own) {
-            penalise(p, points, ctx, out);
-        }
+    if !outcome.newly_invalid.is_empty() {
+        let newly_invalid = std::mem::take(&mut outcome.newly_invalid);
+        found_invalid(hash, newly_invalid, from, ctx, out);
     }
     let mut accepted = false;
     match outcome.status {
         AcceptStatus::AlreadyKnown => {}
         AcceptStatus::Orphan { missing_parent } => {
-            out.observe(Observation::BlockArrived {
-                hash,
-                how: Arrival::Orphan,
-                from,
-                height: None,
-            });
-            if let Some(peer) = from {
-                if !ctx.ever_mined(&missing_parent) {
-                    out.observe(Observation::Unconnecting {
-                        hash,
-                        missing_parent: Box::new(missing_parent),
-                        from: peer,
-                    });
-                    if ctx.record_unconnecting(peer) {
-                        out.push(Output::Disconnect { peer });
-                    }
-                } else if wants_block(full, &missing_parent, ctx) {
-                    ctx.mark_requested(&missing_parent);
-                    out.send(peer, Msg::GetBlocks(Rc::new([missing_parent])));
-                }
-            }
+            orphan_arrived(full, hash, missing_parent, from, ctx, out)
         }
         AcceptStatus::Accepted => {
             accepted = true;
@@ -331,6 +314,137 @@ pub fn receive_block(
     }
 }
 
+/// Hashes of the blocks a tip change connected, oldest first, read from
+/// the block tree (walking back from the new tip) rather than rehashed.
+#[inline(never)]
+fn connected_hashes(full: &FullNode, change: &TipChange) -> Rc<[BlockHash]> {
+    let mut connected = Vec::with_capacity(change.connected.len());
+    let mut h = change.new_tip;
+    for _ in 0..change.connected.len() {
+        connected.push(h);
+        h = full
+            .chain
+            .info(&h)
+            .expect("connected blocks are in the tree")
+            .parent;
+    }
+    connected.reverse();
+    connected.into()
+}
+
+/// A tip change that disconnected blocks (a reorganisation): their
+/// transactions go back to the mempool, and the reorg is observed.
+#[inline(never)]
+fn reorganised(full: &mut FullNode, change: &TipChange, ctx: &mut Ctx<'_>, out: &mut Outbox) {
+    if ctx.cfg.relay_txs {
+        // Transactions of disconnected blocks go back to the mempool
+        // when still valid on the new tip; conflicting ones are
+        // dropped. (The modelled flood rebuilds a miner's mempool when
+        // it finds a block.)
+        full.mempool.revalidate(full.chain.utxos());
+        let height = full.chain.height();
+        for b in &change.disconnected {
+            for tx in b.txdata.iter().skip(1) {
+                let txid = tx.compute_txid();
+                let _ = full.mempool.accept(
+                    txid,
+                    Rc::new(tx.clone()),
+                    full.chain.utxos(),
+                    height,
+                    &ctx.cfg.params,
+                    ctx.cache.sigs(),
+                );
+            }
+        }
+    }
+    out.observe(Observation::Reorg {
+        change: Box::new(change.clone()),
+        height: full.chain.height(),
+    });
+}
+
+/// [`receive_block`] of a block the node rejected: observed with its typed
+/// reason and scored against the sending peer.
+#[cold]
+#[inline(never)]
+fn rejected(
+    hash: BlockHash,
+    error: crate::ledger::validate::BlockError,
+    from: Option<NodeIdx>,
+    ctx: &mut Ctx<'_>,
+    out: &mut Outbox,
+) {
+    let points = score::block_penalty(&error);
+    out.observe(Observation::BlockRejected {
+        hash,
+        error: Box::new(error),
+        from,
+    });
+    if let Some(p) = from {
+        penalise(p, points, ctx, out);
+    }
+}
+
+/// [`receive_block`]'s blocks found invalid on the way (the block itself
+/// or orphans it connected): observed, and the block's own failure scored
+/// against its sender.
+#[cold]
+#[inline(never)]
+fn found_invalid(
+    hash: BlockHash,
+    newly_invalid: Vec<(BlockHash, crate::ledger::validate::BlockError)>,
+    from: Option<NodeIdx>,
+    ctx: &mut Ctx<'_>,
+    out: &mut Outbox,
+) {
+    for (h, error) in newly_invalid {
+        let points = score::block_penalty(&error);
+        let own = h == hash;
+        out.observe(Observation::BlockRejected {
+            hash: h,
+            error: Box::new(error),
+            from: from.filter(|_| own),
+        });
+        if let (Some(p), true) = (from, own) {
+            penalise(p, points, ctx, out);
+        }
+    }
+}
+
+/// [`receive_block`] of an orphan: observed; its missing parent requested
+/// from the peer, or the peer scored when that parent was never mined.
+#[inline(never)]
+fn orphan_arrived(
+    full: &FullNode,
+    hash: BlockHash,
+    missing_parent: BlockHash,
+    from: Option<NodeIdx>,
+    ctx: &mut Ctx<'_>,
+    out: &mut Outbox,
+) {
+    out.observe(Observation::BlockArrived {
+        hash,
+        how: Arrival::Orphan,
+        from,
+        height: None,
+    });
+    if let Some(peer) = from {
+        if !ctx.ever_mined(&missing_parent) {
+            out.observe(Observation::Unconnecting {
+                hash,
+                missing_parent: Box::new(missing_parent),
+                from: peer,
+            });
+            if ctx.record_unconnecting(peer) {
+                out.push(Output::Disconnect { peer });
+            }
+        } else if wants_block(full, &missing_parent, ctx) {
+            ctx.mark_requested(&missing_parent);
+            out.send(peer, Msg::GetBlocks(Rc::new([missing_parent])));
+        }
+    }
+}
+
 /// The active chain changed: update the mempool, report, announce the new
 /// blocks to peers (all but `from`), feed light clients, and mine on the
 /// new tip.
@@ -348,18 +462,7 @@ pub fn on_tip_change(
         debug_assert_eq!(full.chain.tip(), change.new_tip);
         full.chain.tip_info().hash_list.clone()
     } else {
-        let mut connected = Vec::with_capacity(change.connected.len());
-        let mut h = change.new_tip;
-        for _ in 0..change.connected.len() {
-            connected.push(h);
-            h = full
-                .chain
-                .info(&h)
-                .expect("connected blocks are in the tree")
-                .parent;
-        }
-        connected.reverse();
-        connected.into()
+        connected_hashes(full, &change)
     };
     // The connected blocks end at the new tip: heights count up to it.
     let first_height = full.chain.height() + 1 - connected.len() as u32;
@@ -380,31 +483,7 @@ pub fn on_tip_change(
         }
     }
     if !change.disconnected.is_empty() {
-        if ctx.cfg.relay_txs {
-            // Transactions of disconnected blocks go back to the mempool
-            // when still valid on the new tip; conflicting ones are
-            // dropped. (The modelled flood rebuilds a miner's mempool when
-            // it finds a block.)
-            full.mempool.revalidate(full.chain.utxos());
-            let height = full.chain.height();
-            for b in &change.disconnected {
-                for tx in b.txdata.iter().skip(1) {
-                    let txid = tx.compute_txid();
-                    let _ = full.mempool.accept(
-                        txid,
-                        Rc::new(tx.clone()),
-                        full.chain.utxos(),
-                        height,
-                        &ctx.cfg.params,
-                        ctx.cache.sigs(),
-                    );
-                }
-            }
-        }
-        out.observe(Observation::Reorg {
-            change: Box::new(change.clone()),
-            height: full.chain.height(),
-        });
+        reorganised(full, &change, ctx, out);
     }
     out.observe(Observation::TipChanged {
         new_tip: change.new_tip,

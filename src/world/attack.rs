@@ -328,6 +328,7 @@ impl World {
     /// Hands `input` to attacker `a` (at node `i`) as an
     /// [`AttackerNode`]: its public full node, its state, its peer list,
     /// whether it is online, and the oracle of its merchant's chain.
+    #[inline(never)]
     pub(super) fn call_attacker(
         &mut self,
         i: NodeIdx,
@@ -363,6 +364,7 @@ impl World {
     }
 
     /// Node `i` changed tip: tell double spenders whose merchant it hosts.
+    #[inline(never)]
     pub(super) fn merchant_tip_changed(&mut self, i: NodeIdx) {
         for a in 0..self.adversaries.len() {
             if self.adversaries[a].merchant_home() == Some(i) {

@@ -305,6 +305,7 @@ impl World {
     }
 
     /// Carries out live input `index` (the [`Event::Live`] handler).
+    #[inline(never)]
     pub(super) fn apply_live(&mut self, index: usize) {
         let action = self.live[index].clone();
         match action {
