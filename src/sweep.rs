@@ -506,8 +506,10 @@ impl SweepPlan {
         (i / s, (i % s) as u32)
     }
 
-    /// Runs seed `seed_index` of grid point `point`; never panics (a panic
-    /// inside the simulator becomes a failed run).
+    /// Runs seed `seed_index` of grid point `point`. Where panics unwind
+    /// (debug and test builds) a panic inside the simulator, a bug, becomes
+    /// a failed run; the release build aborts on it instead, with the
+    /// panic's message (`panic = "abort"` in `Cargo.toml`, for speed).
     pub fn run_one(&self, point: usize, seed_index: u32) -> RunResult {
         let gp = &self.points[point];
         let seed = run_seed(self.base_seed, &gp.label, seed_index);

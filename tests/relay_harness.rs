@@ -24,7 +24,7 @@ use forklab::node::io::CompactOutcome;
 use forklab::node::io::{Arrival, Ctx, Input, NodeConfig, Observation, Outbox, Output};
 use forklab::node::known::Known;
 use forklab::node::light::LightNode;
-use forklab::node::msg::{Msg, NodeIdx};
+use forklab::node::msg::{MerkleBlockMsg, Msg, NodeIdx};
 use forklab::node::score::PeerScores;
 use forklab::sim::{SimDuration, SimTime};
 use forklab::workload::{self, Wallet};
@@ -559,10 +559,10 @@ fn a_light_client_accepts_a_real_merkle_proof_and_rejects_a_forged_one() {
     net.send(
         0,
         light,
-        Msg::MerkleBlock {
+        Msg::MerkleBlock(Box::new(MerkleBlockMsg {
             block: hash,
             proofs: vec![forged],
-        },
+        })),
     );
     net.run();
     let verdicts: Vec<_> = net
