@@ -1098,7 +1098,28 @@ impl World {
     /// block is built on whatever the tip is when it fires). It is only
     /// cancelled and redrawn when the rate changes: a retarget or a branch
     /// with other bits, a hashrate change, going offline, or mining ending.
+    #[inline]
     fn reschedule_mining_at(&mut self, i: NodeIdx, bits: crate::ledger::CompactTarget) {
+        // The usual case, in line: an event already drawn for this rate.
+        let node = &self.nodes[i as usize];
+        let hps = node.spec.hashrate_hps;
+        if self.mining
+            && node.mine_event.is_some()
+            && node.mine_rate == (bits, hps)
+            && hps > 0.0
+            && matches!(node.kind, Kind::Full(_))
+            && self.partitions.is_online(NodeId(i))
+        {
+            return;
+        }
+        self.redraw_mining(i, bits);
+    }
+
+    /// [`Self::reschedule_mining_at`] out of line: cancels miner `i`'s
+    /// event when it cannot mine, or draws one for its rate at `bits`
+    /// unless one is already drawn for it.
+    #[inline(never)]
+    fn redraw_mining(&mut self, i: NodeIdx, bits: crate::ledger::CompactTarget) {
         let mining = self.mining;
         let online = self.partitions.is_online(NodeId(i));
         let node = &mut self.nodes[i as usize];

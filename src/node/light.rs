@@ -116,10 +116,17 @@ impl LightNode {
 /// After a tip change, a full node sends each attached light client the
 /// new headers and a `merkleblock` per connected block that pays the
 /// client's watched address.
+#[inline]
 pub fn serve_light_clients(full: &FullNode, change: &TipChange, out: &mut Outbox) {
-    if full.light_clients.is_empty() {
-        return;
+    if !full.light_clients.is_empty() {
+        send_to_light_clients(full, change, out);
     }
+}
+
+/// [`serve_light_clients`] of a node that has light clients (out of line:
+/// most nodes have none, and their tip changes skip this code).
+#[inline(never)]
+fn send_to_light_clients(full: &FullNode, change: &TipChange, out: &mut Outbox) {
     let headers: Rc<[Header]> = change.connected.iter().map(|b| b.header).collect();
     for &(l, watched) in &full.light_clients {
         out.send(l, Msg::Headers(headers.clone()));
