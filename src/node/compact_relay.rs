@@ -459,7 +459,7 @@ pub fn on_cmpctblock(
         return;
     }
     if let Err(error) = check_proof_of_work(&hash, cb.header.bits, &ctx.cfg.params) {
-        bad_proof_of_work(from, hash, error, ctx, out);
+        relay::rejected(hash, error, Some(from), ctx, out);
         return;
     }
     // The parent is nearly always the tip: no index lookup then.
@@ -502,26 +502,6 @@ pub fn on_cmpctblock(
         partial,
     });
     out.send(from, Msg::GetBlockTxn(Rc::new(req), missed));
-}
-
-/// A `cmpctblock` whose header fails its proof of work: observed, and the
-/// sender scored.
-#[cold]
-#[inline(never)]
-fn bad_proof_of_work(
-    from: NodeIdx,
-    hash: BlockHash,
-    error: crate::ledger::validate::BlockError,
-    ctx: &mut Ctx<'_>,
-    out: &mut Outbox,
-) {
-    let points = score::block_penalty(&error);
-    out.observe(Observation::BlockRejected {
-        hash,
-        error: Box::new(error),
-        from: Some(from),
-    });
-    relay::penalise(from, points, ctx, out);
 }
 
 /// Bytes of padding this node misses (SimBlock's model), 0 if none.

@@ -363,11 +363,12 @@ fn reorganised(full: &mut FullNode, change: &TipChange, ctx: &mut Ctx<'_>, out: 
     });
 }
 
-/// [`receive_block`] of a block the node rejected: observed with its typed
-/// reason and scored against the sending peer.
+/// A block the node rejected (in [`receive_block`], or a `cmpctblock`
+/// whose header fails its proof of work): observed with its typed reason
+/// and scored against the sending peer.
 #[cold]
 #[inline(never)]
-fn rejected(
+pub(crate) fn rejected(
     hash: BlockHash,
     error: crate::ledger::validate::BlockError,
     from: Option<NodeIdx>,
