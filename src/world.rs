@@ -995,21 +995,19 @@ impl World {
     fn record_rare(&mut self, i: NodeIdx, obs: Observation) {
         let now = self.queue.now();
         match obs {
-            Observation::BlockArrived { hash, .. } => self.metrics.block_arrived(now, i, &hash),
+            Observation::BlockArrived { .. }
+            | Observation::TipChanged { .. }
+            | Observation::Compact { .. } => unreachable!("`record` books these in line"),
             Observation::BlockRejected { error, .. } => {
                 self.metrics.rejected(error.reject_reason())
             }
             Observation::Unconnecting { .. } => self.metrics.rejected("prev-blk-not-found"),
             Observation::Reorg { change, height } => self.metrics.reorg(now, i, &change, height),
-            Observation::TipChanged {
-                new_tip, height, ..
-            } => self.metrics.tip_changed(now, i, &new_tip, height),
             Observation::TxAccepted { txid } => self.metrics.tx_accepted(now, i, &txid),
             Observation::TxRejected { error, .. } => {
                 self.metrics.tx_rejected(error.reject_reason())
             }
             Observation::HeaderRejected { reason } => self.metrics.rejected(&reason),
-            Observation::Compact { outcome, .. } => self.metrics.compact(outcome),
             Observation::InvalidSent { .. } => self.metrics.invalid_sent(),
             Observation::SpvCheck(v) => {
                 let SpvVerdict {
