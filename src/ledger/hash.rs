@@ -218,7 +218,10 @@ mod tests {
         let mut other = [7u8; 32];
         other[31] = 200;
         assert_eq!(h.hash_one(BlockHash([7; 32])), h.hash_one(BlockHash(other)));
-        assert_ne!(h.hash_one(BlockHash([7; 32])), h.hash_one(BlockHash([8; 32])));
+        assert_ne!(
+            h.hash_one(BlockHash([7; 32])),
+            h.hash_one(BlockHash([8; 32]))
+        );
     }
 
     #[test]
