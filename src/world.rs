@@ -646,10 +646,11 @@ impl World {
     pub fn step(&mut self, max: u64) -> u64 {
         let mut done = 0;
         while done < max && !self.ended {
-            let Some(next) = self.queue.pop() else {
+            if self.queue.is_empty() {
                 self.ended = true;
                 break;
-            };
+            }
+            let next = self.queue.pop_due();
             done += 1;
             self.prefetch_next();
             self.digest
