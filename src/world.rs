@@ -285,8 +285,9 @@ pub struct World {
     flood_pick: Vec<Txid>,
     /// Settings every node reads through its [`Ctx`].
     node_cfg: NodeConfig,
-    /// The genesis block's hash.
-    genesis_hash: BlockHash,
+    /// What nodes are told beyond what they could know: the genesis hash,
+    /// and flags [`World::call`] sets for the node it calls.
+    oracles: Oracles,
     /// Outboxes for node calls (a call inside the execution of another
     /// node's outputs takes the next one), reused across events.
     outboxes: Vec<Outbox>,
@@ -493,7 +494,12 @@ impl World {
                     },
                 }),
             },
-            genesis_hash,
+            oracles: Oracles {
+                genesis: genesis_hash,
+                no_private_blocks: true,
+                tips_watched: false,
+                gamma: false,
+            },
             outboxes: Vec::new(),
             observer: None,
             live: Vec::new(),
@@ -860,12 +866,9 @@ impl World {
     /// Hands `input` to node `i` and carries out its outputs in order.
     fn call(&mut self, i: NodeIdx, input: Input) {
         let mut out = self.outboxes.pop().unwrap_or_default();
-        let oracles = Oracles {
-            genesis: self.genesis_hash,
-            no_private_blocks: self.adversaries.is_empty(),
-            tips_watched: !self.adversaries.is_empty(),
-            gamma: !self.gamma_nodes.is_empty() && self.gamma_nodes[i as usize],
-        };
+        self.oracles.no_private_blocks = self.adversaries.is_empty();
+        self.oracles.tips_watched = !self.adversaries.is_empty();
+        self.oracles.gamma = !self.gamma_nodes.is_empty() && self.gamma_nodes[i as usize];
         // Without adversaries no node is one: skip reading the record.
         let adv = if self.adversaries.is_empty() {
             None
@@ -873,7 +876,7 @@ impl World {
             self.nodes[i as usize].adv
         };
         if let Some(a) = adv {
-            self.call_attacker(i, a as usize, input, oracles, &mut out);
+            self.call_attacker(i, a as usize, input, &mut out);
         } else {
             let mut ctx = Ctx::new(
                 i,
@@ -882,7 +885,7 @@ impl World {
                 &mut self.cache,
                 &mut self.known,
                 &mut self.scores,
-                oracles,
+                &self.oracles,
             );
             match &mut self.nodes[i as usize].kind {
                 Kind::Full(full) => full.handle(input, &mut ctx, &mut out),

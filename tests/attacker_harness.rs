@@ -101,7 +101,7 @@ impl Lab {
             &mut self.cache,
             &mut self.known,
             &mut self.scores,
-            oracles,
+            &oracles,
         );
         AttackerNode {
             full: &mut attacker_full[0],
@@ -139,7 +139,7 @@ impl Lab {
             &mut self.cache,
             &mut self.known,
             &mut self.scores,
-            oracles,
+            &oracles,
         );
         self.full[i as usize].handle(input, &mut ctx, &mut out);
         out.drain().collect()

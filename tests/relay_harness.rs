@@ -217,7 +217,7 @@ impl Net {
             &mut self.cache,
             &mut self.known,
             &mut self.scores,
-            oracles,
+            &oracles,
         );
         match &mut self.nodes[i as usize] {
             Node::Full(f) => f.handle(input, &mut ctx, &mut out),

@@ -656,8 +656,11 @@ pub struct Ctx<'a> {
     me: NodeIdx,
     known: &'a mut Known,
     scores: &'a mut PeerScores,
-    /// The simulator's oracles.
-    pub oracles: Oracles,
+    /// The simulator's oracles (borrowed: the world keeps one set and
+    /// updates its flags per call, instead of building 35 bytes on the
+    /// stack that `Ctx::new` read back at once, across the stores that had
+    /// just written them: a store-forwarding stall on every call).
+    pub oracles: &'a Oracles,
 }
 
 impl<'a> Ctx<'a> {
@@ -669,7 +672,7 @@ impl<'a> Ctx<'a> {
         cache: &'a mut BlockCache,
         known: &'a mut Known,
         scores: &'a mut PeerScores,
-        oracles: Oracles,
+        oracles: &'a Oracles,
     ) -> Ctx<'a> {
         Ctx {
             now,

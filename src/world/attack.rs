@@ -56,7 +56,7 @@ use crate::ledger::keys::PrivateKey;
 use crate::ledger::{Amount, OutPoint, ScriptBuf, TxOut, Txid};
 use crate::metrics::AttackerInfo;
 use crate::net::topology::NodeId;
-use crate::node::io::{Ctx, Input, Oracles, Outbox};
+use crate::node::io::{Ctx, Input, Outbox};
 use crate::scenario::schema::Adversary as Spec;
 use crate::sim::{RngStreams, SimTime};
 /// What must exist before genesis: an attacker's key and its coins.
@@ -329,14 +329,7 @@ impl World {
     /// [`AttackerNode`]: its public full node, its state, its peer list,
     /// whether it is online, and the oracle of its merchant's chain.
     #[inline(never)]
-    pub(super) fn call_attacker(
-        &mut self,
-        i: NodeIdx,
-        a: usize,
-        input: Input,
-        oracles: Oracles,
-        out: &mut Outbox,
-    ) {
+    pub(super) fn call_attacker(&mut self, i: NodeIdx, a: usize, input: Input, out: &mut Outbox) {
         let online = self.partitions.is_online(NodeId(i));
         let mut ctx = Ctx::new(
             i,
@@ -345,7 +338,7 @@ impl World {
             &mut self.cache,
             &mut self.known,
             &mut self.scores,
-            oracles,
+            &self.oracles,
         );
         let attacker = &mut self.adversaries[a];
         let (node, merchant_chain) = split_merchant(&mut self.nodes, i, attacker.merchant_home());
