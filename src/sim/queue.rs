@@ -98,8 +98,9 @@ pub enum QueueError {
 /// in the event's tag), the compiler moved the 55 bytes after the tag,
 /// with an 8-byte tail overlapping a 16-byte store, then copied them again;
 /// reading that tail back could not be forwarded from the two stores it
-/// spans and stalled the pop: about a fifth of `World::step`'s samples,
-/// some 4% of a 10,000-node run under `perf`.
+/// spans and stalled the pop: about a fifth of `World::step`'s samples
+/// in a 10,000-node run under `perf` (BENCHMARKS.md, "Fewer misses and
+/// stalls in the run loop").
 #[repr(align(64))]
 struct Slot<E> {
     /// The event's seq, or [`VACANT`].
@@ -581,8 +582,8 @@ impl<E> EventQueue<E> {
     /// it, whose `None` would sit in the event's own tag and make the
     /// caller test it. The run loop uses it: through the `Option` the
     /// compiler moved the event's bytes after its tag in two overlapping
-    /// stores and read them back, a stall that cost about 4% of a
-    /// 10,000-node run (`perf`).
+    /// stores and read them back, a stall on which `perf` found about a
+    /// fifth of `World::step`'s samples in a 10,000-node run.
     ///
     /// # Panics
     /// If the queue is empty, or time would go backwards (as [`Self::pop`]).
