@@ -134,14 +134,22 @@ impl<E> Slot<E> {
 
     /// Moves the event out, leaving the slot vacant.
     fn take(&mut self) -> Option<E> {
-        if !self.is_occupied() {
-            return None;
-        }
+        self.is_occupied().then(|| self.take_occupied())
+    }
+
+    /// Moves out the event of a slot that holds one (its seq was just
+    /// matched), leaving it vacant; the value itself, with no `Option`
+    /// around it (see above).
+    ///
+    /// # Panics
+    /// If the slot is vacant.
+    fn take_occupied(&mut self) -> E {
+        assert!(self.is_occupied(), "took the event of a vacant slot");
         self.seq = VACANT;
         // SAFETY: the event was initialised (the seq was not VACANT); the
         // slot is marked vacant first, so it is read out exactly once and
         // never dropped here again.
-        Some(unsafe { self.event.assume_init_read() })
+        unsafe { self.event.assume_init_read() }
     }
 }
 
@@ -609,14 +617,8 @@ impl<E> EventQueue<E> {
         self.live -= 1;
         self.free.push(slot);
         self.drop_stale_head();
-        let cell = &mut self.slots[slot as usize];
-        cell.seq = VACANT;
-        // SAFETY: `is_live` found this event's seq in the slot, so its
-        // event is initialised; the slot is marked vacant first, so the
-        // event is read out exactly once and never dropped there. (Read
-        // directly rather than through `Slot::take`, whose `Option` would
-        // bring back the split move described at `Slot`.)
-        let event = unsafe { cell.event.assume_init_read() };
+        // `is_live` found this event's seq in the slot.
+        let event = self.slots[slot as usize].take_occupied();
         Scheduled {
             time,
             id: EventId { seq, slot },
