@@ -70,7 +70,7 @@ use crate::net::topology::NodeId;
 use crate::node::compact_relay::{CompactConfig, CompactState, PaddingParams};
 use crate::node::full::FullNode;
 use crate::node::io::{
-    Ctx, Input, Late, NodeConfig, Observation, Oracles, Outbox, Output, SpvVerdict, Timer,
+    Ctx, Input, Late, NodeConfig, Observation, Oracles, Outbox, Output, Pending, SpvVerdict, Timer,
 };
 use crate::node::known::Known;
 use crate::node::light::LightNode;
@@ -127,15 +127,17 @@ impl ControlDelivery {
         self.now + self.latency.value() + self.processing
     }
 
-    /// `(low, high)` bracketing [`Self::at`], without working out the
-    /// latency ([`crate::net::link::LatencyDraw::bounds`]; additions are
-    /// monotone).
-    fn bounds(&self) -> (SimTime, SimTime) {
-        let (low, high) = self.latency.bounds();
-        (
-            self.now + low + self.processing,
-            self.now + high + self.processing,
-        )
+    /// A lower bound of [`Self::at`], without working out the latency
+    /// ([`crate::net::link::LatencyDraw::low`]; additions are monotone).
+    fn low(&self) -> SimTime {
+        self.now + self.latency.low() + self.processing
+    }
+
+    /// Whether [`Self::at`] is before `limit` for certain, without working
+    /// out the latency ([`crate::net::link::LatencyDraw::surely_below`]).
+    fn surely_before(&self, limit: SimTime) -> bool {
+        let start = self.now + self.processing;
+        limit > start && self.latency.surely_below(limit - start)
     }
 }
 
@@ -588,6 +590,16 @@ impl World {
     }
 
     fn schedule_initial(&mut self) {
+        // The first burst: a mining timer per node, and with compact relay
+        // a `sendcmpct` to every peer (at 10,000 nodes ~177,000 events,
+        // which doubling grew through 31 MiB of buffers).
+        let first_burst = self.nodes.len()
+            + if self.cfg.block_relay.compact {
+                self.nodes.iter().map(|n| n.peers.len()).sum()
+            } else {
+                0
+            };
+        self.queue.reserve(first_burst + 16);
         for i in 0..self.nodes.len() as u32 {
             self.reschedule_mining(i);
         }
@@ -892,19 +904,31 @@ impl World {
                 Kind::Light(light) => light.handle(input, &mut ctx, &mut out),
             }
         }
-        for o in out.drain() {
-            self.carry_out(i, o);
-        }
+        out.drain_in_place(|o| self.carry_out(i, o));
         self.outboxes.push(out);
     }
 
-    /// Carries out one output of node `i`.
-    fn carry_out(&mut self, i: NodeIdx, o: Output) {
+    /// Carries out one output of node `i`: messages and observations (the
+    /// common outputs) are read field by field where the node wrote them
+    /// ([`Outbox::drain_in_place`]).
+    fn carry_out(&mut self, i: NodeIdx, o: Pending<'_>) {
         if let Some(observer) = self.observer.as_mut() {
-            observer(self.queue.now(), Narration::Node(i, &o));
+            observer(self.queue.now(), Narration::Node(i, o.get()));
         }
+        if let Some((to, msg)) = o.as_send() {
+            // Worked out from the message where the node wrote it; the
+            // message is moved once, into the event.
+            let at = self.sending(i, to, msg);
+            let (to, msg) = o.into_send();
+            return self.schedule_delivery(at, i, to, msg);
+        }
+        if let Output::Observe(_) = o.get() {
+            return self.record(i, o.into_observation());
+        }
+        let o = o.take();
         match o {
-            Output::Send { to, msg } => self.send(i, to, msg),
+            // Taken above.
+            Output::Send { .. } | Output::Observe(_) => unreachable!(),
             Output::SendLate { to, late } => self.send_late(i, to, *late),
             Output::SubmitTo { node, txid, tx } => self.submit_tx(node, txid, tx),
             Output::Announce { hashes, skip } => self.announce_blocks(i, skip, hashes),
@@ -975,7 +999,6 @@ impl World {
                     )
                     .expect("validation ends after now");
             }
-            Output::Observe(obs) => self.record(i, obs),
         }
     }
 
@@ -1236,8 +1259,17 @@ impl World {
     /// block (Core marks the block known to the peer), so the
     /// announcement elision leaves the receiver out.
     fn send(&mut self, from: NodeIdx, to: NodeIdx, msg: Msg) {
-        let at = self.delivery_time(from, to, &msg);
-        if let Msg::CmpctBlock(_, hash, _) = &msg {
+        let at = self.sending(from, to, &msg);
+        self.schedule_delivery(at, from, to, msg);
+    }
+
+    /// What sending `msg` from `from` to `to` now does before the message
+    /// is on its way ([`Self::send`]): its arrival time (the sender's
+    /// uplink and random stream advance), the elision's note and the
+    /// bandwidth count.
+    fn sending(&mut self, from: NodeIdx, to: NodeIdx, msg: &Msg) -> SimTime {
+        let at = self.delivery_time(from, to, msg);
+        if let Msg::CmpctBlock(_, hash, _) = msg {
             let now = self.queue.now();
             if let Some(t) = self.known.block_mut(hash) {
                 if !t.has(to) {
@@ -1246,6 +1278,11 @@ impl World {
             }
         }
         self.metrics.message_sent(msg.kind(), msg.wire_size());
+        at
+    }
+
+    /// Puts `msg` on its way, arriving at `at` ([`Self::sending`]).
+    fn schedule_delivery(&mut self, at: SimTime, from: NodeIdx, to: NodeIdx, msg: Msg) {
         self.queue
             .schedule_hinted(at, Event::Deliver { from, to, msg }, to)
             .expect("delivery is never in the past");
@@ -1457,7 +1494,8 @@ impl World {
                 [Some(b)] => self.known.track(*b).worth_announcing(
                     p,
                     now,
-                    delivery.bounds(),
+                    delivery.low(),
+                    |x| delivery.surely_before(x),
                     self.elide_behind_pending,
                 ),
                 _ => None,

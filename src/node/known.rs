@@ -167,23 +167,29 @@ impl BlockTrack {
     }
 
     /// Whether an announcement to node `i` scheduled `now` and arriving at
-    /// some time in `[low, high]` is worth sending: `Some` if the answer
-    /// is the same at every such time (`wants(i, at)`, and not
+    /// some time from `low` on, before every time `x` for which
+    /// `before(x)` holds, is worth sending: `Some` if the answer is the
+    /// same at every such time (`wants(i, at)`, and not
     /// `covered_by_pending(i, now, at)` when `elide_behind_pending`),
-    /// `None` if it depends on the exact time.
+    /// `None` if it depends on the exact time. `before` is an upper bound
+    /// asked only as "is every arrival earlier than `x`?" (for a Pareto
+    /// latency a multiplication, where a bound as a time costs a
+    /// division; [`crate::net::link::LatencyDraw::surely_below`]).
     pub fn worth_announcing(
         &self,
         i: NodeIdx,
         now: SimTime,
-        (low, high): (SimTime, SimTime),
+        low: SimTime,
+        before: impl Fn(SimTime) -> bool,
         elide_behind_pending: bool,
     ) -> Option<bool> {
-        let (low, high) = (low.as_nanos(), high.as_nanos());
+        let low = low.as_nanos();
+        let before = |ns: u64| before(SimTime::from_nanos(ns));
         // Wanted from a time on: decided unless that time is in (low, high].
         let Some(w) = self.wanted_from(i) else {
             return Some(false);
         };
-        if high < w {
+        if before(w) {
             return Some(false);
         }
         if low < w {
@@ -196,8 +202,8 @@ impl BlockTrack {
         // outside it.
         match self.covered_window(i, now) {
             None => Some(true),
-            Some((from, until)) if from <= low && high < until => Some(false),
-            Some((from, until)) if high < from || until <= low => Some(true),
+            Some((from, until)) if from <= low && before(until) => Some(false),
+            Some((from, until)) if before(from) || until <= low => Some(true),
             Some(_) => None,
         }
     }
@@ -499,7 +505,7 @@ mod tests {
             let (now, low) = (t(now), t(now + low));
             let high = low + SimDuration::from_nanos(width * MS);
             let exact = |at: SimTime| b.wants(0, at) && !(elide && b.covered_by_pending(0, now, at));
-            if let Some(worth) = b.worth_announcing(0, now, (low, high), elide) {
+            if let Some(worth) = b.worth_announcing(0, now, low, |x| high < x, elide) {
                 // Every millisecond between the bounds, and the nanoseconds
                 // around each end.
                 let ms = (low.as_nanos()..=high.as_nanos()).step_by(MS as usize);
@@ -517,39 +523,45 @@ mod tests {
     #[test]
     fn worth_announcing_leaves_undecided_what_depends_on_the_time() {
         let mut b = BlockTrack::new(2, false);
-        assert_eq!(b.worth_announcing(0, t(0), (t(5), t(50)), true), Some(true));
+        assert_eq!(
+            b.worth_announcing(0, t(0), t(5), |x| t(50) < x, true),
+            Some(true)
+        );
         b.set_requested(0, t(0));
         // The request lapses at 20 s: decided before, open across it.
         assert_eq!(
-            b.worth_announcing(0, t(10), (t(100), t(900)), true),
+            b.worth_announcing(0, t(10), t(100), |x| t(900) < x, true),
             Some(false)
         );
         assert_eq!(
-            b.worth_announcing(0, t(10), (t(19_000), t(21_000)), true),
+            b.worth_announcing(0, t(10), t(19_000), |x| t(21_000) < x, true),
             None
         );
         assert_eq!(
-            b.worth_announcing(0, t(10), (t(20_000), t(21_000)), false),
+            b.worth_announcing(0, t(10), t(20_000), |x| t(21_000) < x, false),
             Some(true)
         );
         let mut c = BlockTrack::new(2, false);
         c.note_pending(0, t(0), t(30));
         assert_eq!(
-            c.worth_announcing(0, t(10), (t(40), t(60)), true),
+            c.worth_announcing(0, t(10), t(40), |x| t(60) < x, true),
             Some(false)
         );
-        assert_eq!(c.worth_announcing(0, t(10), (t(20), t(60)), true), None);
         assert_eq!(
-            c.worth_announcing(0, t(10), (t(12), t(29)), true),
+            c.worth_announcing(0, t(10), t(20), |x| t(60) < x, true),
+            None
+        );
+        assert_eq!(
+            c.worth_announcing(0, t(10), t(12), |x| t(29) < x, true),
             Some(true)
         );
         assert_eq!(
-            c.worth_announcing(0, t(10), (t(40), t(60)), false),
+            c.worth_announcing(0, t(10), t(40), |x| t(60) < x, false),
             Some(true)
         );
         c.set_have(0);
         assert_eq!(
-            c.worth_announcing(0, t(10), (t(40), t(60)), true),
+            c.worth_announcing(0, t(10), t(40), |x| t(60) < x, true),
             Some(false)
         );
     }

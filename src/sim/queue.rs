@@ -503,6 +503,14 @@ impl<E> EventQueue<E> {
         Ok(EventId { seq, slot })
     }
 
+    /// Makes room for `additional` more events than are queued now, at
+    /// once: a burst of known size (every node's first messages) then
+    /// fills one allocation instead of doubling through a chain of them.
+    pub fn reserve(&mut self, additional: usize) {
+        let free = self.free.len();
+        self.slots.reserve_exact(additional.saturating_sub(free));
+    }
+
     /// Schedules `event` after `delay` from now (saturating at
     /// [`SimTime::MAX`]); never in the past.
     ///
