@@ -185,7 +185,9 @@ impl BlockTrack {
     ) -> Option<bool> {
         let low = low.as_nanos();
         let before = |ns: u64| before(SimTime::from_nanos(ns));
-        // Wanted from a time on: decided unless that time is in (low, high].
+        // The arrivals run from `low` to an upper end known only through
+        // `before`. Wanted from a time on: decided when every arrival is
+        // before it, or `low` is at or after it.
         let Some(w) = self.wanted_from(i) else {
             return Some(false);
         };
@@ -198,8 +200,8 @@ impl BlockTrack {
         if !elide_behind_pending {
             return Some(true);
         }
-        // Covered on an interval: decided if [low, high] is inside or
-        // outside it.
+        // Covered on an interval: decided if the arrivals all fall inside
+        // it or all outside it.
         match self.covered_window(i, now) {
             None => Some(true),
             Some((from, until)) if from <= low && before(until) => Some(false),
